@@ -1,0 +1,19 @@
+# Compiler warnings for every Relay target.
+set(RELAY_WARNING_FLAGS
+    -Wall -Wextra -Wshadow -Wpointer-arith -Wstrict-prototypes
+    -Wmissing-prototypes -Wno-unused-parameter -Wformat=2)
+
+option(RELAY_WERROR "Treat compiler warnings as errors." OFF)
+if(RELAY_WERROR)
+    list(APPEND RELAY_WARNING_FLAGS -Werror)
+endif()
+
+option(RELAY_SANITIZE "Build with AddressSanitizer and UBSan." OFF)
+if(RELAY_SANITIZE)
+    add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer)
+    add_link_options(-fsanitize=address,undefined)
+endif()
+
+function(relay_warnings target)
+    target_compile_options(${target} PRIVATE ${RELAY_WARNING_FLAGS})
+endfunction()

@@ -1,0 +1,46 @@
+/* Licensed under the Apache License, Version 2.0 (see LICENSE). */
+
+/*
+ * Header rules for a gateway (RFC 9110 §7.6): hop-by-hop removal, tokens in
+ * list-valued fields, forwarding headers, and the checks that keep hostile
+ * values out of the messages Relay writes.
+ */
+#ifndef RELAY_HEADERS_H
+#define RELAY_HEADERS_H
+
+#include <apr_pools.h>
+#include <apr_tables.h>
+
+/*
+ * True when the comma-separated list `value` contains `token`, compared
+ * without regard to case and ignoring optional whitespace (RFC 9110 §5.6.1).
+ */
+int relay_header_has_token(const char *value, const char *token);
+
+/*
+ * Removes the hop-by-hop fields from `headers`: every field named in any
+ * Connection field, then Connection, Keep-Alive, Proxy-Connection, TE,
+ * Trailer, Transfer-Encoding and Upgrade. When keep_upgrade is set, Upgrade
+ * is kept (and "Connection: Upgrade" is left for the caller to re-add).
+ * The caller adds its own forwarding headers only after this, so a client
+ * cannot remove them by naming them in Connection.
+ */
+void relay_headers_strip_hop_by_hop(apr_table_t *headers, int keep_upgrade);
+
+/*
+ * True when `value` may be written into a header field: no CR, LF or NUL
+ * (RFC 9110 §5.5). Used on every value Relay forwards or generates.
+ */
+int relay_header_value_is_safe(const char *value);
+
+/* True when `name` is a valid field name (a token, RFC 9110 §5.1). */
+int relay_header_name_is_token(const char *name);
+
+/*
+ * Appends `value` to the field `name`, comma-separated after any existing
+ * values, as X-Forwarded-For/-Host/-Server are (one field line results).
+ */
+void relay_header_append(apr_table_t *headers, const char *name,
+                         const char *value);
+
+#endif

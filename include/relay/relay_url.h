@@ -1,0 +1,41 @@
+/* Licensed under the Apache License, Version 2.0 (see LICENSE). */
+
+/*
+ * URL handling for the mapping from client requests to origin requests:
+ * ProxyPass prefix matching and the re-encoding of a decoded path, so that
+ * nothing a client sends can alter the origin request line.
+ */
+#ifndef RELAY_URL_H
+#define RELAY_URL_H
+
+#include <apr_pools.h>
+
+/*
+ * Matches `path` against a ProxyPass prefix textually, where a run of
+ * slashes in either matches a run of slashes in the other. Returns the
+ * number of bytes of `path` the prefix covered, or -1 when it does not
+ * match. ("/app" covers 4 bytes of "/app/x" and of "/apple", as stock.)
+ */
+long relay_url_prefix_match(const char *prefix, const char *path);
+
+/*
+ * Percent-encodes a decoded path for use in a request target: every byte
+ * outside RFC 3986's pchar set and '/' is written as %XX (CTLs, space,
+ * '%', '?', '#', non-ASCII ...). The result never contains CR, LF or NUL.
+ */
+const char *relay_url_escape_path(apr_pool_t *pool, const char *path);
+
+/*
+ * Percent-encodes, in an already encoded request target, every byte that
+ * may not appear on a request line: CTLs, space, DEL and non-ASCII bytes.
+ * Everything else, '%' and '?' included, is kept.
+ */
+const char *relay_url_escape_target(apr_pool_t *pool, const char *target);
+
+/*
+ * True when `target` may go on a request line as is: no CTL, no space, no
+ * byte outside visible ASCII (RFC 9112 §3.2).
+ */
+int relay_url_target_is_safe(const char *target);
+
+#endif

@@ -1,0 +1,213 @@
+/* Licensed under the Apache License, Version 2.0 (see LICENSE). */
+
+/*
+ * The interface between Relay's proxy core (mod_proxy.c) and the modules
+ * that speak an origin protocol (mod_proxy_http.c, later others) or carry
+ * its bytes (the TLS transport of mod_proxy_ssl.c).
+ *
+ * Modules never link against each other's symbols: they meet through
+ * httpd's provider registry, so any LoadModule order works.
+ *
+ *  - A scheme module registers a relay_scheme_t in RELAY_SCHEME_GROUP under
+ *    the URL scheme it serves ("http", "ws", ...).
+ *  - mod_proxy registers one relay_proxy_api_t in RELAY_PROXY_API_GROUP
+ *    under the name "core": the services a scheme handler calls (pooled
+ *    connections, worker health, response-header mapping).
+ *  - A transport module registers a relay_transport_t in
+ *    RELAY_TRANSPORT_GROUP under its name ("tcp", "tls").
+ *
+ * Ownership: workers live in the configuration pool (pconf) and their
+ * connection pools in the child process pool; a relay_proxy_req_t and
+ * everything it points to that is not a worker lives in r->pool; a
+ * relay_conn_t belongs to its worker's pool between requests and to the
+ * request that acquired it until it is released.
+ */
+#ifndef RELAY_PROXY_H
+#define RELAY_PROXY_H
+
+#include "httpd.h"
+#include "http_config.h"
+#include "apr_network_io.h"
+#include "apr_tables.h"
+
+#include "relay/relay_reverse.h"
+#include "relay/relay_response.h"
+
+#define RELAY_SCHEME_GROUP "relay-proxy-scheme"
+#define RELAY_SCHEME_VERSION "1"
+#define RELAY_PROXY_API_GROUP "relay-proxy-api"
+#define RELAY_PROXY_API_VERSION "1"
+#define RELAY_TRANSPORT_GROUP "relay-proxy-transport"
+#define RELAY_TRANSPORT_VERSION "1"
+
+/* Every Relay module registers itself here under its stock module name
+ * ("mod_proxy.c" ...), so that a stock module of the same name is told
+ * apart from Relay's and a mix is refused at startup. */
+#define RELAY_MODULE_GROUP "relay-module"
+#define RELAY_MODULE_VERSION "1"
+
+#define RELAY_WORKER_MAGIC 0x52574b52 /* "RWKR" */
+#define RELAY_CONN_MAGIC 0x52434f4e   /* "RCON" */
+#define RELAY_REQ_MAGIC 0x52524551    /* "RREQ" */
+
+/* An unset numeric parameter. */
+#define RELAY_UNSET (-1)
+
+/* ProxyVia */
+typedef enum relay_via_e {
+    RELAY_VIA_OFF = 0,
+    RELAY_VIA_ON,
+    RELAY_VIA_FULL,
+    RELAY_VIA_BLOCK
+} relay_via_t;
+
+/* ProxyBadHeader */
+typedef enum relay_badheader_e {
+    RELAY_BADHEADER_ISERROR = 0,
+    RELAY_BADHEADER_IGNORE,
+    RELAY_BADHEADER_STARTBODY
+} relay_badheader_t;
+
+/* flushpackets= */
+typedef enum relay_flush_e {
+    RELAY_FLUSH_OFF = 0,
+    RELAY_FLUSH_ON,
+    RELAY_FLUSH_AUTO
+} relay_flush_t;
+
+/*
+ * Worker parameters (ProxyPass key=value, ProxySet). Times are in
+ * microseconds; RELAY_UNSET (or 0 for strings) means "not given here".
+ */
+typedef struct relay_worker_params_t {
+    apr_interval_time_t timeout;
+    apr_interval_time_t connect_timeout;
+    apr_interval_time_t retry;
+    apr_interval_time_t ttl;
+    apr_interval_time_t acquire;
+    int max;
+    int smax;
+    int keepalive;
+    int disablereuse;
+    int flushpackets; /* relay_flush_t */
+    apr_interval_time_t flushwait;
+    int iobuffersize;
+    int responsefieldsize;
+    int ping_ms;
+    const char *upgrade; /* protocol name accepted for Upgrade, or "*" */
+} relay_worker_params_t;
+
+typedef struct relay_conn_pool_t relay_conn_pool_t;
+
+/* A worker: one origin address and the connections pooled to it. */
+typedef struct relay_worker_t {
+    unsigned int magic;
+    const char *name;       /* the URL it was made for, lower-case scheme */
+    const char *scheme;     /* "http", "https", "ws", "wss" */
+    const char *hostname;   /* origin host as written */
+    apr_port_t port;        /* origin port, default filled in */
+    int is_generic;         /* built-in worker for URLs no ProxyPass made */
+    relay_worker_params_t params;  /* effective, defaults applied */
+    const char *defined_in; /* "file:line" of the first definition */
+
+    /* Per child process, made in child_init. */
+    relay_conn_pool_t *conns;
+    apr_sockaddr_t *addr;          /* resolved origin address */
+    volatile apr_time_t error_until; /* skip while now < error_until */
+    volatile apr_uint32_t failures;  /* consecutive connect failures */
+} relay_worker_t;
+
+typedef struct relay_transport_t relay_transport_t;
+
+/* One connection to an origin, with its read buffer. */
+typedef struct relay_conn_t {
+    unsigned int magic;
+    apr_pool_t *pool;       /* lives as long as the connection */
+    relay_worker_t *worker;
+    apr_socket_t *sock;
+    const relay_transport_t *transport;
+    void *transport_ctx;
+    char *buf;              /* read buffer of buf_size bytes */
+    apr_size_t buf_size;
+    apr_size_t buf_pos;     /* first unread byte */
+    apr_size_t buf_len;     /* end of the bytes read */
+    apr_time_t last_used;   /* when it went idle */
+    int requests;           /* requests sent on it so far */
+    int reusable;           /* may go back to the pool when released */
+} relay_conn_t;
+
+/* A byte carrier under a connection: plain TCP or TLS. */
+struct relay_transport_t {
+    const char *name;
+    /* Called once after connect, before any request bytes. */
+    apr_status_t (*open)(relay_conn_t *conn, request_rec *r,
+                         const char *hostname);
+    apr_status_t (*recv)(relay_conn_t *conn, char *buf, apr_size_t *len);
+    apr_status_t (*send)(relay_conn_t *conn, const char *buf,
+                         apr_size_t *len);
+    /* True when bytes are already buffered below the socket (TLS). */
+    int (*has_pending)(relay_conn_t *conn);
+    void (*close)(relay_conn_t *conn);
+};
+
+/*
+ * Everything a scheme handler needs to know about one proxied request:
+ * where it goes and the per-directory proxy settings in force.
+ */
+typedef struct relay_proxy_req_t {
+    unsigned int magic;
+    request_rec *r;
+    relay_worker_t *worker;
+    const char *url;        /* full origin URL */
+    const char *scheme;
+    const char *hostname;
+    apr_port_t port;
+    const char *target;     /* request target: path and query, safe */
+    int is_forward;         /* forward proxy (absolute-URI client request) */
+
+    int preserve_host;
+    int add_headers;
+    int proxy100;           /* Proxy100Continue */
+    int error_override;
+    apr_array_header_t *error_override_codes; /* int; empty means all */
+    relay_via_t via;
+    relay_badheader_t bad_header;
+    int max_forwards;       /* ProxyMaxForwards, -1 for none */
+    apr_size_t io_buffer_size;
+
+    const apr_array_header_t *reverse;        /* relay_reverse_rule_t */
+    const apr_array_header_t *cookie_paths;   /* relay_cookie_rule_t */
+    const apr_array_header_t *cookie_domains; /* relay_cookie_rule_t */
+} relay_proxy_req_t;
+
+/* Services of mod_proxy that scheme handlers call. */
+typedef struct relay_proxy_api_t {
+    /*
+     * Hands out a connection to the request's origin: an idle pooled one
+     * when `fresh` is 0 and one is usable, else a new one. On failure the
+     * worker is put in error state and the status tells the cause
+     * (APR_TIMEUP for a connect timeout). *reused tells which it was.
+     */
+    apr_status_t (*acquire)(relay_proxy_req_t *pr, int fresh,
+                            relay_conn_t **conn, int *reused);
+    /* Returns a connection: pooled when reusable, else closed. */
+    void (*release)(relay_conn_t *conn);
+    /* Maps Location, Content-Location, URI and Set-Cookie of a response
+     * through ProxyPassReverse and its cookie forms. */
+    void (*map_response_headers)(relay_proxy_req_t *pr,
+                                 apr_table_t *headers);
+    /* The Via value this gateway adds ("1.1 host" or with version). */
+    const char *(*via_value)(relay_proxy_req_t *pr, int http_minor);
+} relay_proxy_api_t;
+
+/* An origin protocol. */
+typedef struct relay_scheme_t {
+    const char *name;
+    apr_port_t default_port;
+    /* Serves the request: returns OK once a response was sent (or the
+     * client connection was aborted), else an HTTP status for httpd's
+     * error machinery (and ErrorDocument) to answer with. */
+    int (*handle)(relay_proxy_req_t *pr, const relay_proxy_api_t *api);
+} relay_scheme_t;
+
+#endif

@@ -1,0 +1,250 @@
+/* Licensed under the Apache License, Version 2.0 (see LICENSE). */
+
+/*
+ * Relay's mod_proxy: the proxy core. It maps requests onto origin URLs,
+ * owns the workers and their connection pools, and hands each proxied
+ * request to the module serving its URL scheme through the provider
+ * registry (include/relay_proxy.h). Identifier proxy_module, name
+ * mod_proxy.c, as the stock module, so the rest of httpd finds it.
+ */
+#include "apr_strings.h"
+#include "http_core.h"
+#include "http_protocol.h"
+#include "http_request.h"
+#include "ap_provider.h"
+
+#include "relay/relay_url.h"
+#include "relay_family.h"
+#include "proxy_private.h"
+
+static const relay_proxy_api_t proxy_api = {
+    relay_conn_acquire,
+    relay_conn_release,
+    relay_proxy_map_response_headers,
+    relay_proxy_via_value,
+};
+
+/* Fills the request descriptor from the configuration in force. */
+static relay_proxy_req_t *make_request(request_rec *r, const char *url,
+                                       const apr_uri_t *uri,
+                                       relay_worker_t *worker)
+{
+    relay_proxy_server_conf_t *sc =
+        ap_get_module_config(r->server->module_config, &proxy_module);
+    relay_proxy_dir_conf_t *dc =
+        ap_get_module_config(r->per_dir_config, &proxy_module);
+    relay_proxy_req_t *pr = apr_pcalloc(r->pool, sizeof(*pr));
+    char *scheme = apr_pstrdup(r->pool, uri->scheme);
+    const char *target;
+
+    ap_str_tolower(scheme);
+    target = uri->path && *uri->path ? uri->path : "/";
+    if (uri->query) {
+        target = apr_pstrcat(r->pool, target, "?", uri->query, NULL);
+    }
+    pr->magic = RELAY_REQ_MAGIC;
+    pr->r = r;
+    pr->worker = worker;
+    pr->url = url;
+    pr->scheme = scheme;
+    pr->hostname = uri->hostname;
+    pr->port = uri->port_str ? uri->port : 0;
+    pr->target = relay_url_escape_target(r->pool, target);
+    pr->is_forward = r->proxyreq == PROXYREQ_PROXY;
+    pr->preserve_host = dc->preserve_host;
+    pr->add_headers = dc->add_headers;
+    pr->proxy100 = dc->proxy100;
+    pr->error_override = dc->error_override;
+    pr->error_override_codes = dc->error_override_codes;
+    pr->via = sc->via;
+    pr->bad_header = sc->bad_header;
+    pr->max_forwards = sc->max_forwards;
+    pr->io_buffer_size = (apr_size_t)worker->params.iobuffersize;
+    pr->reverse = dc->reverse;
+    pr->cookie_paths = dc->cookie_paths;
+    pr->cookie_domains = dc->cookie_domains;
+    return pr;
+}
+
+/* The worker for this request: the rule's, the longest defined prefix of
+ * the URL, or the server's generic worker. */
+static relay_worker_t *choose_worker(request_rec *r, const char *url)
+{
+    relay_proxy_server_conf_t *sc =
+        ap_get_module_config(r->server->module_config, &proxy_module);
+    relay_pass_rule_t *rule = relay_proxy_request_rule(r);
+    relay_worker_t *w;
+
+    if (rule && rule->worker) {
+        return rule->worker;
+    }
+    w = relay_worker_find(sc, url, r->pool);
+    return w ? w : sc->generic;
+}
+
+static int proxy_handler(request_rec *r)
+{
+    const relay_scheme_t *scheme;
+    relay_proxy_req_t *pr;
+    relay_worker_t *worker;
+    const char *url;
+    apr_uri_t uri;
+    char *name;
+
+    if (!r->proxyreq || !r->filename || strncmp(r->filename, "proxy:", 6) ||
+        !r->handler || strcmp(r->handler, "proxy-server")) {
+        return DECLINED;
+    }
+    url = r->filename + 6;
+    if (apr_uri_parse(r->pool, url, &uri) != APR_SUCCESS || !uri.scheme ||
+        !uri.hostname || !*uri.hostname) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                      RELAY_LOGNO(01020) "refusing to proxy to '%s': not an "
+                      "absolute URL with a host",
+                      url);
+        return HTTP_BAD_REQUEST;
+    }
+    name = apr_pstrdup(r->pool, uri.scheme);
+    ap_str_tolower(name);
+    scheme = ap_lookup_provider(RELAY_SCHEME_GROUP, name, RELAY_SCHEME_VERSION);
+    if (!scheme) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      RELAY_LOGNO(01021) "no loaded module serves %s:// "
+                      "URLs (proxying %s)",
+                      name, url);
+        return r->proxyreq == PROXYREQ_PROXY ? HTTP_NOT_IMPLEMENTED
+                                             : HTTP_INTERNAL_SERVER_ERROR;
+    }
+    worker = choose_worker(r, url);
+    pr = make_request(r, url, &uri, worker);
+    if (!pr->port) {
+        pr->port = scheme->default_port;
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_TRACE1, 0, r,
+                  "proxying %s %s through worker %s", r->method, url,
+                  worker->name);
+    return scheme->handle(pr, &proxy_api);
+}
+
+/*
+ * check_config: refuses a mix with the stock family and warns about an
+ * open forward proxy (runs for `apachectl configtest` too).
+ */
+static int proxy_check_config(apr_pool_t *pconf, apr_pool_t *plog,
+                              apr_pool_t *ptemp, server_rec *s)
+{
+    if (relay_family_check(plog, s, &proxy_module) != OK) {
+        return !OK;
+    }
+    for (; s; s = s->next) {
+        relay_proxy_server_conf_t *sc =
+            ap_get_module_config(s->module_config, &proxy_module);
+        if (sc->requests && sc->sections->nelts == 0) {
+            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
+                         RELAY_LOGNO(01030) "ProxyRequests On in server %s:%u "
+                         "without any <Proxy> section: this is an open "
+                         "proxy for anyone who can reach it",
+                         s->server_hostname ? s->server_hostname : "(main)",
+                         s->port);
+        }
+    }
+    return OK;
+}
+
+/* Applies ProxySet lines to their workers, defining any still missing. */
+static int apply_proxysets(apr_pool_t *pconf, server_rec *s,
+                           relay_proxy_server_conf_t *sc)
+{
+    int i;
+
+    for (i = 0; i < sc->proxysets->nelts; i++) {
+        relay_proxyset_t *set =
+            &APR_ARRAY_IDX(sc->proxysets, i, relay_proxyset_t);
+        relay_worker_t *w = NULL;
+        const char *err = relay_worker_define(pconf, sc, set->url, NULL,
+                                              set->defined_in, &w);
+        if (err) {
+            ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s,
+                         RELAY_LOGNO(01031) "ProxySet at %s: %s",
+                         set->defined_in, err);
+            return !OK;
+        }
+        relay_worker_params_overlay(&w->params, &set->params);
+    }
+    return OK;
+}
+
+static int proxy_post_config(apr_pool_t *pconf, apr_pool_t *plog,
+                             apr_pool_t *ptemp, server_rec *main_s)
+{
+    server_rec *s;
+    int i;
+
+    for (s = main_s; s; s = s->next) {
+        relay_proxy_server_conf_t *sc =
+            ap_get_module_config(s->module_config, &proxy_module);
+        if (apply_proxysets(pconf, s, sc) != OK) {
+            return !OK;
+        }
+    }
+    for (s = main_s; s; s = s->next) {
+        relay_proxy_server_conf_t *sc =
+            ap_get_module_config(s->module_config, &proxy_module);
+        for (i = 0; i < sc->workers->nelts; i++) {
+            relay_worker_finish(APR_ARRAY_IDX(sc->workers, i, relay_worker_t *),
+                                s, sc);
+        }
+        relay_worker_finish(sc->generic, s, sc);
+    }
+    return OK;
+}
+
+static void proxy_child_init(apr_pool_t *pchild, server_rec *main_s)
+{
+    server_rec *s;
+    int i;
+
+    for (s = main_s; s; s = s->next) {
+        relay_proxy_server_conf_t *sc =
+            ap_get_module_config(s->module_config, &proxy_module);
+        for (i = 0; i < sc->workers->nelts; i++) {
+            relay_worker_t *w = APR_ARRAY_IDX(sc->workers, i, relay_worker_t *);
+            if (!w->conns &&
+                relay_conn_pool_create(w, pchild) != APR_SUCCESS) {
+                ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s,
+                             RELAY_LOGNO(01032) "worker %s: cannot create "
+                             "its connection pool; connections to it will "
+                             "not be reused",
+                             w->name);
+            }
+        }
+    }
+}
+
+static void proxy_register_hooks(apr_pool_t *p)
+{
+    static const char *const after_rewrite[] = {"mod_rewrite.c", NULL};
+
+    relay_family_register(p, "mod_proxy.c");
+    ap_hook_post_read_request(relay_proxy_detect_forward, NULL, NULL,
+                              APR_HOOK_FIRST);
+    ap_hook_translate_name(relay_proxy_translate, after_rewrite, NULL,
+                           APR_HOOK_FIRST);
+    ap_hook_map_to_storage(relay_proxy_map_storage, NULL, NULL,
+                           APR_HOOK_FIRST);
+    ap_hook_handler(proxy_handler, NULL, NULL, APR_HOOK_FIRST);
+    ap_hook_check_config(proxy_check_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_post_config(proxy_post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_child_init(proxy_child_init, NULL, NULL, APR_HOOK_MIDDLE);
+}
+
+module AP_MODULE_DECLARE_DATA __attribute__((visibility("default")))
+proxy_module = {
+    STANDARD20_MODULE_STUFF,
+    relay_proxy_create_dir_conf,
+    relay_proxy_merge_dir_conf,
+    relay_proxy_create_server_conf,
+    relay_proxy_merge_server_conf,
+    relay_proxy_cmds,
+    proxy_register_hooks,
+    AP_MODULE_FLAG_NONE};

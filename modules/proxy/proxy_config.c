@@ -1,0 +1,657 @@
+/* Licensed under the Apache License, Version 2.0 (see LICENSE). */
+
+/*
+ * mod_proxy's directives: their table, the per-server and per-directory
+ * records with their create and merge functions, and the <Proxy> and
+ * <ProxyMatch> sections. Defaults are the stock module's documented ones;
+ * every bad argument is refused here, at startup, and httpd reports it
+ * with the file and line.
+ */
+#include "apr_strings.h"
+#include "apr_lib.h"
+#include "apr_fnmatch.h"
+#include "http_core.h"
+#include "ap_provider.h"
+
+#include "relay/relay_headers.h"
+#include "proxy_private.h"
+
+void *relay_proxy_create_server_conf(apr_pool_t *p, server_rec *s)
+{
+    relay_proxy_server_conf_t *c = apr_pcalloc(p, sizeof(*c));
+
+    c->requests = 0;
+    c->via = RELAY_VIA_OFF;
+    c->timeout = RELAY_UNSET;
+    c->bad_header = RELAY_BADHEADER_ISERROR;
+    c->io_buffer_size = 8192;
+    c->max_forwards = -1;
+    c->pass_inherit = 1;
+    c->rules = apr_array_make(p, 4, sizeof(relay_pass_rule_t));
+    c->workers = apr_array_make(p, 4, sizeof(relay_worker_t *));
+    c->sections = apr_array_make(p, 4, sizeof(relay_proxy_section_t));
+    c->proxysets = apr_array_make(p, 2, sizeof(relay_proxyset_t));
+    c->generic = relay_worker_make_generic(p);
+    return c;
+}
+
+void *relay_proxy_merge_server_conf(apr_pool_t *p, void *basev, void *addv)
+{
+    relay_proxy_server_conf_t *base = basev, *add = addv;
+    relay_proxy_server_conf_t *c = apr_pcalloc(p, sizeof(*c));
+
+    c->requests = add->requests_set ? add->requests : base->requests;
+    c->requests_set = add->requests_set || base->requests_set;
+    c->via = add->via_set ? add->via : base->via;
+    c->via_set = add->via_set || base->via_set;
+    c->timeout = add->timeout != RELAY_UNSET ? add->timeout : base->timeout;
+    c->bad_header = add->bad_header_set ? add->bad_header : base->bad_header;
+    c->bad_header_set = add->bad_header_set || base->bad_header_set;
+    c->io_buffer_size = add->io_buffer_size_set ? add->io_buffer_size
+                                                : base->io_buffer_size;
+    c->io_buffer_size_set = add->io_buffer_size_set || base->io_buffer_size_set;
+    c->max_forwards =
+        add->max_forwards_set ? add->max_forwards : base->max_forwards;
+    c->max_forwards_set = add->max_forwards_set || base->max_forwards_set;
+    c->pass_inherit =
+        add->pass_inherit_set ? add->pass_inherit : base->pass_inherit;
+    c->pass_inherit_set = add->pass_inherit_set;
+    c->rules = c->pass_inherit ? apr_array_append(p, base->rules, add->rules)
+                               : add->rules;
+    c->workers = apr_array_append(p, base->workers, add->workers);
+    c->sections = apr_array_append(p, base->sections, add->sections);
+    c->proxysets = add->proxysets;
+    c->generic = add->generic;
+    return c;
+}
+
+void *relay_proxy_create_dir_conf(apr_pool_t *p, char *dir)
+{
+    relay_proxy_dir_conf_t *c = apr_pcalloc(p, sizeof(*c));
+
+    c->rules = apr_array_make(p, 1, sizeof(relay_pass_rule_t));
+    c->reverse = apr_array_make(p, 2, sizeof(relay_reverse_rule_t));
+    c->cookie_paths = apr_array_make(p, 1, sizeof(relay_cookie_rule_t));
+    c->cookie_domains = apr_array_make(p, 1, sizeof(relay_cookie_rule_t));
+    c->preserve_host = 0;
+    c->add_headers = 1;
+    c->error_override = 0;
+    c->error_override_codes = apr_array_make(p, 1, sizeof(int));
+    c->proxy100 = 1;
+    c->section_url = dir;
+    return c;
+}
+
+void *relay_proxy_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
+{
+    relay_proxy_dir_conf_t *base = basev, *add = addv;
+    relay_proxy_dir_conf_t *c = apr_pcalloc(p, sizeof(*c));
+
+    c->rules = add->rules->nelts ? add->rules : base->rules;
+    c->reverse = apr_array_append(p, base->reverse, add->reverse);
+    c->cookie_paths = apr_array_append(p, base->cookie_paths, add->cookie_paths);
+    c->cookie_domains =
+        apr_array_append(p, base->cookie_domains, add->cookie_domains);
+    c->preserve_host =
+        add->preserve_host_set ? add->preserve_host : base->preserve_host;
+    c->preserve_host_set = add->preserve_host_set || base->preserve_host_set;
+    c->add_headers = add->add_headers_set ? add->add_headers : base->add_headers;
+    c->add_headers_set = add->add_headers_set || base->add_headers_set;
+    c->error_override =
+        add->error_override_set ? add->error_override : base->error_override;
+    c->error_override_codes = add->error_override_set
+                                  ? add->error_override_codes
+                                  : base->error_override_codes;
+    c->error_override_set = add->error_override_set || base->error_override_set;
+    c->proxy100 = add->proxy100_set ? add->proxy100 : base->proxy100;
+    c->proxy100_set = add->proxy100_set || base->proxy100_set;
+    c->section_url = add->section_url ? add->section_url : base->section_url;
+    return c;
+}
+
+static relay_proxy_server_conf_t *server_conf(cmd_parms *cmd)
+{
+    return ap_get_module_config(cmd->server->module_config, &proxy_module);
+}
+
+static const char *where(cmd_parms *cmd)
+{
+    return apr_psprintf(cmd->pool, "%s:%d", cmd->directive->filename,
+                        cmd->directive->line_num);
+}
+
+/* The name of the section enclosing this directive ("<Location" ...). */
+static const char *enclosing_section(cmd_parms *cmd)
+{
+    const ap_directive_t *parent = cmd->directive->parent;
+
+    return parent ? parent->directive : NULL;
+}
+
+static int in_proxy_section(cmd_parms *cmd)
+{
+    const char *sec = enclosing_section(cmd);
+
+    return sec && (!strcasecmp(sec, "<Proxy") || !strcasecmp(sec, "<ProxyMatch"));
+}
+
+/*
+ * Refuses URLs Relay cannot or will not serve, naming the module to load
+ * when only that is missing (stock fails at request time instead).
+ */
+static const char *check_origin_url(cmd_parms *cmd, const char *url)
+{
+    const char *colon = ap_strchr_c(url, ':');
+    char *scheme;
+
+    if (!strncasecmp(url, "unix:", 5)) {
+        return apr_psprintf(cmd->pool, "'%s': Relay does not connect to "
+                                       "unix: sockets",
+                            url);
+    }
+    if (!colon || colon == url || strncmp(colon, "://", 3)) {
+        return apr_psprintf(cmd->pool, "'%s' is not an absolute URL", url);
+    }
+    scheme = apr_pstrmemdup(cmd->temp_pool, url, colon - url);
+    ap_str_tolower(scheme);
+    if (!ap_lookup_provider(RELAY_SCHEME_GROUP, scheme, RELAY_SCHEME_VERSION)) {
+        return apr_psprintf(cmd->pool, "no loaded module serves %s:// URLs "
+                                       "('%s'); load Relay's mod_proxy_%s "
+                                       "before this line",
+                            scheme, url,
+                            !strcmp(scheme, "https") || !strcmp(scheme, "wss")
+                                ? "ssl"
+                                : !strcmp(scheme, "ws") ? "http" : scheme);
+    }
+    if ((!strcmp(scheme, "https") || !strcmp(scheme, "wss")) &&
+        !ap_lookup_provider(RELAY_TRANSPORT_GROUP, "tls",
+                            RELAY_TRANSPORT_VERSION)) {
+        return apr_psprintf(cmd->pool, "'%s' needs TLS to the origin; load "
+                                       "Relay's mod_proxy_ssl before this line",
+                            url);
+    }
+    return NULL;
+}
+
+/* Parses the words after the URL of ProxyPass/ProxyPassMatch. */
+static const char *parse_pass_options(cmd_parms *cmd, const char *args,
+                                      relay_pass_rule_t *rule,
+                                      relay_worker_params_t *params)
+{
+    const char *word;
+
+    while (*(word = ap_getword_conf(cmd->temp_pool, &args))) {
+        const char *eq = ap_strchr_c(word, '=');
+        const char *err;
+
+        if (!strcasecmp(word, "nocanon")) {
+            rule->nocanon = 1;
+        }
+        else if (!strcasecmp(word, "noquery")) {
+            rule->noquery = 1;
+        }
+        else if (!strcasecmp(word, "interpolate")) {
+            return "the 'interpolate' flag is not supported by Relay";
+        }
+        else if (!eq || eq == word) {
+            return apr_psprintf(cmd->pool, "'%s' is not key=value", word);
+        }
+        else {
+            err = relay_worker_param_set(
+                cmd->pool, params,
+                apr_pstrmemdup(cmd->temp_pool, word, eq - word), eq + 1);
+            if (err) {
+                return err;
+            }
+        }
+    }
+    return NULL;
+}
+
+/*
+ * ProxyPass [path] !|url [key=value ...] [nocanon] [noquery] and
+ * ProxyPassMatch [regex] !|url [...]. Inside <Location> (or
+ * <LocationMatch>) the path is the section's and is left out.
+ */
+static const char *cmd_pass(cmd_parms *cmd, void *dconf, const char *args)
+{
+    relay_proxy_server_conf_t *sc = server_conf(cmd);
+    relay_proxy_dir_conf_t *dc = dconf;
+    int is_match = cmd->info != NULL;
+    relay_worker_params_t params;
+    relay_pass_rule_t rule = {0};
+    const char *sec = enclosing_section(cmd);
+    const char *err;
+
+    if (in_proxy_section(cmd) || (cmd->path && !sec)) {
+        return apr_pstrcat(cmd->pool, cmd->cmd->name,
+                           " is not allowed here", NULL);
+    }
+    if (cmd->path) {
+        if (!strcasecmp(sec, "<LocationMatch") ||
+            (cmd->path[0] == '~' && !cmd->path[1])) {
+            is_match = 1;
+        }
+        rule.path = cmd->path;
+    }
+    else {
+        rule.path = ap_getword_conf(cmd->pool, &args);
+    }
+    rule.url = ap_getword_conf(cmd->pool, &args);
+    if (!*rule.path || !*rule.url) {
+        return apr_pstrcat(cmd->pool, cmd->cmd->name,
+                           " needs a path and a URL (or !)", NULL);
+    }
+    if (is_match) {
+        rule.regex = ap_pregcomp(cmd->pool, rule.path, AP_REG_EXTENDED);
+        if (!rule.regex) {
+            return apr_psprintf(cmd->pool, "%s: '%s' is not a valid regular "
+                                           "expression",
+                                cmd->cmd->name, rule.path);
+        }
+    }
+    rule.defined_in = where(cmd);
+    relay_worker_params_unset(&params);
+    if ((err = parse_pass_options(cmd, args, &rule, &params)) != NULL) {
+        return apr_pstrcat(cmd->pool, cmd->cmd->name, ": ", err, NULL);
+    }
+    if (!strcmp(rule.url, "!")) {
+        rule.url = NULL;
+    }
+    else {
+        const char *worker_url = rule.url;
+        if ((err = check_origin_url(cmd, rule.url)) != NULL) {
+            return apr_pstrcat(cmd->pool, cmd->cmd->name, ": ", err, NULL);
+        }
+        if (rule.regex && ap_strchr_c(rule.url, '$')) {
+            /* The worker covers the part before the first substitution. */
+            worker_url = apr_pstrmemdup(cmd->pool, rule.url,
+                                        ap_strchr_c(rule.url, '$') - rule.url);
+            if (!ap_strstr_c(worker_url, "://") ||
+                !ap_strchr_c(ap_strstr_c(worker_url, "://") + 3, '/')) {
+                worker_url = NULL; /* host substituted: generic worker */
+            }
+        }
+        if (worker_url) {
+            err = relay_worker_define(cmd->pool, sc, worker_url, &params,
+                                      rule.defined_in, &rule.worker);
+            if (err) {
+                return apr_pstrcat(cmd->pool, cmd->cmd->name, ": ", err, NULL);
+            }
+        }
+    }
+    APR_ARRAY_PUSH(cmd->path ? dc->rules : sc->rules, relay_pass_rule_t) =
+        rule;
+    return NULL;
+}
+
+/* ProxyPassReverse [path] url [interpolate] */
+static const char *cmd_pass_reverse(cmd_parms *cmd, void *dconf,
+                                    const char *args)
+{
+    relay_proxy_dir_conf_t *dc = dconf;
+    relay_reverse_rule_t rule;
+    const char *first = ap_getword_conf(cmd->pool, &args);
+    const char *second = ap_getword_conf(cmd->pool, &args);
+    const char *third = ap_getword_conf(cmd->pool, &args);
+
+    if (cmd->path) {
+        if (*second && strcasecmp(second, "interpolate")) {
+            return "ProxyPassReverse inside a section takes only the URL";
+        }
+        rule.public_path = cmd->path;
+        rule.origin_url = first;
+    }
+    else {
+        if (!*second || (*third && strcasecmp(third, "interpolate"))) {
+            return "ProxyPassReverse needs a path and a URL";
+        }
+        rule.public_path = first;
+        rule.origin_url = second;
+    }
+    if (!*rule.origin_url) {
+        return "ProxyPassReverse needs a URL";
+    }
+    APR_ARRAY_PUSH(dc->reverse, relay_reverse_rule_t) = rule;
+    return NULL;
+}
+
+static const char *cmd_cookie_rule(cmd_parms *cmd, void *dconf,
+                                   const char *origin, const char *public)
+{
+    relay_proxy_dir_conf_t *dc = dconf;
+    relay_cookie_rule_t rule;
+
+    rule.origin = origin;
+    rule.public = public;
+    APR_ARRAY_PUSH(cmd->info ? dc->cookie_domains : dc->cookie_paths,
+                   relay_cookie_rule_t) = rule;
+    return NULL;
+}
+
+static const char *cmd_requests(cmd_parms *cmd, void *dconf, int flag)
+{
+    relay_proxy_server_conf_t *sc = server_conf(cmd);
+
+    sc->requests = flag;
+    sc->requests_set = 1;
+    return NULL;
+}
+
+static const char *cmd_preserve_host(cmd_parms *cmd, void *dconf, int flag)
+{
+    relay_proxy_dir_conf_t *dc = dconf;
+
+    dc->preserve_host = flag;
+    dc->preserve_host_set = 1;
+    return NULL;
+}
+
+static const char *cmd_add_headers(cmd_parms *cmd, void *dconf, int flag)
+{
+    relay_proxy_dir_conf_t *dc = dconf;
+
+    dc->add_headers = flag;
+    dc->add_headers_set = 1;
+    return NULL;
+}
+
+static const char *cmd_proxy100(cmd_parms *cmd, void *dconf, int flag)
+{
+    relay_proxy_dir_conf_t *dc = dconf;
+
+    dc->proxy100 = flag;
+    dc->proxy100_set = 1;
+    return NULL;
+}
+
+static const char *cmd_pass_inherit(cmd_parms *cmd, void *dconf, int flag)
+{
+    relay_proxy_server_conf_t *sc = server_conf(cmd);
+
+    sc->pass_inherit = flag;
+    sc->pass_inherit_set = 1;
+    return NULL;
+}
+
+/* ProxyErrorOverride On|Off [code ...] */
+static const char *cmd_error_override(cmd_parms *cmd, void *dconf,
+                                      const char *args)
+{
+    relay_proxy_dir_conf_t *dc = dconf;
+    const char *word = ap_getword_conf(cmd->temp_pool, &args);
+
+    if (!strcasecmp(word, "on")) {
+        dc->error_override = 1;
+    }
+    else if (!strcasecmp(word, "off")) {
+        dc->error_override = 0;
+    }
+    else {
+        return apr_psprintf(cmd->pool, "ProxyErrorOverride must be On or "
+                                       "Off, not '%s'",
+                            word);
+    }
+    dc->error_override_set = 1;
+    dc->error_override_codes = apr_array_make(cmd->pool, 2, sizeof(int));
+    while (*(word = ap_getword_conf(cmd->temp_pool, &args))) {
+        char *end;
+        long code = strtol(word, &end, 10);
+        if (!dc->error_override || *end || code < 400 || code > 599) {
+            return apr_psprintf(cmd->pool, "ProxyErrorOverride: '%s' is not "
+                                           "a status code from 400 to 599 "
+                                           "after On",
+                                word);
+        }
+        APR_ARRAY_PUSH(dc->error_override_codes, int) = (int)code;
+    }
+    return NULL;
+}
+
+static const char *cmd_via(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    relay_proxy_server_conf_t *sc = server_conf(cmd);
+
+    if (!strcasecmp(arg, "off")) {
+        sc->via = RELAY_VIA_OFF;
+    }
+    else if (!strcasecmp(arg, "on")) {
+        sc->via = RELAY_VIA_ON;
+    }
+    else if (!strcasecmp(arg, "full")) {
+        sc->via = RELAY_VIA_FULL;
+    }
+    else if (!strcasecmp(arg, "block")) {
+        sc->via = RELAY_VIA_BLOCK;
+    }
+    else {
+        return apr_psprintf(cmd->pool, "ProxyVia must be Off, On, Full or "
+                                       "Block, not '%s'",
+                            arg);
+    }
+    sc->via_set = 1;
+    return NULL;
+}
+
+static const char *cmd_bad_header(cmd_parms *cmd, void *dconf,
+                                  const char *arg)
+{
+    relay_proxy_server_conf_t *sc = server_conf(cmd);
+
+    if (!strcasecmp(arg, "IsError")) {
+        sc->bad_header = RELAY_BADHEADER_ISERROR;
+    }
+    else if (!strcasecmp(arg, "Ignore")) {
+        sc->bad_header = RELAY_BADHEADER_IGNORE;
+    }
+    else if (!strcasecmp(arg, "StartBody")) {
+        sc->bad_header = RELAY_BADHEADER_STARTBODY;
+    }
+    else {
+        return apr_psprintf(cmd->pool, "ProxyBadHeader must be IsError, "
+                                       "Ignore or StartBody, not '%s'",
+                            arg);
+    }
+    sc->bad_header_set = 1;
+    return NULL;
+}
+
+static const char *cmd_timeout(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    relay_proxy_server_conf_t *sc = server_conf(cmd);
+    apr_interval_time_t t;
+
+    if (!apr_isdigit(*arg) ||
+        ap_timeout_parameter_parse(arg, &t, "s") != APR_SUCCESS || t <= 0) {
+        return apr_psprintf(cmd->pool, "ProxyTimeout must be a positive "
+                                       "number of seconds, not '%s'",
+                            arg);
+    }
+    sc->timeout = t;
+    return NULL;
+}
+
+static const char *cmd_io_buffer(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    relay_proxy_server_conf_t *sc = server_conf(cmd);
+    char *end;
+    long n = strtol(arg, &end, 10);
+
+    if (*end || n < 512 || n > (1 << 20)) {
+        return apr_psprintf(cmd->pool, "ProxyIOBufferSize must be a number "
+                                       "of bytes from 512 to 1048576, not "
+                                       "'%s'",
+                            arg);
+    }
+    sc->io_buffer_size = (apr_size_t)n;
+    sc->io_buffer_size_set = 1;
+    return NULL;
+}
+
+static const char *cmd_max_forwards(cmd_parms *cmd, void *dconf,
+                                    const char *arg)
+{
+    relay_proxy_server_conf_t *sc = server_conf(cmd);
+    char *end;
+    long n = strtol(arg, &end, 10);
+
+    if (*end || !*arg || n < -1 || n > 65535) {
+        return apr_psprintf(cmd->pool, "ProxyMaxForwards must be a number "
+                                       "from -1 to 65535, not '%s'",
+                            arg);
+    }
+    sc->max_forwards = (int)n;
+    sc->max_forwards_set = 1;
+    return NULL;
+}
+
+/* ProxySet [url] key=value ...; inside <Proxy url> the URL is left out. */
+static const char *cmd_set(cmd_parms *cmd, void *dconf, const char *args)
+{
+    relay_proxy_server_conf_t *sc = server_conf(cmd);
+    relay_proxyset_t set;
+    relay_pass_rule_t ignored = {0};
+    const char *err;
+
+    if (in_proxy_section(cmd)) {
+        set.url = cmd->path;
+    }
+    else if (cmd->path) {
+        return "ProxySet is allowed only at server level or in <Proxy>";
+    }
+    else {
+        set.url = ap_getword_conf(cmd->pool, &args);
+    }
+    if (!set.url || !*set.url || !ap_strstr_c(set.url, "://") ||
+        ap_strchr_c(set.url, '*')) {
+        return "ProxySet needs the URL of an origin";
+    }
+    relay_worker_params_unset(&set.params);
+    if ((err = parse_pass_options(cmd, args, &ignored, &set.params)) != NULL) {
+        return apr_pstrcat(cmd->pool, "ProxySet: ", err, NULL);
+    }
+    set.defined_in = where(cmd);
+    APR_ARRAY_PUSH(sc->proxysets, relay_proxyset_t) = set;
+    return NULL;
+}
+
+/*
+ * <Proxy url-pattern> and <ProxyMatch regex>: per-directory sections
+ * matched against origin URLs, for Require, ProxySet and friends.
+ */
+static const char *cmd_section(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    relay_proxy_server_conf_t *sc = server_conf(cmd);
+    const char *endp = ap_strrchr_c(arg, '>');
+    char *old_path = cmd->path;
+    int old_override = cmd->override;
+    int is_match = cmd->info != NULL;
+    ap_conf_vector_t *dir_conf = ap_create_per_dir_config(cmd->pool);
+    relay_proxy_section_t section = {0};
+    relay_proxy_dir_conf_t *pdc;
+    const char *err;
+    char *pattern;
+
+    if ((err = ap_check_cmd_context(cmd, NOT_IN_DIR_LOC_FILE)) != NULL) {
+        return err;
+    }
+    if (!endp) {
+        return apr_pstrcat(cmd->pool, cmd->cmd->name,
+                           "> directive missing closing '>'", NULL);
+    }
+    arg = apr_pstrmemdup(cmd->temp_pool, arg, endp - arg);
+    pattern = ap_getword_conf(cmd->pool, &arg);
+    if (!*pattern) {
+        return apr_pstrcat(cmd->pool, cmd->cmd->name,
+                           "> needs a URL pattern", NULL);
+    }
+    if (!is_match && !strcmp(pattern, "~")) {
+        is_match = 1;
+        pattern = ap_getword_conf(cmd->pool, &arg);
+    }
+    if (is_match) {
+        section.regex = ap_pregcomp(cmd->pool, pattern, AP_REG_EXTENDED);
+        if (!section.regex) {
+            return apr_psprintf(cmd->pool, "%s> '%s' is not a valid regular "
+                                           "expression",
+                                cmd->cmd->name, pattern);
+        }
+    }
+    section.pattern = pattern;
+    section.is_wildcard = !is_match && apr_fnmatch_test(pattern);
+    section.dir_conf = dir_conf;
+
+    cmd->path = pattern;
+    cmd->override = OR_ALL | ACCESS_CONF;
+    err = ap_walk_config(cmd->directive->first_child, cmd, dir_conf);
+    cmd->path = old_path;
+    cmd->override = old_override;
+    if (err) {
+        return err;
+    }
+    pdc = ap_set_config_vectors(cmd->server, dir_conf, pattern, &proxy_module,
+                                cmd->pool);
+    pdc->section_url = pattern;
+    APR_ARRAY_PUSH(sc->sections, relay_proxy_section_t) = section;
+    return NULL;
+}
+
+const command_rec relay_proxy_cmds[] = {
+    AP_INIT_RAW_ARGS("<Proxy", cmd_section, NULL, RSRC_CONF,
+                     "Starts a section of directives that apply to the "
+                     "origin URLs matching a prefix or wildcard."),
+    AP_INIT_RAW_ARGS("<ProxyMatch", cmd_section, (void *)1, RSRC_CONF,
+                     "Starts a section of directives that apply to the "
+                     "origin URLs matching a regular expression."),
+    AP_INIT_FLAG("ProxyRequests", cmd_requests, NULL, RSRC_CONF,
+                 "Turns forward proxying of absolute-URI requests on or off."),
+    AP_INIT_RAW_ARGS("ProxyPass", cmd_pass, NULL, RSRC_CONF | ACCESS_CONF,
+                     "Maps a local path onto an origin URL (or ! to exclude "
+                     "it), with optional key=value worker parameters."),
+    AP_INIT_RAW_ARGS("ProxyPassMatch", cmd_pass, (void *)1,
+                     RSRC_CONF | ACCESS_CONF,
+                     "Maps local paths matching a regular expression onto an "
+                     "origin URL, with $n substitution."),
+    AP_INIT_RAW_ARGS("ProxyPassReverse", cmd_pass_reverse, NULL,
+                     RSRC_CONF | ACCESS_CONF,
+                     "Rewrites origin URLs in Location, Content-Location and "
+                     "URI response headers back to a local path."),
+    AP_INIT_TAKE2("ProxyPassReverseCookiePath", cmd_cookie_rule, NULL,
+                  RSRC_CONF | ACCESS_CONF,
+                  "Rewrites the Path attribute of the origin's cookies: "
+                  "origin path, then public path."),
+    AP_INIT_TAKE2("ProxyPassReverseCookieDomain", cmd_cookie_rule, (void *)1,
+                  RSRC_CONF | ACCESS_CONF,
+                  "Rewrites the Domain attribute of the origin's cookies: "
+                  "origin domain, then public domain."),
+    AP_INIT_FLAG("ProxyPreserveHost", cmd_preserve_host, NULL,
+                 RSRC_CONF | ACCESS_CONF,
+                 "Sends the client's Host header to the origin when On."),
+    AP_INIT_FLAG("ProxyAddHeaders", cmd_add_headers, NULL,
+                 RSRC_CONF | ACCESS_CONF,
+                 "Adds X-Forwarded-For, X-Forwarded-Host and "
+                 "X-Forwarded-Server to proxied requests when On."),
+    AP_INIT_FLAG("Proxy100Continue", cmd_proxy100, NULL,
+                 RSRC_CONF | ACCESS_CONF,
+                 "Forwards Expect: 100-continue to the origin when On."),
+    AP_INIT_FLAG("ProxyPassInherit", cmd_pass_inherit, NULL, RSRC_CONF,
+                 "Lets virtual hosts inherit the main server's ProxyPass "
+                 "rules when On."),
+    AP_INIT_RAW_ARGS("ProxyErrorOverride", cmd_error_override, NULL,
+                     RSRC_CONF | ACCESS_CONF,
+                     "Replaces origin error bodies with local ErrorDocuments "
+                     "when On, for all codes or the ones listed."),
+    AP_INIT_TAKE1("ProxyVia", cmd_via, NULL, RSRC_CONF,
+                  "Controls the Via header: Off, On, Full or Block."),
+    AP_INIT_TAKE1("ProxyBadHeader", cmd_bad_header, NULL, RSRC_CONF,
+                  "Handles malformed origin header lines: IsError, Ignore or "
+                  "StartBody."),
+    AP_INIT_TAKE1("ProxyTimeout", cmd_timeout, NULL, RSRC_CONF,
+                  "Sets the origin I/O timeout in seconds."),
+    AP_INIT_TAKE1("ProxyIOBufferSize", cmd_io_buffer, NULL, RSRC_CONF,
+                  "Sets the size of the buffer for origin I/O in bytes."),
+    AP_INIT_TAKE1("ProxyMaxForwards", cmd_max_forwards, NULL, RSRC_CONF,
+                  "Sets the Max-Forwards value added to requests (-1: none)."),
+    AP_INIT_RAW_ARGS("ProxySet", cmd_set, NULL, RSRC_CONF | ACCESS_CONF,
+                     "Sets worker parameters for an origin URL."),
+    {NULL}};

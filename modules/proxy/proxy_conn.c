@@ -1,0 +1,374 @@
+/* Licensed under the Apache License, Version 2.0 (see LICENSE). */
+
+/*
+ * Connections to origins and the pool that keeps them per worker in each
+ * child process, shared by the MPM's threads under one mutex.
+ *
+ * A pooled connection is checked before reuse: one the origin has closed
+ * (or that holds unexpected bytes) is readable while idle, so a zero-wait
+ * poll finds it and it is dropped instead of being handed out. Idle
+ * connections older than the worker's ttl are dropped too. Each connection
+ * has a pool of its own (with its own allocator), so creating and
+ * destroying one never touches a pool another thread uses.
+ */
+#include "apr_strings.h"
+#include "apr_poll.h"
+#include "apr_thread_mutex.h"
+#include "apr_thread_cond.h"
+#include "ap_provider.h"
+
+#include "proxy_private.h"
+
+#define RELAY_CONN_BUFFER_MIN 65536
+
+struct relay_conn_pool_t {
+    apr_thread_mutex_t *mutex;
+    apr_thread_cond_t *cond;
+    relay_conn_t **idle; /* stack, most recently used on top */
+    int nidle;
+    int total; /* connections open, idle or in use */
+    apr_pool_t *pchild;
+};
+
+static void conn_destroy(relay_conn_t *conn)
+{
+    apr_pool_destroy(conn->pool); /* closes transport and socket */
+}
+
+static apr_status_t pool_cleanup(void *data)
+{
+    relay_worker_t *w = data;
+    relay_conn_pool_t *cp = w->conns;
+
+    while (cp->nidle > 0) {
+        conn_destroy(cp->idle[--cp->nidle]);
+    }
+    w->conns = NULL;
+    return APR_SUCCESS;
+}
+
+apr_status_t relay_conn_pool_create(relay_worker_t *w, apr_pool_t *pchild)
+{
+    relay_conn_pool_t *cp = apr_pcalloc(pchild, sizeof(*cp));
+    apr_status_t rv;
+
+    rv = apr_thread_mutex_create(&cp->mutex, APR_THREAD_MUTEX_DEFAULT,
+                                 pchild);
+    if (rv == APR_SUCCESS) {
+        rv = apr_thread_cond_create(&cp->cond, pchild);
+    }
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    cp->idle = apr_pcalloc(pchild, sizeof(relay_conn_t *) *
+                                       (w->params.max > 0 ? w->params.max : 1));
+    cp->pchild = pchild;
+    w->conns = cp;
+    apr_pool_cleanup_register(pchild, w, pool_cleanup, apr_pool_cleanup_null);
+    return APR_SUCCESS;
+}
+
+/* True when an idle connection shows no sign of having been closed. */
+static int conn_is_alive(relay_conn_t *conn)
+{
+    apr_pollfd_t pfd = {0};
+    apr_int32_t n = 0;
+
+    if (conn->transport->has_pending && conn->transport->has_pending(conn)) {
+        return 0; /* bytes nobody asked for: not a clean connection */
+    }
+    pfd.p = conn->pool;
+    pfd.desc_type = APR_POLL_SOCKET;
+    pfd.desc.s = conn->sock;
+    pfd.reqevents = APR_POLLIN;
+    return apr_poll(&pfd, 1, &n, 0) != APR_SUCCESS || n == 0;
+}
+
+/* Takes a usable idle connection off the stack, or returns NULL. */
+static relay_conn_t *pop_idle(relay_worker_t *w, apr_time_t now)
+{
+    relay_conn_pool_t *cp = w->conns;
+    relay_conn_t *conn;
+
+    for (;;) {
+        apr_thread_mutex_lock(cp->mutex);
+        conn = cp->nidle > 0 ? cp->idle[--cp->nidle] : NULL;
+        apr_thread_mutex_unlock(cp->mutex);
+        if (!conn) {
+            return NULL;
+        }
+        if ((w->params.ttl == 0 || now - conn->last_used < w->params.ttl) &&
+            conn_is_alive(conn)) {
+            return conn;
+        }
+        ap_log_error(APLOG_MARK, APLOG_TRACE2, 0, NULL,
+                     "worker %s: dropping an idle connection that expired "
+                     "or was closed by the origin",
+                     w->name);
+        conn_destroy(conn);
+    }
+}
+
+/* Waits for a slot under the worker's `max`. */
+static apr_status_t reserve_slot(relay_worker_t *w)
+{
+    relay_conn_pool_t *cp = w->conns;
+    apr_interval_time_t wait =
+        w->params.acquire > 0 ? w->params.acquire : w->params.timeout;
+    apr_time_t deadline = apr_time_now() + wait;
+    apr_status_t rv = APR_SUCCESS;
+
+    apr_thread_mutex_lock(cp->mutex);
+    while (cp->total >= w->params.max) {
+        apr_time_t now = apr_time_now();
+        if (now >= deadline) {
+            rv = APR_TIMEUP;
+            break;
+        }
+        apr_thread_cond_timedwait(cp->cond, cp->mutex, deadline - now);
+    }
+    if (rv == APR_SUCCESS) {
+        cp->total++;
+    }
+    apr_thread_mutex_unlock(cp->mutex);
+    return rv;
+}
+
+static apr_status_t slot_cleanup(void *data)
+{
+    relay_worker_t *w = data;
+    relay_conn_pool_t *cp = w->conns;
+
+    if (cp) {
+        apr_thread_mutex_lock(cp->mutex);
+        cp->total--;
+        apr_thread_cond_signal(cp->cond);
+        apr_thread_mutex_unlock(cp->mutex);
+    }
+    return APR_SUCCESS;
+}
+
+static apr_status_t sock_cleanup(void *data)
+{
+    relay_conn_t *conn = data;
+
+    if (conn->transport && conn->transport->close) {
+        conn->transport->close(conn);
+    }
+    if (conn->sock) {
+        apr_socket_close(conn->sock);
+        conn->sock = NULL;
+    }
+    return APR_SUCCESS;
+}
+
+static const relay_transport_t *transport_for(const char *scheme)
+{
+    if (!strcmp(scheme, "https") || !strcmp(scheme, "wss")) {
+        return ap_lookup_provider(RELAY_TRANSPORT_GROUP, "tls",
+                                  RELAY_TRANSPORT_VERSION);
+    }
+    return &relay_transport_tcp;
+}
+
+/*
+ * Resolves the origin address. A worker's address is looked up once per
+ * child and kept in the child's pool (under the pool mutex, since that
+ * pool is shared); the generic worker resolves per connection.
+ */
+static apr_status_t resolve(relay_proxy_req_t *pr, relay_conn_t *conn,
+                            apr_sockaddr_t **addr)
+{
+    relay_worker_t *w = pr->worker;
+    relay_conn_pool_t *cp = w->conns;
+    apr_status_t rv = APR_SUCCESS;
+
+    if (w->is_generic || !cp) {
+        return apr_sockaddr_info_get(addr, pr->hostname, APR_UNSPEC, pr->port,
+                                     0, conn->pool);
+    }
+    apr_thread_mutex_lock(cp->mutex);
+    if (!w->addr) {
+        rv = apr_sockaddr_info_get(&w->addr, w->hostname, APR_UNSPEC, w->port,
+                                   0, cp->pchild);
+    }
+    *addr = w->addr;
+    apr_thread_mutex_unlock(cp->mutex);
+    return rv;
+}
+
+static apr_status_t conn_open(relay_proxy_req_t *pr, relay_conn_t *conn)
+{
+    relay_worker_t *w = pr->worker;
+    apr_sockaddr_t *addr;
+    apr_status_t rv;
+
+    rv = resolve(pr, conn, &addr);
+    if (rv != APR_SUCCESS) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, pr->r,
+                      RELAY_LOGNO(01010) "worker %s: cannot resolve %s",
+                      w->name, pr->hostname);
+        return rv;
+    }
+    for (; addr; addr = addr->next) {
+        rv = apr_socket_create(&conn->sock, addr->family, SOCK_STREAM,
+                               APR_PROTO_TCP, conn->pool);
+        if (rv != APR_SUCCESS) {
+            break;
+        }
+        apr_socket_opt_set(conn->sock, APR_TCP_NODELAY, 1);
+        if (w->params.keepalive) {
+            apr_socket_opt_set(conn->sock, APR_SO_KEEPALIVE, 1);
+        }
+        apr_socket_timeout_set(conn->sock, w->params.connect_timeout);
+        rv = apr_socket_connect(conn->sock, addr);
+        if (rv == APR_SUCCESS) {
+            break;
+        }
+        apr_socket_close(conn->sock);
+        conn->sock = NULL;
+    }
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    apr_socket_timeout_set(conn->sock, w->params.timeout);
+    return conn->transport->open ? conn->transport->open(conn, pr->r,
+                                                         pr->hostname)
+                                 : APR_SUCCESS;
+}
+
+static apr_status_t conn_create(relay_proxy_req_t *pr, relay_conn_t **out)
+{
+    relay_worker_t *w = pr->worker;
+    apr_allocator_t *alloc;
+    apr_pool_t *pool;
+    relay_conn_t *conn;
+    apr_status_t rv;
+
+    if ((rv = apr_allocator_create(&alloc)) != APR_SUCCESS) {
+        return rv;
+    }
+    apr_allocator_max_free_set(alloc, 1);
+    if ((rv = apr_pool_create_unmanaged_ex(&pool, NULL, alloc)) !=
+        APR_SUCCESS) {
+        apr_allocator_destroy(alloc);
+        return rv;
+    }
+    apr_allocator_owner_set(alloc, pool);
+    conn = apr_pcalloc(pool, sizeof(*conn));
+    conn->magic = RELAY_CONN_MAGIC;
+    conn->pool = pool;
+    conn->worker = w;
+    conn->transport = transport_for(pr->scheme);
+    conn->buf_size = w->params.iobuffersize > RELAY_CONN_BUFFER_MIN
+                         ? (apr_size_t)w->params.iobuffersize
+                         : RELAY_CONN_BUFFER_MIN;
+    conn->buf = apr_palloc(pool, conn->buf_size);
+    conn->reusable = !w->is_generic && !w->params.disablereuse;
+    if (!w->is_generic) {
+        apr_pool_cleanup_register(pool, w, slot_cleanup,
+                                  apr_pool_cleanup_null);
+    }
+    apr_pool_cleanup_register(pool, conn, sock_cleanup, apr_pool_cleanup_null);
+    if (!conn->transport) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, pr->r,
+                      RELAY_LOGNO(01011) "worker %s: %s:// needs Relay's "
+                      "mod_proxy_ssl, which is not loaded",
+                      w->name, pr->scheme);
+        apr_pool_destroy(pool);
+        return APR_ENOTIMPL;
+    }
+    rv = conn_open(pr, conn);
+    if (rv != APR_SUCCESS) {
+        apr_pool_destroy(pool);
+        return rv;
+    }
+    *out = conn;
+    return APR_SUCCESS;
+}
+
+apr_status_t relay_conn_acquire(relay_proxy_req_t *pr, int fresh,
+                                relay_conn_t **out, int *reused)
+{
+    relay_worker_t *w = pr->worker;
+    apr_time_t now = apr_time_now();
+    apr_status_t rv;
+
+    AP_DEBUG_ASSERT(w->magic == RELAY_WORKER_MAGIC);
+    *reused = 0;
+    if (!relay_worker_is_usable(w, now)) {
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, pr->r,
+                      RELAY_LOGNO(01012) "worker %s is in error state, "
+                      "retried in %" APR_TIME_T_FMT " ms",
+                      w->name, apr_time_as_msec(w->error_until - now));
+        return APR_ECONNREFUSED;
+    }
+    if (!w->is_generic && w->conns) {
+        if (!fresh && !w->params.disablereuse &&
+            (*out = pop_idle(w, now)) != NULL) {
+            *reused = 1;
+            return APR_SUCCESS;
+        }
+        if ((rv = reserve_slot(w)) != APR_SUCCESS) {
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, pr->r,
+                          RELAY_LOGNO(01013) "worker %s: all %d connections "
+                          "busy",
+                          w->name, w->params.max);
+            return rv;
+        }
+    }
+    rv = conn_create(pr, out);
+    if (rv != APR_SUCCESS) {
+        if (!w->is_generic && w->conns) {
+            slot_cleanup(w); /* the slot reserved above was not used */
+        }
+        if (rv != APR_ENOTIMPL) {
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, pr->r,
+                          RELAY_LOGNO(01014) "worker %s: cannot connect to "
+                          "%s:%u",
+                          w->name, pr->hostname, pr->port);
+            relay_worker_mark_failed(w, pr->r->server, rv);
+        }
+        return rv;
+    }
+    relay_worker_mark_ok(w);
+    return APR_SUCCESS;
+}
+
+void relay_conn_release(relay_conn_t *conn)
+{
+    relay_worker_t *w = conn->worker;
+    relay_conn_pool_t *cp = w->conns;
+
+    AP_DEBUG_ASSERT(conn->magic == RELAY_CONN_MAGIC);
+    if (conn->reusable && cp && !w->is_generic && !w->params.disablereuse &&
+        conn->buf_pos == conn->buf_len) {
+        conn->last_used = apr_time_now();
+        conn->buf_pos = conn->buf_len = 0;
+        apr_thread_mutex_lock(cp->mutex);
+        if (cp->nidle < w->params.smax) {
+            cp->idle[cp->nidle++] = conn;
+            conn = NULL;
+        }
+        apr_thread_mutex_unlock(cp->mutex);
+    }
+    if (conn) {
+        conn_destroy(conn);
+    }
+}
+
+/* Plain TCP: the socket itself. */
+static apr_status_t tcp_recv(relay_conn_t *conn, char *buf, apr_size_t *len)
+{
+    return apr_socket_recv(conn->sock, buf, len);
+}
+
+static apr_status_t tcp_send(relay_conn_t *conn, const char *buf,
+                             apr_size_t *len)
+{
+    return apr_socket_send(conn->sock, buf, len);
+}
+
+const relay_transport_t relay_transport_tcp = {
+    "tcp", NULL, tcp_recv, tcp_send, NULL, NULL,
+};

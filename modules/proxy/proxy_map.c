@@ -1,0 +1,223 @@
+/* Licensed under the Apache License, Version 2.0 (see LICENSE). */
+
+/*
+ * From a client request to an origin URL: ProxyPass and ProxyPassMatch
+ * matching in translate_name, forward-proxy detection for absolute-URI
+ * requests, and the <Proxy> section walk in map_to_storage that merges
+ * the matching sections' per-directory configuration into the request.
+ *
+ * A mapped request carries the stock markers that the rest of httpd
+ * knows: r->proxyreq, handler "proxy-server" and filename "proxy:URL"
+ * (mod_rewrite's [P] flag sets the same three).
+ */
+#include "apr_strings.h"
+#include "apr_fnmatch.h"
+#include "http_core.h"
+#include "http_request.h"
+#include "http_protocol.h"
+#include "http_vhost.h"
+
+#include "relay/relay_url.h"
+#include "proxy_private.h"
+
+#define RELAY_MAX_REGMATCH 10
+
+/* The rule that mapped this request, kept in the request config. */
+relay_pass_rule_t *relay_proxy_request_rule(request_rec *r)
+{
+    return ap_get_module_config(r->request_config, &proxy_module);
+}
+
+static void mark_proxied(request_rec *r, const char *url, int proxyreq,
+                         relay_pass_rule_t *rule)
+{
+    r->filename = apr_pstrcat(r->pool, "proxy:", url, NULL);
+    r->handler = "proxy-server";
+    r->proxyreq = proxyreq;
+    ap_set_module_config(r->request_config, &proxy_module, rule);
+}
+
+/* The raw path of the request line, before httpd decoded it. */
+static const char *raw_path(request_rec *r)
+{
+    const char *raw = r->unparsed_uri;
+    const char *q;
+
+    if (r->parsed_uri.path && raw[0] != '/') {
+        raw = ap_strstr_c(raw, "://");
+        raw = raw ? ap_strchr_c(raw + 3, '/') : NULL;
+        if (!raw) {
+            return "/";
+        }
+    }
+    q = ap_strchr_c(raw, '?');
+    return q ? apr_pstrmemdup(r->pool, raw, q - raw) : raw;
+}
+
+/*
+ * Tries one rule. Returns DECLINED when it does not match, DONE when it
+ * matches a "!" exclusion, OK when it mapped the request.
+ */
+static int try_rule(request_rec *r, relay_pass_rule_t *rule)
+{
+    const char *path = rule->nocanon ? raw_path(r) : r->uri;
+    const char *url;
+
+    if (rule->regex) {
+        ap_regmatch_t m[RELAY_MAX_REGMATCH];
+        if (ap_regexec(rule->regex, path, RELAY_MAX_REGMATCH, m, 0)) {
+            return DECLINED;
+        }
+        if (!rule->url) {
+            return DONE;
+        }
+        url = ap_pregsub(r->pool, rule->url, path, RELAY_MAX_REGMATCH, m);
+        if (!url) {
+            return DECLINED;
+        }
+        if (!strcmp(url, rule->url)) {
+            /* No substitution: the whole path is appended, as stock. */
+            url = apr_pstrcat(r->pool, url,
+                              rule->nocanon ? path
+                                            : relay_url_escape_path(r->pool,
+                                                                    path),
+                              NULL);
+        }
+        else if (!rule->nocanon) {
+            /* Substituted pieces came from the decoded path: any byte that
+             * may not stand in a URL is encoded again. */
+            url = relay_url_escape_target(r->pool, url);
+        }
+    }
+    else {
+        long covered = relay_url_prefix_match(rule->path, path);
+        const char *rest;
+        if (covered < 0) {
+            return DECLINED;
+        }
+        if (!rule->url) {
+            return DONE;
+        }
+        rest = path + covered;
+        url = apr_pstrcat(r->pool, rule->url,
+                          rule->nocanon ? rest
+                                        : relay_url_escape_path(r->pool, rest),
+                          NULL);
+    }
+    if (r->args && !rule->noquery) {
+        url = apr_pstrcat(r->pool, url, "?", r->args, NULL);
+    }
+    mark_proxied(r, url, PROXYREQ_REVERSE, rule);
+    return OK;
+}
+
+static int try_rules(request_rec *r, apr_array_header_t *rules)
+{
+    int i;
+
+    for (i = 0; i < rules->nelts; i++) {
+        int rc = try_rule(r, &APR_ARRAY_IDX(rules, i, relay_pass_rule_t));
+        if (rc != DECLINED) {
+            return rc;
+        }
+    }
+    return DECLINED;
+}
+
+/* translate_name: ProxyPass in <Location> first, then server-level rules
+ * in configuration order; the first match wins. */
+int relay_proxy_translate(request_rec *r)
+{
+    relay_proxy_server_conf_t *sc =
+        ap_get_module_config(r->server->module_config, &proxy_module);
+    relay_proxy_dir_conf_t *dc =
+        ap_get_module_config(r->per_dir_config, &proxy_module);
+    int rc;
+
+    if (r->proxyreq) {
+        return OK; /* forward proxy: already mapped */
+    }
+    if (!r->uri || r->uri[0] != '/' ||
+        apr_table_get(r->subprocess_env, "no-proxy")) {
+        return DECLINED;
+    }
+    rc = dc ? try_rules(r, dc->rules) : DECLINED;
+    if (rc == DECLINED) {
+        rc = try_rules(r, sc->rules);
+    }
+    if (rc == OK) {
+        ap_log_rerror(APLOG_MARK, APLOG_TRACE1, 0, r, "mapped %s to %s",
+                      r->uri, r->filename + 6);
+        return OK;
+    }
+    return DECLINED;
+}
+
+/*
+ * post_read_request: with ProxyRequests On, an absolute-URI request for
+ * another host is a forward-proxy request. Access is then decided by the
+ * <Proxy> sections that match its URL.
+ */
+int relay_proxy_detect_forward(request_rec *r)
+{
+    relay_proxy_server_conf_t *sc =
+        ap_get_module_config(r->server->module_config, &proxy_module);
+
+    if (!sc->requests || r->proxyreq || !r->parsed_uri.scheme ||
+        !r->parsed_uri.hostname) {
+        return DECLINED;
+    }
+    if (strcasecmp(r->parsed_uri.scheme, "http") &&
+        strcasecmp(r->parsed_uri.scheme, "https")) {
+        return DECLINED;
+    }
+    if (ap_matches_request_vhost(r, r->parsed_uri.hostname,
+                                 r->parsed_uri.port_str
+                                     ? r->parsed_uri.port
+                                     : ap_default_port(r))) {
+        return DECLINED; /* addressed to this server itself */
+    }
+    r->uri = r->unparsed_uri;
+    mark_proxied(r, r->unparsed_uri, PROXYREQ_PROXY, NULL);
+    return DECLINED;
+}
+
+static int section_matches(const relay_proxy_section_t *sec, const char *url)
+{
+    if (sec->regex) {
+        return !ap_regexec(sec->regex, url, 0, NULL, 0);
+    }
+    if (sec->is_wildcard) {
+        return !apr_fnmatch(sec->pattern, url, APR_FNM_CASE_BLIND) ||
+               !strcmp(sec->pattern, "*");
+    }
+    return !strncmp(url, sec->pattern, strlen(sec->pattern));
+}
+
+/*
+ * map_to_storage: a proxied request has no file behind it. The <Proxy>
+ * sections matching its origin URL are merged into its configuration, in
+ * the order they appear, and the directory walk is skipped.
+ */
+int relay_proxy_map_storage(request_rec *r)
+{
+    relay_proxy_server_conf_t *sc;
+    const char *url;
+    int i;
+
+    if (!r->proxyreq || !r->filename || strncmp(r->filename, "proxy:", 6)) {
+        return DECLINED;
+    }
+    sc = ap_get_module_config(r->server->module_config, &proxy_module);
+    url = r->filename + 6;
+    for (i = 0; i < sc->sections->nelts; i++) {
+        relay_proxy_section_t *sec =
+            &APR_ARRAY_IDX(sc->sections, i, relay_proxy_section_t);
+        if (section_matches(sec, url)) {
+            r->per_dir_config =
+                ap_merge_per_dir_configs(r->pool, r->per_dir_config,
+                                         sec->dir_conf);
+        }
+    }
+    return OK;
+}

@@ -1,0 +1,136 @@
+/* Licensed under the Apache License, Version 2.0 (see LICENSE). */
+
+/*
+ * Declarations shared by the files of Relay's mod_proxy: configuration
+ * records, the URL mapping, workers and their connection pools. Nothing
+ * here is visible to other modules; they use include/relay_proxy.h.
+ */
+#ifndef PROXY_PRIVATE_H
+#define PROXY_PRIVATE_H
+
+#include "httpd.h"
+#include "http_config.h"
+#include "http_log.h"
+#include "ap_regex.h"
+
+#include "relay_proxy.h"
+#include "relay_log.h"
+
+APLOG_USE_MODULE(proxy);
+
+extern module AP_MODULE_DECLARE_DATA proxy_module;
+
+/* One ProxyPass or ProxyPassMatch rule. */
+typedef struct relay_pass_rule_t {
+    const char *path;       /* local path prefix, or the regex source */
+    ap_regex_t *regex;      /* ProxyPassMatch */
+    const char *url;        /* origin URL, or NULL for "!" */
+    relay_worker_t *worker; /* the worker that URL made, NULL for "!" */
+    int nocanon;
+    int noquery;
+    const char *defined_in; /* "file:line" */
+} relay_pass_rule_t;
+
+/* One <Proxy> or <ProxyMatch> section. */
+typedef struct relay_proxy_section_t {
+    const char *pattern;    /* URL prefix or wildcard, or regex source */
+    ap_regex_t *regex;      /* <ProxyMatch> or <Proxy ~ ...> */
+    int is_wildcard;        /* pattern has * or ? in it */
+    ap_conf_vector_t *dir_conf;
+} relay_proxy_section_t;
+
+typedef struct relay_proxy_server_conf_t {
+    int requests;            /* ProxyRequests */
+    int requests_set;
+    relay_via_t via;
+    int via_set;
+    apr_interval_time_t timeout; /* ProxyTimeout, RELAY_UNSET: Timeout */
+    relay_badheader_t bad_header;
+    int bad_header_set;
+    apr_size_t io_buffer_size;
+    int io_buffer_size_set;
+    int max_forwards;
+    int max_forwards_set;
+    int pass_inherit;        /* ProxyPassInherit */
+    int pass_inherit_set;
+    apr_array_header_t *rules;    /* relay_pass_rule_t, server level */
+    apr_array_header_t *workers;  /* relay_worker_t *, defined here */
+    apr_array_header_t *sections; /* relay_proxy_section_t */
+    apr_array_header_t *proxysets; /* relay_proxyset_t, applied at start */
+    relay_worker_t *generic;      /* for URLs no worker covers */
+} relay_proxy_server_conf_t;
+
+typedef struct relay_proxy_dir_conf_t {
+    apr_array_header_t *rules;          /* ProxyPass in <Location> */
+    apr_array_header_t *reverse;        /* relay_reverse_rule_t */
+    apr_array_header_t *cookie_paths;   /* relay_cookie_rule_t */
+    apr_array_header_t *cookie_domains; /* relay_cookie_rule_t */
+    int preserve_host;
+    int preserve_host_set;
+    int add_headers;
+    int add_headers_set;
+    int error_override;
+    int error_override_set;
+    apr_array_header_t *error_override_codes; /* int */
+    int proxy100;
+    int proxy100_set;
+    const char *section_url; /* URL pattern of the <Proxy> section, if any */
+} relay_proxy_dir_conf_t;
+
+/* A ProxySet line waiting for its worker, applied in post_config. */
+typedef struct relay_proxyset_t {
+    const char *url;
+    relay_worker_params_t params;
+    const char *defined_in;
+} relay_proxyset_t;
+
+/* proxy_config.c */
+extern const command_rec relay_proxy_cmds[];
+void *relay_proxy_create_server_conf(apr_pool_t *p, server_rec *s);
+void *relay_proxy_merge_server_conf(apr_pool_t *p, void *basev, void *addv);
+void *relay_proxy_create_dir_conf(apr_pool_t *p, char *dir);
+void *relay_proxy_merge_dir_conf(apr_pool_t *p, void *basev, void *addv);
+
+/* proxy_worker.c */
+void relay_worker_params_unset(relay_worker_params_t *params);
+const char *relay_worker_param_set(apr_pool_t *p,
+                                   relay_worker_params_t *params,
+                                   const char *key, const char *value);
+void relay_worker_params_overlay(relay_worker_params_t *base,
+                                 const relay_worker_params_t *add);
+const char *relay_worker_define(apr_pool_t *p,
+                                relay_proxy_server_conf_t *conf,
+                                const char *url,
+                                const relay_worker_params_t *params,
+                                const char *defined_in,
+                                relay_worker_t **out);
+relay_worker_t *relay_worker_find(relay_proxy_server_conf_t *conf,
+                                  const char *url, apr_pool_t *p);
+relay_worker_t *relay_worker_make_generic(apr_pool_t *p);
+void relay_worker_finish(relay_worker_t *worker, server_rec *s,
+                         const relay_proxy_server_conf_t *conf);
+int relay_worker_is_usable(relay_worker_t *worker, apr_time_t now);
+void relay_worker_mark_failed(relay_worker_t *worker, server_rec *s,
+                              apr_status_t rv);
+void relay_worker_mark_ok(relay_worker_t *worker);
+
+/* proxy_conn.c */
+apr_status_t relay_conn_pool_create(relay_worker_t *worker,
+                                    apr_pool_t *pchild);
+apr_status_t relay_conn_acquire(relay_proxy_req_t *pr, int fresh,
+                                relay_conn_t **conn, int *reused);
+void relay_conn_release(relay_conn_t *conn);
+extern const relay_transport_t relay_transport_tcp;
+
+/* proxy_map.c */
+int relay_proxy_translate(request_rec *r);
+int relay_proxy_detect_forward(request_rec *r);
+int relay_proxy_map_storage(request_rec *r);
+relay_pass_rule_t *relay_proxy_request_rule(request_rec *r);
+
+/* proxy_reverse.c */
+void relay_proxy_map_response_headers(relay_proxy_req_t *pr,
+                                      apr_table_t *headers);
+const char *relay_proxy_via_value(relay_proxy_req_t *pr, int http_minor);
+
+#endif

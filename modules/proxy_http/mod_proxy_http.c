@@ -1,0 +1,214 @@
+/* Licensed under the Apache License, Version 2.0 (see LICENSE). */
+
+/*
+ * Relay's mod_proxy_http: HTTP/1.1 to origins over connections pooled by
+ * mod_proxy, for http:// and ws:// URLs (https:// and wss:// once a TLS
+ * transport is loaded). One exchange: take a connection, send the head and
+ * the body, read the response and relay it. A request that finds a reused
+ * connection dead before any response byte, and whose body (if any) has
+ * not been touched, is sent once more on a fresh connection, so the
+ * keep-alive race never reaches the client.
+ */
+#include "apr_strings.h"
+#include "http_core.h"
+#include "http_protocol.h"
+#include "http_request.h"
+#include "ap_provider.h"
+
+#include "relay/relay_headers.h"
+#include "relay_family.h"
+#include "http_private.h"
+
+extern module AP_MODULE_DECLARE_DATA proxy_http_module;
+
+/* The protocol this request may upgrade to, or NULL. */
+static const char *allowed_upgrade(relay_proxy_req_t *pr)
+{
+    request_rec *r = pr->r;
+    const char *allowed = pr->worker->params.upgrade;
+    const char *upgrade = apr_table_get(r->headers_in, "Upgrade");
+    const char *connection = apr_table_get(r->headers_in, "Connection");
+
+    if (!upgrade || !connection ||
+        !relay_header_has_token(connection, "upgrade") ||
+        r->proto_num < HTTP_VERSION(1, 1)) {
+        return NULL;
+    }
+    if (!allowed && (!strcmp(pr->scheme, "ws") || !strcmp(pr->scheme, "wss"))) {
+        allowed = "websocket";
+    }
+    if (!allowed) {
+        return NULL;
+    }
+    if (!strcmp(allowed, "*") || relay_header_has_token(upgrade, allowed)) {
+        return upgrade;
+    }
+    return NULL;
+}
+
+static int is_idempotent(request_rec *r)
+{
+    switch (r->method_number) {
+    case M_GET:
+    case M_PUT:
+    case M_DELETE:
+    case M_OPTIONS:
+    case M_TRACE:
+        return 1;
+    default:
+        return r->header_only; /* HEAD */
+    }
+}
+
+static void exchange_init(relay_http_exchange_t *ex, relay_proxy_req_t *pr,
+                          const relay_proxy_api_t *api)
+{
+    request_rec *r = pr->r;
+    const char *te = apr_table_get(r->headers_in, "Transfer-Encoding");
+    const char *cl = apr_table_get(r->headers_in, "Content-Length");
+    const char *expect = apr_table_get(r->headers_in, "Expect");
+
+    memset(ex, 0, sizeof(*ex));
+    ex->pr = pr;
+    ex->api = api;
+    ex->r = r;
+    ex->bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
+    ex->upgrade = allowed_upgrade(pr);
+    ex->has_body = te != NULL || (cl && strcmp(cl, "0"));
+    ex->body_chunked = te != NULL;
+    ex->http10 = apr_table_get(r->subprocess_env, "force-proxy-request-1.0") !=
+                 NULL;
+    ex->keepalive = !ex->http10 && !apr_table_get(r->subprocess_env,
+                                                  "proxy-nokeepalive");
+    ex->expect_100 = ex->has_body && pr->proxy100 && !ex->http10 && expect &&
+                     !strcasecmp(expect, "100-continue") &&
+                     r->expecting_100;
+}
+
+/*
+ * One attempt on one connection: head, body, response head. Returns OK,
+ * RELAY_HTTP_RETRY or an HTTP status. *final tells whether ex->head holds
+ * the final response already (the origin answered before the body).
+ */
+static int attempt(relay_http_exchange_t *ex)
+{
+    request_rec *r = ex->r;
+    apr_status_t rv;
+    int rc, got_final = 0;
+
+    rv = relay_http_send_head(ex);
+    if (rv != APR_SUCCESS) {
+        ex->conn->reusable = 0;
+        if (ex->reused) {
+            return RELAY_HTTP_RETRY;
+        }
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r,
+                      RELAY_LOGNO(02040) "worker %s: sending the request to "
+                      "the origin failed",
+                      ex->pr->worker->name);
+        return APR_STATUS_IS_TIMEUP(rv) ? HTTP_GATEWAY_TIME_OUT
+                                        : HTTP_BAD_GATEWAY;
+    }
+    if (ex->has_body) {
+        if (ex->expect_100) {
+            rc = relay_http_wait_continue(ex, &got_final);
+            if (rc != OK) {
+                return rc;
+            }
+        }
+        if (got_final) {
+            /* The origin answered without wanting the body: it stays
+             * unread, so neither connection can carry another request. */
+            ex->conn->reusable = 0;
+            r->connection->keepalive = AP_CONN_CLOSE;
+            return OK;
+        }
+        rc = relay_http_send_body(ex);
+        if (rc != OK) {
+            return rc;
+        }
+    }
+    return relay_http_read_response(ex);
+}
+
+static int http_handle(relay_proxy_req_t *pr, const relay_proxy_api_t *api)
+{
+    relay_http_exchange_t ex;
+    request_rec *r = pr->r;
+    int tries, rc = HTTP_BAD_GATEWAY;
+
+    AP_DEBUG_ASSERT(pr->magic == RELAY_REQ_MAGIC);
+    exchange_init(&ex, pr, api);
+    for (tries = 0; tries < 2; tries++) {
+        apr_status_t rv = api->acquire(pr, tries > 0, &ex.conn, &ex.reused);
+        if (rv != APR_SUCCESS) {
+            return rv == APR_ENOTIMPL ? HTTP_INTERNAL_SERVER_ERROR
+                                      : HTTP_SERVICE_UNAVAILABLE;
+        }
+        rc = attempt(&ex);
+        if (rc != RELAY_HTTP_RETRY) {
+            break;
+        }
+        api->release(ex.conn);
+        ex.conn = NULL;
+        if (ex.body_started || !is_idempotent(r)) {
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                          RELAY_LOGNO(02041) "worker %s: reused connection "
+                          "closed before a response, and %s %s cannot be "
+                          "sent again",
+                          pr->worker->name, r->method, pr->target);
+            return HTTP_BAD_GATEWAY;
+        }
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
+                      RELAY_LOGNO(02042) "worker %s: reused connection was "
+                      "closed by the origin; retrying on a fresh one",
+                      pr->worker->name);
+    }
+    if (rc == RELAY_HTTP_RETRY) {
+        rc = HTTP_BAD_GATEWAY;
+    }
+    if (rc == OK) {
+        rc = ex.head.status == HTTP_SWITCHING_PROTOCOLS
+                 ? relay_http_tunnel(&ex)
+                 : relay_http_relay_response(&ex);
+    }
+    if (ex.conn) {
+        api->release(ex.conn);
+    }
+    return rc;
+}
+
+static const relay_scheme_t scheme_http = {"http", 80, http_handle};
+static const relay_scheme_t scheme_ws = {"ws", 80, http_handle};
+static const relay_scheme_t scheme_https = {"https", 443, http_handle};
+static const relay_scheme_t scheme_wss = {"wss", 443, http_handle};
+
+static int http_check_config(apr_pool_t *pconf, apr_pool_t *plog,
+                             apr_pool_t *ptemp, server_rec *s)
+{
+    return relay_family_check(plog, s, &proxy_http_module);
+}
+
+static void http_register_hooks(apr_pool_t *p)
+{
+    relay_family_register(p, "mod_proxy_http.c");
+    ap_register_provider(p, RELAY_SCHEME_GROUP, "http", RELAY_SCHEME_VERSION,
+                         &scheme_http);
+    ap_register_provider(p, RELAY_SCHEME_GROUP, "ws", RELAY_SCHEME_VERSION,
+                         &scheme_ws);
+    ap_register_provider(p, RELAY_SCHEME_GROUP, "https", RELAY_SCHEME_VERSION,
+                         &scheme_https);
+    ap_register_provider(p, RELAY_SCHEME_GROUP, "wss", RELAY_SCHEME_VERSION,
+                         &scheme_wss);
+    ap_hook_check_config(http_check_config, NULL, NULL, APR_HOOK_MIDDLE);
+}
+
+module AP_MODULE_DECLARE_DATA __attribute__((visibility("default")))
+proxy_http_module = {STANDARD20_MODULE_STUFF,
+                     NULL,
+                     NULL,
+                     NULL,
+                     NULL,
+                     NULL,
+                     http_register_hooks,
+                     AP_MODULE_FLAG_NONE};
