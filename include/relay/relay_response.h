@@ -33,6 +33,10 @@ typedef struct relay_response_head_t {
     int bad_lines;        /* lines dropped under RELAY_BAD_HEADER_IGNORE */
 } relay_response_head_t;
 
+/*
+ * Limits on a head. Line lengths exclude the CRLF; a zero field, or a NULL
+ * limits pointer, takes the default (64 KiB head, 8 KiB line, 100 fields).
+ */
 typedef struct relay_response_limits_t {
     apr_size_t max_head;   /* largest head in bytes, status line included */
     apr_size_t max_line;   /* longest single line (ProxyIOBufferSize-ish) */

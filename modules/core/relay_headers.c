@@ -1,0 +1,179 @@
+/* Licensed under the Apache License, Version 2.0 (see LICENSE). */
+
+/*
+ * Header rules a gateway applies between the two connections it joins
+ * (RFC 9110 §7.6): the hop-by-hop fields end at Relay, the tokens of
+ * list-valued fields are compared without case or whitespace, forwarding
+ * fields grow as comma-separated lists, and nothing that could end a line
+ * early reaches a message Relay writes.
+ */
+#include <string.h>
+#include <strings.h>
+
+#include <apr_strings.h>
+#include <apr_tables.h>
+
+#include "relay/relay_headers.h"
+
+/* RFC 9110 §7.6.1: the fields that belong to one connection, removed by a
+ * proxy whether or not Connection names them. Upgrade is handled apart. */
+static const char *const hop_by_hop[] = {
+    "Connection",        "Keep-Alive", "Proxy-Connection", "TE", "Trailer",
+    "Transfer-Encoding", NULL};
+
+static int is_ows(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+/* tchar of RFC 9110 §5.6.2. */
+static int is_tchar(unsigned char c)
+{
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+        (c >= '0' && c <= '9')) {
+        return 1;
+    }
+    return c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL;
+}
+
+/*
+ * Steps to the next element of a comma-separated list (RFC 9110 §5.6.1),
+ * trimmed of OWS; empty elements come back with *n == 0. Returns 0 at the
+ * end of the list.
+ */
+static int next_element(const char **cursor, const char **elt, apr_size_t *n)
+{
+    const char *p = *cursor, *end;
+
+    if (p == NULL) {
+        return 0;
+    }
+    while (is_ows(*p)) {
+        p++;
+    }
+    end = strchr(p, ',');
+    *cursor = end != NULL ? end + 1 : NULL;
+    if (end == NULL) {
+        end = p + strlen(p);
+    }
+    while (end > p && is_ows(end[-1])) {
+        end--;
+    }
+    *elt = p;
+    *n = (apr_size_t)(end - p);
+    return 1;
+}
+
+/*
+ * All the values of the field `name` joined by ", " (RFC 9110 §5.3), or
+ * NULL when it is absent. apr_table_getm() joins with a bare comma, which
+ * is valid but not what forwarding fields conventionally look like.
+ */
+static const char *merged_value(apr_pool_t *pool, const apr_table_t *t,
+                                const char *name)
+{
+    const apr_array_header_t *arr = apr_table_elts(t);
+    const apr_table_entry_t *e = (const apr_table_entry_t *)arr->elts;
+    const char *out = NULL;
+    int i;
+
+    for (i = 0; i < arr->nelts; i++) {
+        if (e[i].key == NULL || strcasecmp(e[i].key, name) != 0) {
+            continue;
+        }
+        out = out == NULL ? e[i].val
+                          : apr_pstrcat(pool, out, ", ", e[i].val, NULL);
+    }
+    return out;
+}
+
+int relay_header_has_token(const char *value, const char *token)
+{
+    const char *cursor = value, *elt;
+    apr_size_t n, tlen;
+
+    if (value == NULL || token == NULL) {
+        return 0;
+    }
+    tlen = strlen(token);
+    while (next_element(&cursor, &elt, &n)) {
+        if (n == tlen && n > 0 && strncasecmp(elt, token, n) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+void relay_headers_strip_hop_by_hop(apr_table_t *headers, int keep_upgrade)
+{
+    const apr_array_header_t *arr = apr_table_elts(headers);
+    apr_pool_t *pool = arr->pool;
+    const char *conn, *cursor, *elt;
+    apr_size_t n;
+    int i;
+
+    /* RFC 9110 §7.6.1: every field named in Connection is hop-by-hop too.
+     * The lines are merged first, so removing fields cannot disturb the
+     * list being walked. */
+    conn = merged_value(pool, headers, "Connection");
+    cursor = conn;
+    while (conn != NULL && next_element(&cursor, &elt, &n)) {
+        if (n == 0) {
+            continue;
+        }
+        if (keep_upgrade && n == 7 && strncasecmp(elt, "Upgrade", 7) == 0) {
+            continue;
+        }
+        apr_table_unset(headers, apr_pstrmemdup(pool, elt, n));
+    }
+    for (i = 0; hop_by_hop[i] != NULL; i++) {
+        apr_table_unset(headers, hop_by_hop[i]);
+    }
+    if (!keep_upgrade) {
+        apr_table_unset(headers, "Upgrade");
+    }
+}
+
+int relay_header_value_is_safe(const char *value)
+{
+    if (value == NULL) {
+        return 0;
+    }
+    return strpbrk(value, "\r\n") == NULL;
+}
+
+int relay_header_name_is_token(const char *name)
+{
+    const char *p;
+
+    if (name == NULL || *name == '\0') {
+        return 0;
+    }
+    for (p = name; *p != '\0'; p++) {
+        if (!is_tchar((unsigned char)*p)) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+void relay_header_append(apr_table_t *headers, const char *name,
+                         const char *value)
+{
+    apr_pool_t *pool = apr_table_elts(headers)->pool;
+    const char *old = merged_value(pool, headers, name);
+    const char *p;
+
+    if (old != NULL) {
+        for (p = old; is_ows(*p) || *p == ','; p++) {
+        }
+        if (*p != '\0') {
+            /* RFC 9110 §5.3: field lines of one name combine into one
+             * comma-separated value; setting it replaces them all. */
+            apr_table_setn(headers, apr_pstrdup(pool, name),
+                           apr_pstrcat(pool, old, ", ", value, NULL));
+            return;
+        }
+    }
+    apr_table_set(headers, name, value);
+}

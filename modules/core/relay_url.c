@@ -1,0 +1,123 @@
+/* Licensed under the Apache License, Version 2.0 (see LICENSE). */
+
+/*
+ * URL handling between the client's request and the origin's: ProxyPass
+ * prefix matching, done as the stock mod_proxy does it so existing
+ * configurations keep their meaning, and the re-encoding of a decoded path
+ * into a request target that nothing the client sent can break out of.
+ */
+#include <string.h>
+
+#include <apr_strings.h>
+
+#include "relay/relay_url.h"
+
+long relay_url_prefix_match(const char *prefix, const char *path)
+{
+    const char *a = prefix, *u = path;
+
+    if (prefix == NULL || path == NULL) {
+        return -1;
+    }
+    while (*a != '\0' && *u != '\0') {
+        if (*a == '/') {
+            /* Any run of slashes matches any run, but one is needed. */
+            if (*u != '/') {
+                return -1;
+            }
+            while (*a == '/') {
+                a++;
+            }
+            while (*u == '/') {
+                u++;
+            }
+        }
+        else if (*a++ != *u++) {
+            return -1;
+        }
+    }
+    /* The path ran out before the prefix did: "/" against "/app". */
+    if (*a != '\0') {
+        return -1;
+    }
+    return (long)(u - path);
+}
+
+/* RFC 3986 §3.3: pchar = unreserved / pct-encoded / sub-delims / ":" /
+ * "@", plus "/" between segments. '%' is not among them here: the input
+ * is decoded, so a '%' in it is a literal percent sign. */
+static int is_path_char(unsigned char c)
+{
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+        (c >= '0' && c <= '9')) {
+        return 1;
+    }
+    return c != '\0' && strchr("-._~!$&'()*+,;=:@/", c) != NULL;
+}
+
+/* RFC 9112 §3.2: a request target is visible ASCII only. */
+static int is_target_char(unsigned char c)
+{
+    return c > 0x20 && c < 0x7f;
+}
+
+/* Copies `s` with every byte `keep` refuses written as %XX. */
+static const char *escape(apr_pool_t *pool, const char *s,
+                          int (*keep)(unsigned char))
+{
+    static const char hex[] = "0123456789ABCDEF";
+    const unsigned char *p;
+    apr_size_t n = 0;
+    char *out, *q;
+
+    if (s == NULL) {
+        return NULL;
+    }
+    for (p = (const unsigned char *)s; *p != '\0'; p++) {
+        n += keep(*p) ? 1 : 3;
+    }
+    if (n == (apr_size_t)(p - (const unsigned char *)s)) {
+        return s; /* nothing to encode */
+    }
+    out = apr_palloc(pool, n + 1);
+    q = out;
+    for (p = (const unsigned char *)s; *p != '\0'; p++) {
+        if (keep(*p)) {
+            *q++ = (char)*p;
+        }
+        else {
+            *q++ = '%';
+            *q++ = hex[*p >> 4];
+            *q++ = hex[*p & 0x0f];
+        }
+    }
+    *q = '\0';
+    return out;
+}
+
+const char *relay_url_escape_path(apr_pool_t *pool, const char *path)
+{
+    return escape(pool, path, is_path_char);
+}
+
+const char *relay_url_escape_target(apr_pool_t *pool, const char *target)
+{
+    return escape(pool, target, is_target_char);
+}
+
+int relay_url_target_is_safe(const char *target)
+{
+    const unsigned char *p;
+
+    if (target == NULL || *target == '\0') {
+        return 0;
+    }
+    /* RFC 9112 §3.2: the request target is visible ASCII only; anything
+     * else could split or smuggle a request line. */
+    for (p = (const unsigned char *)target; *p != '\0'; p++) {
+        if (!is_target_char(*p)) {
+            return 0;
+        }
+    }
+    return 1;
+}

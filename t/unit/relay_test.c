@@ -1,0 +1,114 @@
+/* Licensed under the Apache License, Version 2.0 (see LICENSE). */
+
+/*
+ * The TAP producer of relay_test.h: a counter, a failure count, and the
+ * APR set-up every test program needs.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <apr_general.h>
+#include <apr_strings.h>
+
+#include "relay_test.h"
+
+static int tests_run;
+static int tests_failed;
+static apr_pool_t *test_pool;
+
+apr_pool_t *relay_test_init(void)
+{
+    if (apr_initialize() != APR_SUCCESS ||
+        apr_pool_create(&test_pool, NULL) != APR_SUCCESS) {
+        printf("Bail out! APR could not be initialised\n");
+        exit(2);
+    }
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    return test_pool;
+}
+
+int relay_test_ok(int cond, const char *fmt, ...)
+{
+    va_list ap;
+
+    tests_run++;
+    if (!cond) {
+        tests_failed++;
+    }
+    printf("%sok %d - ", cond ? "" : "not ", tests_run);
+    va_start(ap, fmt);
+    vprintf(fmt, ap);
+    va_end(ap);
+    printf("\n");
+    return cond;
+}
+
+void relay_test_diag(const char *fmt, ...)
+{
+    va_list ap;
+
+    printf("# ");
+    va_start(ap, fmt);
+    vprintf(fmt, ap);
+    va_end(ap);
+    printf("\n");
+}
+
+int relay_test_done(void)
+{
+    printf("1..%d\n", tests_run);
+    if (tests_failed > 0) {
+        relay_test_diag("%d of %d tests failed", tests_failed, tests_run);
+    }
+    apr_pool_destroy(test_pool);
+    apr_terminate();
+    return tests_failed > 0 || tests_run == 0;
+}
+
+char *relay_test_dup(const char *buf, size_t n)
+{
+    /* malloc(0) may return NULL; a one-byte block keeps the pointer valid
+     * while still catching any read, which would be past the 0 bytes. */
+    char *copy = malloc(n > 0 ? n : 1);
+
+    if (copy == NULL) {
+        printf("Bail out! out of memory\n");
+        exit(2);
+    }
+    if (n > 0) {
+        memcpy(copy, buf, n);
+    }
+    return copy;
+}
+
+const char *relay_test_quote(apr_pool_t *pool, const char *buf, size_t n)
+{
+    char *out = apr_palloc(pool, n * 4 + 3), *q = out;
+    size_t i;
+
+    *q++ = '"';
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)buf[i];
+
+        if (c == '\r') {
+            q += sprintf(q, "\\r");
+        }
+        else if (c == '\n') {
+            q += sprintf(q, "\\n");
+        }
+        else if (c == '"' || c == '\\') {
+            q += sprintf(q, "\\%c", c);
+        }
+        else if (c < 0x20 || c >= 0x7f) {
+            q += sprintf(q, "\\x%02x", c);
+        }
+        else {
+            *q++ = (char)c;
+        }
+    }
+    *q++ = '"';
+    *q = '\0';
+    return out;
+}

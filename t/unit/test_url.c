@@ -1,0 +1,128 @@
+/* Licensed under the Apache License, Version 2.0 (see LICENSE). */
+
+/*
+ * Unit tests of relay_url.c: ProxyPass prefix matching as the stock module
+ * does it, path escaping, and the request-target check.
+ */
+#include <string.h>
+
+#include "relay/relay_url.h"
+#include "relay_test.h"
+
+typedef struct prefix_case_t {
+    const char *prefix;
+    const char *path;
+    long expect;
+} prefix_case_t;
+
+static const prefix_case_t prefix_cases[] = {
+    {"/app", "/app/x", 4},   {"/app", "/apple", 4},
+    {"/app", "/app", 4},     {"/app/", "/app/x", 5},
+    {"/app/", "/app", -1},   {"/app/", "/app//x", 6},
+    {"/app//", "/app/x", 5}, {"//app", "/app/x", 4},
+    {"/app", "//app/x", 5},  {"/a/b", "/a///b/c", 6},
+    {"/", "/", 1},           {"/", "/anything", 1},
+    {"/", "///x", 3},        {"/", "", -1},
+    {"", "/x", 0},           {"", "", 0},
+    {"/app", "/App/x", -1},  {"/app", "/ap", -1},
+    {"/app", "/", -1},       {"/a/b", "/ab", -1},
+    {"/app", "x/app", -1},   {NULL, "/x", -1},
+    {"/x", NULL, -1},
+};
+
+typedef struct escape_case_t {
+    const char *desc;
+    const char *in;
+    const char *expect;
+} escape_case_t;
+
+static const escape_case_t escape_cases[] = {
+    {"plain path", "/a/b.c", "/a/b.c"},
+    {"unreserved and sub-delims kept", "/-._~!$&'()*+,;=:@",
+     "/-._~!$&'()*+,;=:@"},
+    {"percent", "/100%", "/100%25"},
+    {"question mark", "/a?b=c", "/a%3Fb=c"},
+    {"hash", "/a#frag", "/a%23frag"},
+    {"space", "/a b", "/a%20b"},
+    {"CR LF", "/a\r\nX-Injected: 1", "/a%0D%0AX-Injected:%201"},
+    {"tab and other controls", "/\t\x01\x7f", "/%09%01%7F"},
+    {"non-ASCII bytes", "/caf\xc3\xa9", "/caf%C3%A9"},
+    {"high byte", "/\xff", "/%FF"},
+    {"quote, angle brackets, backslash", "/\"<>\\^`{|}[]",
+     "/%22%3C%3E%5C%5E%60%7B%7C%7D%5B%5D"},
+    {"empty", "", ""},
+};
+
+typedef struct safe_case_t {
+    const char *in;
+    int expect;
+} safe_case_t;
+
+static const safe_case_t safe_cases[] = {
+    {"/a/b?c=d&e=%20", 1},
+    {"http://origin/x", 1},
+    {"*", 1},
+    {"/~!$&'()*+,;=:@[]", 1},
+    {"", 0},
+    {"/a b", 0},
+    {"/a\tb", 0},
+    {"/a\r\n", 0},
+    {"/a\nGET / HTTP/1.1", 0},
+    {"/\x7f", 0},
+    {"/caf\xc3\xa9", 0},
+    {NULL, 0},
+};
+
+int main(void)
+{
+    apr_pool_t *pool = relay_test_init();
+    int i;
+
+    for (i = 0; i < RELAY_TEST_COUNT(prefix_cases); i++) {
+        const prefix_case_t *c = &prefix_cases[i];
+        long got = relay_url_prefix_match(c->prefix, c->path);
+
+        if (!relay_test_ok(got == c->expect, "prefix_match: \"%s\" on \"%s\"",
+                           c->prefix != NULL ? c->prefix : "(null)",
+                           c->path != NULL ? c->path : "(null)")) {
+            relay_test_diag("got %ld, want %ld", got, c->expect);
+        }
+    }
+    for (i = 0; i < RELAY_TEST_COUNT(escape_cases); i++) {
+        const escape_case_t *c = &escape_cases[i];
+        const char *got = relay_url_escape_path(pool, c->in);
+        int ok = got != NULL && strcmp(got, c->expect) == 0 &&
+                 relay_url_target_is_safe(*got != '\0' ? got : "/");
+
+        if (!relay_test_ok(ok, "escape_path: %s", c->desc)) {
+            relay_test_diag("got \"%s\"", got != NULL ? got : "(null)");
+        }
+    }
+    {
+        /* Every byte value: the output is always a safe target. */
+        char in[256];
+        const char *got;
+        int b;
+
+        for (b = 1; b < 256; b++) {
+            in[b - 1] = (char)b;
+        }
+        in[255] = '\0';
+        got = relay_url_escape_path(pool, in);
+        relay_test_ok(got != NULL && relay_url_target_is_safe(got) &&
+                          strpbrk(got, "\r\n ") == NULL &&
+                          strlen(got) == 255 + 2 * (255 - 80),
+                      "escape_path: every byte value comes out safe");
+    }
+    relay_test_ok(relay_url_escape_path(pool, NULL) == NULL,
+                  "escape_path: NULL");
+    for (i = 0; i < RELAY_TEST_COUNT(safe_cases); i++) {
+        const safe_case_t *c = &safe_cases[i];
+
+        relay_test_ok(
+            relay_url_target_is_safe(c->in) == c->expect, "target_is_safe: %s",
+            c->in != NULL ? relay_test_quote(pool, c->in, strlen(c->in))
+                          : "NULL");
+    }
+    return relay_test_done();
+}
