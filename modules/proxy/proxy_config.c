@@ -53,6 +53,8 @@ void *relay_proxy_merge_server_conf(apr_pool_t *p, void *basev, void *addv)
     c->max_forwards =
         add->max_forwards_set ? add->max_forwards : base->max_forwards;
     c->max_forwards_set = add->max_forwards_set || base->max_forwards_set;
+    c->status = add->status_set ? add->status : base->status;
+    c->status_set = add->status_set || base->status_set;
     c->pass_inherit =
         add->pass_inherit_set ? add->pass_inherit : base->pass_inherit;
     c->pass_inherit_set = add->pass_inherit_set;
@@ -433,6 +435,30 @@ static const char *cmd_via(cmd_parms *cmd, void *dconf, const char *arg)
     return NULL;
 }
 
+/* ProxyStatus Off|On|Full: how much of the workers' state status pages
+ * may show (Debian's status.conf sets it). */
+static const char *cmd_status(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    relay_proxy_server_conf_t *sc = server_conf(cmd);
+
+    if (!strcasecmp(arg, "off")) {
+        sc->status = 0;
+    }
+    else if (!strcasecmp(arg, "on")) {
+        sc->status = 1;
+    }
+    else if (!strcasecmp(arg, "full")) {
+        sc->status = 2;
+    }
+    else {
+        return apr_psprintf(cmd->pool, "ProxyStatus must be Off, On or Full, "
+                                       "not '%s'",
+                            arg);
+    }
+    sc->status_set = 1;
+    return NULL;
+}
+
 static const char *cmd_bad_header(cmd_parms *cmd, void *dconf,
                                   const char *arg)
 {
@@ -643,6 +669,9 @@ const command_rec relay_proxy_cmds[] = {
                      "when On, for all codes or the ones listed."),
     AP_INIT_TAKE1("ProxyVia", cmd_via, NULL, RSRC_CONF,
                   "Controls the Via header: Off, On, Full or Block."),
+    AP_INIT_TAKE1("ProxyStatus", cmd_status, NULL, RSRC_CONF,
+                  "Sets how much worker state status pages show: Off, On or "
+                  "Full."),
     AP_INIT_TAKE1("ProxyBadHeader", cmd_bad_header, NULL, RSRC_CONF,
                   "Handles malformed origin header lines: IsError, Ignore or "
                   "StartBody."),
