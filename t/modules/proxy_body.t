@@ -23,7 +23,7 @@ use Digest::MD5 qw(md5 md5_hex);
 
 use Relay::Test;
 
-plan tests => 50;
+plan tests => 53;
 
 my $mark = error_log_mark();
 
@@ -247,6 +247,20 @@ sub expect_exchange {
     is(echo_field($final, 'sent-100'), 'no', 'expect off: origin sent no 100');
     is(echo_field($final, 'body-md5'), md5_hex('hello'),
         'expect off: the body reached the origin');
+}
+
+# An origin that answers the expectation with a final status: the client
+# gets it at once, without having sent its body, and the connection ends.
+{
+    my $t0 = time;
+    my ($raw, $end) = raw_request($port, "POST /status/417 HTTP/1.1\r\n"
+        . "Host: front.test\r\nExpect: 100-continue\r\n"
+        . "Content-Length: 5\r\n\r\n", 10);
+    my @res = split_responses($raw);
+    is_deeply([map { $_->{status} } @res], [417],
+        'expect, final answer: only the final status, no 100');
+    is($end, 'eof', 'expect, final answer: the connection is closed');
+    cmp_ok(time - $t0, '<', 5, 'expect, final answer: without waiting for a body');
 }
 
 # HEAD, 204 and 304 have no body: the next response follows the head.

@@ -28,7 +28,7 @@ use Apache::TestRequest ();
 
 use Relay::Test;
 
-plan tests => 67;
+plan tests => 70;
 
 my $origin_hostport = '127.0.0.1:' . origin_port();
 my $mark = error_log_mark();
@@ -235,6 +235,20 @@ sub origin_values {
         'Connection: close, X-Forwarded-For', 'X-Forwarded-For: 10.6.6.6');
     is_deeply([origin_values($res, 'X-Forwarded-For')], ['127.0.0.1'],
         'connection-named X-Forwarded-For: kept on a second vhost too');
+}
+
+# Framing and routing fields named in Connection: Relay writes them itself
+# after the removal, so the origin still gets a well-framed request.
+{
+    my $raw = raw_request($port{proxy_headers}, "POST /echo HTTP/1.1\r\n"
+        . "Host: front.test\r\nContent-Length: 5\r\n"
+        . "Connection: close, Content-Length, Host\r\n\r\nhello", 15);
+    my $res = parse_response($raw) // { status => 0, headers => [], body => '' };
+    is($res->{status}, 200, 'connection-named Content-Length: 200');
+    is_deeply([origin_values($res, 'Content-Length')], ['5'],
+        'connection-named Content-Length: the origin still gets it');
+    like($res->{body}, qr/^body-length: 5$/m,
+        'connection-named Content-Length: the body reached the origin');
 }
 
 # Hop-by-hop fields of the origin's response stop at Relay.
