@@ -28,7 +28,7 @@ use Apache::TestRequest ();
 
 use Relay::Test;
 
-plan tests => 70;
+plan tests => 72;
 
 my $origin_hostport = '127.0.0.1:' . origin_port();
 my $mark = error_log_mark();
@@ -122,19 +122,25 @@ sub origin_values {
         "preserve: the origin gets the client's Host");
     is_deeply([origin_values($res, 'X-Forwarded-Host')], ['front.test:8080'],
         'preserve: X-Forwarded-Host still added');
-    is_deeply([origin_values($res, 'Via')], ['1.0 upstream, 1.1 front.test:8080'],
-        "via on: request Via appended to the client's, one line");
-    is_deeply([header_values($res, 'Via')], ['1.1 front.test:8080'],
+    is_deeply([origin_values($res, 'Via')], ['1.0 upstream, 1.1 127.0.0.1:8080'],
+        "via on: request Via (ServerName, the port asked for) appended");
+    is_deeply([header_values($res, 'Via')], ['1.1 127.0.0.1:8080'],
         'via on: response gets Via');
 
     $res = exchange('proxy_headers_preserve', 'GET /headers?Via=1.0%20far');
-    is_deeply([header_values($res, 'Via')], ['1.0 far, 1.1 front.test:8080'],
+    is_deeply([header_values($res, 'Via')], ['1.0 far, 1.1 127.0.0.1:8080'],
         "via on: appended to the origin's response Via");
 
+    # Via names the gateway, never the name the client asked for.
     $res = exchange('proxy_headers_preserve', 'GET /echo',
         'Host: other.test');
     is_deeply([origin_values($res, 'Host')], ['other.test'],
         'preserve: Host without a port passes as sent');
+    my $via = "1.1 127.0.0.1:$port{proxy_headers_preserve}";
+    is_deeply([origin_values($res, 'Via')], [$via],
+        "via on: the virtual host's name and port, not the client's Host");
+    is_deeply([header_values($res, 'Via')], [$via],
+        "via on: the same on the response");
 }
 
 # ProxyAddHeaders Off, ProxyVia Full, ProxyMaxForwards 10.
@@ -152,10 +158,10 @@ sub origin_values {
         'noadd: Host is the origin\'s');
     my @via = origin_values($res, 'Via');
     is(scalar @via, 1, 'via full: one Via at the origin');
-    like($via[0] // '', qr/^1\.1 front\.test:8080 \(\S.*\)\z/,
+    like($via[0] // '', qr/^1\.1 127\.0\.0\.1:8080 \(\S.*\)\z/,
         'via full: request Via carries the server comment');
     like((header_values($res, 'Via'))[0] // '',
-        qr/^1\.1 front\.test:8080 \(\S.*\)\z/,
+        qr/^1\.1 127\.0\.0\.1:8080 \(\S.*\)\z/,
         'via full: response Via carries the server comment');
     is_deeply([origin_values($res, 'Max-Forwards')], ['10'],
         'max-forwards: ProxyMaxForwards 10 added');

@@ -71,12 +71,12 @@ sub location_for {
 }
 
 # The front end as the client addressed it: a Host without a port gives
-# the port the client connected to.
+# the port of the virtual host's ServerName.
 {
     my (undef, $loc) = location_for('proxy_reverse', '/app/', "$origin/t",
         'front.test');
     is($loc, "http://front.test:$port{proxy_reverse}/app/t",
-        'Location: Host without a port, the connection\'s port');
+        'Location: Host without a port, the ServerName\'s port');
     (undef, $loc) = location_for('proxy_reverse', '/app/', "$origin/t",
         'www.front.test:9999');
     is($loc, 'http://www.front.test:9999/app/t',
