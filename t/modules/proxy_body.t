@@ -23,7 +23,7 @@ use Digest::MD5 qw(md5 md5_hex);
 
 use Relay::Test;
 
-plan tests => 53;
+plan tests => 57;
 
 my $mark = error_log_mark();
 
@@ -195,6 +195,31 @@ sub test_body {
         . "Content-Length: $n\r\nConnection: close\r\n\r\n$body", 60);
     is(echo_field($res, 'body-length'), $n, '20 MiB upload: origin read all');
     is(echo_field($res, 'body-md5'), md5_hex($body), '20 MiB upload: md5');
+}
+
+# A client whose body breaks off: 400 for the client (an INFO line, not
+# an error), and the origin connection that got half a body is not used
+# again.
+{
+    my $m = error_log_mark();
+    my $res = exchange($port, "POST /echo HTTP/1.1\r\nHost: front.test\r\n"
+        . "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+        . "5\r\nhello\r\nzz\r\n\r\n");
+    is($res->{status}, 400, 'bad chunked body from the client: 400');
+
+    my $sock = raw_connect($port);
+    print {$sock} "POST /echo HTTP/1.1\r\nHost: front.test\r\n"
+        . "Content-Length: 1000\r\n\r\n0123456789";
+    shutdown($sock, 1);
+    my $raw = '';
+    read_until($sock, \$raw, undef, 10);
+    close $sock;
+    ($res) = split_responses($raw);
+    is($res && $res->{status}, 400, 'body cut short by the client: 400');
+    ok(error_log_wait($m, qr/RL02002:/, 5), 'client body failure: RL02002');
+    $res = exchange($port, "GET /echo HTTP/1.1\r\nHost: front.test\r\n"
+        . "Connection: close\r\n\r\n");
+    is($res->{status}, 200, 'client body failure: the next request is served');
 }
 
 # Expect: 100-continue. The client sends its head, waits for a 100, then

@@ -65,11 +65,14 @@ sub dechunk_state {
 # GET $target on a fresh connection, read to the close. Returns the
 # parsed response with {body} unframed, {complete} telling whether its
 # framing ended properly, {end} how the read ended and {elapsed} seconds.
+# With $keepalive the request leaves the connection open, so only the
+# server can end the read (before the timeout, 3 s then).
 sub fetch {
-    my ($vhost, $target, $timeout) = @_;
+    my ($vhost, $target, $timeout, $keepalive) = @_;
     my $t0 = Time::HiRes::time();
     my ($raw, $end) = raw_request($port{$vhost}, "GET $target HTTP/1.1\r\n"
-        . "Host: front.test\r\nConnection: close\r\n\r\n", $timeout // 15);
+        . "Host: front.test\r\n" . ($keepalive ? '' : "Connection: close\r\n")
+        . "\r\n", $timeout // 15);
     my $res = parse_response($raw)
         // { status => 0, headers => [], body => '' };
     @$res{qw(end elapsed raw)} = ($end, Time::HiRes::time() - $t0, $raw);
@@ -176,10 +179,11 @@ for my $case (
         'samecl: one Content-Length');
 }
 
-# Bad chunk framing: never a complete 200.
+# Bad chunk framing: never a complete 200, and the client connection,
+# though it asked for keep-alive, is closed.
 {
     my ($res, $line) = with_log('RL02020', '/raw/badchunk',
-        sub { fetch('proxy_errors', '/raw/badchunk') });
+        sub { fetch('proxy_errors', '/raw/badchunk', 3, 'keepalive') });
     ok(!($res->{status} == 200 && $res->{complete}),
         'badchunk: no complete-looking 200');
     is($res->{end}, 'eof', 'badchunk: the client connection is closed');
@@ -190,10 +194,11 @@ for my $case (
 }
 
 # The origin closes inside the body: fewer bytes than announced, then the
-# close, never a response that looks complete.
+# close of the keep-alive client connection, never a response that looks
+# complete.
 {
     my ($res, $line) = with_log('RL02021', '/raw/truncated',
-        sub { fetch('proxy_errors', '/raw/truncated') });
+        sub { fetch('proxy_errors', '/raw/truncated', 3, 'keepalive') });
     is($res->{status}, 200, 'truncated: the head had gone out');
     is((header_values($res, 'Content-Length'))[0], 1000,
         "truncated: the origin's Content-Length");
@@ -203,7 +208,7 @@ for my $case (
     ok($line, 'truncated: RL02021 logged');
 
     ($res, $line) = with_log('RL02021', '/raw/truncatedchunk',
-        sub { fetch('proxy_errors', '/raw/truncatedchunk') });
+        sub { fetch('proxy_errors', '/raw/truncatedchunk', 3, 'keepalive') });
     ok(!($res->{status} == 200 && $res->{complete}),
         'truncatedchunk: no complete-looking 200');
     ok(defined((header_values($res, 'Transfer-Encoding'))[0])
