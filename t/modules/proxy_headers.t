@@ -13,7 +13,8 @@
 #    (the CVE-2022-31813 class);
 #  - ProxyVia On/Full/Block on the request and the response;
 #  - Max-Forwards added by ProxyMaxForwards, decremented when the client
-#    sent one;
+#    sent one; at zero, OPTIONS and TRACE answered by Relay and other
+#    methods refused, which breaks a forwarding loop;
 #  - hop-by-hop fields of the origin's response not reaching the client,
 #    and several Set-Cookie lines kept as they are.
 #
@@ -28,7 +29,7 @@ use Apache::TestRequest ();
 
 use Relay::Test;
 
-plan tests => 72;
+plan tests => 84;
 
 my $origin_hostport = '127.0.0.1:' . origin_port();
 my $mark = error_log_mark();
@@ -42,7 +43,7 @@ sub vhost_port {
 
 my %port = map { $_ => vhost_port($_) }
     qw(proxy_headers proxy_headers_preserve proxy_headers_noadd
-       proxy_headers_block);
+       proxy_headers_block proxy_headers_loop);
 
 # Sends "$line HTTP/1.1" with the given field lines (Host: front.test:8080
 # and Connection: close unless given) and returns the parsed response with
@@ -176,6 +177,46 @@ sub origin_values {
     my $res = exchange('proxy_headers', 'GET /echo', 'Max-Forwards: 5');
     is_deeply([origin_values($res, 'Max-Forwards')], ['4'],
         'max-forwards: decremented by default too');
+}
+
+# Max-Forwards at zero: the request goes no further.
+{
+    my $m = error_log_mark();
+    my $res = exchange('proxy_headers', 'GET /echo', 'Max-Forwards: 0');
+    is($res->{status}, 400, 'max-forwards 0: GET refused');
+    is_deeply([header_values($res, 'X-Origin-Conn')], [],
+        'max-forwards 0: GET not forwarded');
+    ok(error_log_wait($m, qr/RL02100:.*GET \/echo/, 5),
+        'max-forwards 0: RL02100 logged');
+
+    $res = exchange('proxy_headers', 'OPTIONS /echo', 'Max-Forwards: 0');
+    is($res->{status}, 200, 'max-forwards 0: OPTIONS answered');
+    ok(scalar(header_values($res, 'Allow'))
+            && !header_values($res, 'X-Origin-Conn'),
+        'max-forwards 0: OPTIONS answered by Relay itself, with Allow');
+
+    $res = exchange('proxy_headers', 'TRACE /echo', 'Max-Forwards: 0');
+    is($res->{status}, 200, 'max-forwards 0: TRACE answered');
+    like($res->{body}, qr{^TRACE /echo HTTP/1\.1\r?\n},
+        'max-forwards 0: TRACE answered by Relay itself');
+
+    $res = exchange('proxy_headers', 'OPTIONS /echo', 'Max-Forwards: 1');
+    like($res->{body}, qr/^method: OPTIONS\n/,
+        'max-forwards 1: OPTIONS forwarded');
+    is_deeply([origin_values($res, 'Max-Forwards')], ['0'],
+        'max-forwards 1: the origin gets 0');
+}
+
+# A virtual host proxying to itself: the loop ends once Max-Forwards
+# (ProxyMaxForwards 2) is used up, with 400, not with exhausted workers.
+{
+    my $m = error_log_mark();
+    my $t0 = time;
+    my $res = exchange('proxy_headers_loop', 'GET /loop');
+    is($res->{status}, 400, 'loop: ended with 400');
+    cmp_ok(time - $t0, '<', 3, 'loop: at once, not by a timeout');
+    my @hops = grep { /RL02100:.*GET \/loop/ } error_log_since($m);
+    is(scalar @hops, 1, 'loop: refused once, by the round that got Max-Forwards 0');
 }
 
 # ProxyVia Block: Via removed from the request and the response.
