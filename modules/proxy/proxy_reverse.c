@@ -65,11 +65,17 @@ const char *relay_proxy_via_value(relay_proxy_req_t *pr, int http_minor)
     request_rec *r = pr->r;
     const char *host = ap_get_server_name(r);
     apr_port_t port = ap_get_server_port(r);
-    const char *hostport =
-        ap_is_default_port(port, r)
-            ? host
-            : apr_psprintf(r->pool, "%s:%u", host, (unsigned)port);
+    const char *hostport;
 
+    /* Via names this gateway (RFC 9110 §7.6.3). Under UseCanonicalName Off
+     * the name above is the client's Host, so the virtual host's own name
+     * is used instead, as the stock module does. */
+    if (host == r->hostname) {
+        host = r->server->server_hostname;
+    }
+    hostport = ap_is_default_port(port, r)
+                   ? host
+                   : apr_psprintf(r->pool, "%s:%u", host, (unsigned)port);
     if (pr->via == RELAY_VIA_FULL) {
         return apr_psprintf(r->pool, "1.%d %s (%s)", http_minor, hostport,
                             ap_get_server_banner());

@@ -39,6 +39,7 @@ typedef struct relay_http_exchange_t {
 } relay_http_exchange_t;
 
 /* http_request.c */
+int relay_http_check_max_forwards(request_rec *r);
 apr_status_t relay_http_send_head(relay_http_exchange_t *ex);
 int relay_http_send_body(relay_http_exchange_t *ex);
 apr_status_t relay_http_send_all(relay_conn_t *conn, const char *buf,

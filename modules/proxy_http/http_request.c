@@ -11,6 +11,7 @@
 #include "http_core.h"
 #include "http_protocol.h"
 #include "http_request.h"
+#include "mod_core.h"
 
 #include "relay/relay_headers.h"
 #include "http_private.h"
@@ -109,6 +110,37 @@ static void set_max_forwards(relay_http_exchange_t *ex, apr_table_t *h)
     else if (ex->pr->max_forwards >= 0) {
         apr_table_set(h, "Max-Forwards",
                       apr_itoa(ex->r->pool, ex->pr->max_forwards));
+    }
+}
+
+/*
+ * RFC 9110 §7.6.2: a request whose Max-Forwards has reached zero goes no
+ * further. Relay answers OPTIONS and TRACE itself, as their final
+ * recipient, and refuses any other method: a zero there means the request
+ * went round a forwarding loop that ProxyMaxForwards was set to break (the
+ * stock module does the same). Returns DECLINED when the request may go on,
+ * else what the handler returns.
+ */
+int relay_http_check_max_forwards(request_rec *r)
+{
+    const char *v = apr_table_get(r->headers_in, "Max-Forwards");
+
+    if (!v || strspn(v, "0") == 0 || v[strspn(v, "0")] != '\0') {
+        return DECLINED;
+    }
+    switch (r->method_number) {
+    case M_TRACE:
+        r->proxyreq = PROXYREQ_NONE;
+        return ap_send_http_trace(r);
+    case M_OPTIONS:
+        r->proxyreq = PROXYREQ_NONE;
+        return ap_send_http_options(r);
+    default:
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                      RELAY_LOGNO(02100) "not forwarding %s %s: Max-Forwards "
+                      "has reached zero (a proxy loop?)",
+                      r->method, r->uri);
+        return HTTP_BAD_REQUEST;
     }
 }
 

@@ -267,14 +267,20 @@ static void set_response_head(relay_http_exchange_t *ex,
     request_rec *r = ex->r;
     relay_response_head_t *head = &ex->head;
     apr_table_t *h = head->headers;
-    const char *type;
+    const char *type, *cl = apr_table_get(h, "Content-Length");
+    apr_off_t head_length;
 
     relay_headers_strip_hop_by_hop(h, 0);
     apr_table_unset(h, "Content-Length");
-    if (fr->kind == RELAY_FRAMING_LENGTH ||
-        (r->header_only && apr_table_get(ex->head.headers, "Content-Length"))) {
+    if (fr->kind == RELAY_FRAMING_LENGTH) {
         apr_table_set(h, "Content-Length",
                       apr_off_t_toa(r->pool, fr->length));
+    }
+    else if (r->header_only && cl &&
+             relay_content_length_parse(cl, &head_length) == RELAY_OK) {
+        /* RFC 9110 §8.6: a response to HEAD may tell the length a GET
+         * would have had; it is passed on, though no body follows. */
+        apr_table_set(h, "Content-Length", apr_off_t_toa(r->pool, head_length));
     }
     if (ex->pr->via == RELAY_VIA_BLOCK) {
         apr_table_unset(h, "Via");

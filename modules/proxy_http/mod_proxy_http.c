@@ -138,6 +138,9 @@ static int http_handle(relay_proxy_req_t *pr, const relay_proxy_api_t *api)
     int tries, rc = HTTP_BAD_GATEWAY;
 
     AP_DEBUG_ASSERT(pr->magic == RELAY_REQ_MAGIC);
+    if ((rc = relay_http_check_max_forwards(r)) != DECLINED) {
+        return rc;
+    }
     exchange_init(&ex, pr, api);
     for (tries = 0; tries < 2; tries++) {
         apr_status_t rv = api->acquire(pr, tries > 0, &ex.conn, &ex.reused);
