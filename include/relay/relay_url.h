@@ -14,7 +14,9 @@
  * Matches `path` against a ProxyPass prefix textually, where a run of
  * slashes in either matches a run of slashes in the other. Returns the
  * number of bytes of `path` the prefix covered, or -1 when it does not
- * match. ("/app" covers 4 bytes of "/app/x" and of "/apple", as stock.)
+ * match. As stock, the prefix ends on a segment boundary of the path:
+ * "/app" covers 4 bytes of "/app" and "/app/x" and does not match
+ * "/apple" or "/app;x".
  */
 long relay_url_prefix_match(const char *prefix, const char *path);
 

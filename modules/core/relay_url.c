@@ -40,6 +40,11 @@ long relay_url_prefix_match(const char *prefix, const char *path)
     if (*a != '\0') {
         return -1;
     }
+    /* The prefix's last segment must cover a whole segment of the path:
+     * "/app" maps "/app" and "/app/x" but not "/apple". */
+    if (a != prefix && a[-1] != '/' && *u != '\0' && *u != '/') {
+        return -1;
+    }
     return (long)(u - path);
 }
 

@@ -16,7 +16,9 @@ typedef struct prefix_case_t {
 } prefix_case_t;
 
 static const prefix_case_t prefix_cases[] = {
-    {"/app", "/app/x", 4},   {"/app", "/apple", 4},
+    {"/app", "/app/x", 4},   {"/app", "/apple", -1},
+    {"/app", "/app;x", -1},  {"/a/b", "/a/bc/d", -1},
+    {"/app/", "/apple", -1}, {"/app", "/app.html", -1},
     {"/app", "/app", 4},     {"/app/", "/app/x", 5},
     {"/app/", "/app", -1},   {"/app/", "/app//x", 6},
     {"/app//", "/app/x", 5}, {"//app", "/app/x", 4},
