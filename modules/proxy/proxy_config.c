@@ -188,7 +188,8 @@ static const char *parse_pass_options(cmd_parms *cmd, const char *args,
             rule->nocanon = 1;
         }
         else if (!strcasecmp(word, "noquery")) {
-            rule->noquery = 1;
+            /* Stock leaves the query out of FastCGI's SCRIPT_FILENAME
+             * only: an HTTP origin gets the query either way. */
         }
         else if (!strcasecmp(word, "interpolate")) {
             return "the 'interpolate' flag is not supported by Relay";

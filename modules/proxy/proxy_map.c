@@ -104,7 +104,7 @@ static int try_rule(request_rec *r, relay_pass_rule_t *rule)
                                         : relay_url_escape_path(r->pool, rest),
                           NULL);
     }
-    if (r->args && !rule->noquery) {
+    if (r->args) {
         url = apr_pstrcat(r->pool, url, "?", r->args, NULL);
     }
     mark_proxied(r, url, PROXYREQ_REVERSE, rule);

@@ -27,7 +27,6 @@ typedef struct relay_pass_rule_t {
     const char *url;        /* origin URL, or NULL for "!" */
     relay_worker_t *worker; /* the worker that URL made, NULL for "!" */
     int nocanon;
-    int noquery;
     const char *defined_in; /* "file:line" */
 } relay_pass_rule_t;
 
