@@ -28,6 +28,13 @@ long relay_url_prefix_match(const char *prefix, const char *path);
 const char *relay_url_escape_path(apr_pool_t *pool, const char *path);
 
 /*
+ * The same for a path httpd decoded with AllowEncodedSlashes NoDecode:
+ * every "%2F" (or "%2f") in it is an encoded slash httpd kept and stays
+ * as it is, as stock does; any other '%' is still written as %25.
+ */
+const char *relay_url_escape_path_keep2f(apr_pool_t *pool, const char *path);
+
+/*
  * Percent-encodes, in an already encoded request target, every byte that
  * may not appear on a request line: CTLs, space, DEL and non-ASCII bytes.
  * Everything else, '%' and '?' included, is kept.
