@@ -55,6 +55,47 @@ static const char *raw_path(request_rec *r)
 }
 
 /*
+ * The decoded path of a request (or a piece of it) encoded again for the
+ * origin, as stock canonicalises it; a nocanon rule's raw path stays as
+ * the client sent it.
+ */
+static const char *encode_path(request_rec *r, const relay_pass_rule_t *rule,
+                               const char *path)
+{
+    core_dir_config *d = ap_get_core_module_config(r->per_dir_config);
+
+    if (rule->nocanon) {
+        return path;
+    }
+    if (d->allow_encoded_slashes && !d->decode_encoded_slashes) {
+        /* AllowEncodedSlashes NoDecode: httpd kept "%2F" encoded. */
+        return relay_url_escape_path_keep2f(r->pool, path);
+    }
+    return relay_url_escape_path(r->pool, path);
+}
+
+/*
+ * The URL a ProxyPassMatch substitution made: its path is encoded again
+ * as a whole, as stock does, so that a '?', '#' or '%' decoded from the
+ * client's path stays data and cannot start a query or a fragment.
+ */
+static const char *encode_substituted(request_rec *r,
+                                      const relay_pass_rule_t *rule,
+                                      const char *url)
+{
+    const char *authority = ap_strstr_c(url, "://");
+    const char *path = authority ? ap_strchr_c(authority + 3, '/') : NULL;
+
+    if (!path) {
+        return relay_url_escape_target(r->pool, url);
+    }
+    return apr_pstrcat(r->pool,
+                       relay_url_escape_target(
+                           r->pool, apr_pstrmemdup(r->pool, url, path - url)),
+                       encode_path(r, rule, path), NULL);
+}
+
+/*
  * Tries one rule. Returns DECLINED when it does not match, DONE when it
  * matches a "!" exclusion, OK when it mapped the request.
  */
@@ -77,16 +118,10 @@ static int try_rule(request_rec *r, relay_pass_rule_t *rule)
         }
         if (!strcmp(url, rule->url)) {
             /* No substitution: the whole path is appended, as stock. */
-            url = apr_pstrcat(r->pool, url,
-                              rule->nocanon ? path
-                                            : relay_url_escape_path(r->pool,
-                                                                    path),
-                              NULL);
+            url = apr_pstrcat(r->pool, url, encode_path(r, rule, path), NULL);
         }
         else if (!rule->nocanon) {
-            /* Substituted pieces came from the decoded path: any byte that
-             * may not stand in a URL is encoded again. */
-            url = relay_url_escape_target(r->pool, url);
+            url = encode_substituted(r, rule, url);
         }
     }
     else {
@@ -99,10 +134,7 @@ static int try_rule(request_rec *r, relay_pass_rule_t *rule)
             return DONE;
         }
         rest = path + covered;
-        url = apr_pstrcat(r->pool, rule->url,
-                          rule->nocanon ? rest
-                                        : relay_url_escape_path(r->pool, rest),
-                          NULL);
+        url = apr_pstrcat(r->pool, rule->url, encode_path(r, rule, rest), NULL);
     }
     if (r->args) {
         url = apr_pstrcat(r->pool, url, "?", r->args, NULL);
