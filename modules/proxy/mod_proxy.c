@@ -228,6 +228,8 @@ static void proxy_register_hooks(apr_pool_t *p)
     relay_family_register(p, "mod_proxy.c");
     ap_hook_post_read_request(relay_proxy_detect_forward, NULL, NULL,
                               APR_HOOK_FIRST);
+    ap_hook_pre_translate_name(relay_proxy_pre_translate, NULL, NULL,
+                               APR_HOOK_FIRST);
     ap_hook_translate_name(relay_proxy_translate, after_rewrite, NULL,
                            APR_HOOK_FIRST);
     ap_hook_map_to_storage(relay_proxy_map_storage, NULL, NULL,

@@ -156,6 +156,17 @@ static int try_rules(request_rec *r, apr_array_header_t *rules)
     return DECLINED;
 }
 
+/*
+ * pre_translate_name: a request already marked for the proxy (forward
+ * proxying, detected in post_read_request) keeps its URL as the client
+ * sent it. DONE tells httpd not to decode the path, which would refuse a
+ * %2F or %00 meant for the origin with a local 404, as stock does.
+ */
+int relay_proxy_pre_translate(request_rec *r)
+{
+    return r->proxyreq ? DONE : DECLINED;
+}
+
 /* translate_name: ProxyPass in <Location> first, then server-level rules
  * in configuration order; the first match wins. */
 int relay_proxy_translate(request_rec *r)

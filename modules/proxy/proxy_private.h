@@ -122,6 +122,7 @@ void relay_conn_release(relay_conn_t *conn);
 extern const relay_transport_t relay_transport_tcp;
 
 /* proxy_map.c */
+int relay_proxy_pre_translate(request_rec *r);
 int relay_proxy_translate(request_rec *r);
 int relay_proxy_detect_forward(request_rec *r);
 int relay_proxy_map_storage(request_rec *r);
