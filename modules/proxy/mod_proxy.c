@@ -96,6 +96,9 @@ static int proxy_handler(request_rec *r)
         return DECLINED;
     }
     url = r->filename + 6;
+    if (r->proxyreq == PROXYREQ_REVERSE && !relay_proxy_request_rule(r)) {
+        url = relay_proxy_handed_over_url(r, url);
+    }
     if (apr_uri_parse(r->pool, url, &uri) != APR_SUCCESS || !uri.scheme ||
         !uri.hostname || !*uri.hostname) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,

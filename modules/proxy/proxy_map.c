@@ -56,17 +56,12 @@ static const char *raw_path(request_rec *r)
 
 /*
  * The decoded path of a request (or a piece of it) encoded again for the
- * origin, as stock canonicalises it; a nocanon rule's raw path stays as
- * the client sent it.
+ * origin, as stock canonicalises it.
  */
-static const char *encode_path(request_rec *r, const relay_pass_rule_t *rule,
-                               const char *path)
+static const char *encode_path(request_rec *r, const char *path)
 {
     core_dir_config *d = ap_get_core_module_config(r->per_dir_config);
 
-    if (rule->nocanon) {
-        return path;
-    }
     if (d->allow_encoded_slashes && !d->decode_encoded_slashes) {
         /* AllowEncodedSlashes NoDecode: httpd kept "%2F" encoded. */
         return relay_url_escape_path_keep2f(r->pool, path);
@@ -75,13 +70,12 @@ static const char *encode_path(request_rec *r, const relay_pass_rule_t *rule,
 }
 
 /*
- * The URL a ProxyPassMatch substitution made: its path is encoded again
- * as a whole, as stock does, so that a '?', '#' or '%' decoded from the
- * client's path stays data and cannot start a query or a fragment.
+ * An absolute URL built from pieces of the decoded path (a ProxyPassMatch
+ * substitution, mod_rewrite's [P]): its path is encoded again as a whole,
+ * as stock does, so that a '?', '#' or '%' decoded from the client's path
+ * stays data and cannot start a query or a fragment.
  */
-static const char *encode_substituted(request_rec *r,
-                                      const relay_pass_rule_t *rule,
-                                      const char *url)
+static const char *encode_url_path(request_rec *r, const char *url)
 {
     const char *authority = ap_strstr_c(url, "://");
     const char *path = authority ? ap_strchr_c(authority + 3, '/') : NULL;
@@ -92,7 +86,23 @@ static const char *encode_substituted(request_rec *r,
     return apr_pstrcat(r->pool,
                        relay_url_escape_target(
                            r->pool, apr_pstrmemdup(r->pool, url, path - url)),
-                       encode_path(r, rule, path), NULL);
+                       encode_path(r, path), NULL);
+}
+
+/*
+ * The origin URL of a reverse-proxy request another module handed over:
+ * mod_rewrite's [P] sets filename proxy:URL from the decoded path and
+ * keeps the query in r->args. As stock, the path is encoded again and the
+ * query appended, unless the proxy-nocanon note ([P,NE]) asks for the URL
+ * as written.
+ */
+const char *relay_proxy_handed_over_url(request_rec *r, const char *url)
+{
+    if (apr_table_get(r->notes, "proxy-nocanon")) {
+        return url;
+    }
+    url = encode_url_path(r, url);
+    return r->args ? apr_pstrcat(r->pool, url, "?", r->args, NULL) : url;
 }
 
 /*
@@ -118,10 +128,12 @@ static int try_rule(request_rec *r, relay_pass_rule_t *rule)
         }
         if (!strcmp(url, rule->url)) {
             /* No substitution: the whole path is appended, as stock. */
-            url = apr_pstrcat(r->pool, url, encode_path(r, rule, path), NULL);
+            url =
+                apr_pstrcat(r->pool, url,
+                            rule->nocanon ? path : encode_path(r, path), NULL);
         }
         else if (!rule->nocanon) {
-            url = encode_substituted(r, rule, url);
+            url = encode_url_path(r, url);
         }
     }
     else {
@@ -134,7 +146,8 @@ static int try_rule(request_rec *r, relay_pass_rule_t *rule)
             return DONE;
         }
         rest = path + covered;
-        url = apr_pstrcat(r->pool, rule->url, encode_path(r, rule, rest), NULL);
+        url = apr_pstrcat(r->pool, rule->url,
+                          rule->nocanon ? rest : encode_path(r, rest), NULL);
     }
     if (r->args) {
         url = apr_pstrcat(r->pool, url, "?", r->args, NULL);

@@ -127,6 +127,7 @@ int relay_proxy_translate(request_rec *r);
 int relay_proxy_detect_forward(request_rec *r);
 int relay_proxy_map_storage(request_rec *r);
 relay_pass_rule_t *relay_proxy_request_rule(request_rec *r);
+const char *relay_proxy_handed_over_url(request_rec *r, const char *url);
 
 /* proxy_reverse.c */
 void relay_proxy_map_response_headers(relay_proxy_req_t *pr,
