@@ -224,6 +224,10 @@ static const char *cmd_pass(cmd_parms *cmd, void *dconf, const char *args)
     const char *sec = enclosing_section(cmd);
     const char *err;
 
+    /* A path is matched against the URL, never against directories. */
+    if ((err = ap_check_cmd_context(cmd, NOT_IN_DIRECTORY | NOT_IN_FILES))) {
+        return err;
+    }
     if (in_proxy_section(cmd) || (cmd->path && !sec)) {
         return apr_pstrcat(cmd->pool, cmd->cmd->name,
                            " is not allowed here", NULL);
