@@ -14,7 +14,9 @@
  * Matches `path` against a ProxyPass prefix textually, where a run of
  * slashes in either matches a run of slashes in the other. Returns the
  * number of bytes of `path` the prefix covered, or -1 when it does not
- * match. ("/app" covers 4 bytes of "/app/x" and of "/apple", as stock.)
+ * match. As stock, the prefix ends on a segment boundary of the path:
+ * "/app" covers 4 bytes of "/app" and "/app/x" and does not match
+ * "/apple" or "/app;x".
  */
 long relay_url_prefix_match(const char *prefix, const char *path);
 
@@ -24,6 +26,13 @@ long relay_url_prefix_match(const char *prefix, const char *path);
  * '%', '?', '#', non-ASCII ...). The result never contains CR, LF or NUL.
  */
 const char *relay_url_escape_path(apr_pool_t *pool, const char *path);
+
+/*
+ * The same for a path httpd decoded with AllowEncodedSlashes NoDecode:
+ * every "%2F" (or "%2f") in it is an encoded slash httpd kept and stays
+ * as it is, as stock does; any other '%' is still written as %25.
+ */
+const char *relay_url_escape_path_keep2f(apr_pool_t *pool, const char *path);
 
 /*
  * Percent-encodes, in an already encoded request target, every byte that

@@ -40,6 +40,11 @@ long relay_url_prefix_match(const char *prefix, const char *path)
     if (*a != '\0') {
         return -1;
     }
+    /* The prefix's last segment must cover a whole segment of the path:
+     * "/app" maps "/app" and "/app/x" but not "/apple". */
+    if (a != prefix && a[-1] != '/' && *u != '\0' && *u != '/') {
+        return -1;
+    }
     return (long)(u - path);
 }
 
@@ -61,9 +66,16 @@ static int is_target_char(unsigned char c)
     return c > 0x20 && c < 0x7f;
 }
 
-/* Copies `s` with every byte `keep` refuses written as %XX. */
+/* "%2F" or "%2f": an encoded slash that httpd left encoded. */
+static int is_encoded_slash(const unsigned char *p)
+{
+    return p[0] == '%' && p[1] == '2' && (p[2] == 'F' || p[2] == 'f');
+}
+
+/* Copies `s` with every byte `keep` refuses written as %XX; with
+ * `keep_2f`, an encoded slash is copied as it stands. */
 static const char *escape(apr_pool_t *pool, const char *s,
-                          int (*keep)(unsigned char))
+                          int (*keep)(unsigned char), int keep_2f)
 {
     static const char hex[] = "0123456789ABCDEF";
     const unsigned char *p;
@@ -74,7 +86,13 @@ static const char *escape(apr_pool_t *pool, const char *s,
         return NULL;
     }
     for (p = (const unsigned char *)s; *p != '\0'; p++) {
-        n += keep(*p) ? 1 : 3;
+        if (keep_2f && is_encoded_slash(p)) {
+            n += 3;
+            p += 2;
+        }
+        else {
+            n += keep(*p) ? 1 : 3;
+        }
     }
     if (n == (apr_size_t)(p - (const unsigned char *)s)) {
         return s; /* nothing to encode */
@@ -82,7 +100,12 @@ static const char *escape(apr_pool_t *pool, const char *s,
     out = apr_palloc(pool, n + 1);
     q = out;
     for (p = (const unsigned char *)s; *p != '\0'; p++) {
-        if (keep(*p)) {
+        if (keep_2f && is_encoded_slash(p)) {
+            *q++ = (char)*p++;
+            *q++ = (char)*p++;
+            *q++ = (char)*p;
+        }
+        else if (keep(*p)) {
             *q++ = (char)*p;
         }
         else {
@@ -97,12 +120,17 @@ static const char *escape(apr_pool_t *pool, const char *s,
 
 const char *relay_url_escape_path(apr_pool_t *pool, const char *path)
 {
-    return escape(pool, path, is_path_char);
+    return escape(pool, path, is_path_char, 0);
+}
+
+const char *relay_url_escape_path_keep2f(apr_pool_t *pool, const char *path)
+{
+    return escape(pool, path, is_path_char, 1);
 }
 
 const char *relay_url_escape_target(apr_pool_t *pool, const char *target)
 {
-    return escape(pool, target, is_target_char);
+    return escape(pool, target, is_target_char, 0);
 }
 
 int relay_url_target_is_safe(const char *target)

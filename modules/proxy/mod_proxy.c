@@ -96,6 +96,9 @@ static int proxy_handler(request_rec *r)
         return DECLINED;
     }
     url = r->filename + 6;
+    if (r->proxyreq == PROXYREQ_REVERSE && !relay_proxy_request_rule(r)) {
+        url = relay_proxy_handed_over_url(r, url);
+    }
     if (apr_uri_parse(r->pool, url, &uri) != APR_SUCCESS || !uri.scheme ||
         !uri.hostname || !*uri.hostname) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
@@ -228,6 +231,8 @@ static void proxy_register_hooks(apr_pool_t *p)
     relay_family_register(p, "mod_proxy.c");
     ap_hook_post_read_request(relay_proxy_detect_forward, NULL, NULL,
                               APR_HOOK_FIRST);
+    ap_hook_pre_translate_name(relay_proxy_pre_translate, NULL, NULL,
+                               APR_HOOK_FIRST);
     ap_hook_translate_name(relay_proxy_translate, after_rewrite, NULL,
                            APR_HOOK_FIRST);
     ap_hook_map_to_storage(relay_proxy_map_storage, NULL, NULL,

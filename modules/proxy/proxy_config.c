@@ -190,7 +190,8 @@ static const char *parse_pass_options(cmd_parms *cmd, const char *args,
             rule->nocanon = 1;
         }
         else if (!strcasecmp(word, "noquery")) {
-            rule->noquery = 1;
+            /* Stock leaves the query out of FastCGI's SCRIPT_FILENAME
+             * only: an HTTP origin gets the query either way. */
         }
         else if (!strcasecmp(word, "interpolate")) {
             return "the 'interpolate' flag is not supported by Relay";
@@ -225,6 +226,10 @@ static const char *cmd_pass(cmd_parms *cmd, void *dconf, const char *args)
     const char *sec = enclosing_section(cmd);
     const char *err;
 
+    /* A path is matched against the URL, never against directories. */
+    if ((err = ap_check_cmd_context(cmd, NOT_IN_DIRECTORY | NOT_IN_FILES))) {
+        return err;
+    }
     if (in_proxy_section(cmd) || (cmd->path && !sec)) {
         return apr_pstrcat(cmd->pool, cmd->cmd->name,
                            " is not allowed here", NULL);

@@ -55,6 +55,57 @@ static const char *raw_path(request_rec *r)
 }
 
 /*
+ * The decoded path of a request (or a piece of it) encoded again for the
+ * origin, as stock canonicalises it.
+ */
+static const char *encode_path(request_rec *r, const char *path)
+{
+    core_dir_config *d = ap_get_core_module_config(r->per_dir_config);
+
+    if (d->allow_encoded_slashes && !d->decode_encoded_slashes) {
+        /* AllowEncodedSlashes NoDecode: httpd kept "%2F" encoded. */
+        return relay_url_escape_path_keep2f(r->pool, path);
+    }
+    return relay_url_escape_path(r->pool, path);
+}
+
+/*
+ * An absolute URL built from pieces of the decoded path (a ProxyPassMatch
+ * substitution, mod_rewrite's [P]): its path is encoded again as a whole,
+ * as stock does, so that a '?', '#' or '%' decoded from the client's path
+ * stays data and cannot start a query or a fragment.
+ */
+static const char *encode_url_path(request_rec *r, const char *url)
+{
+    const char *authority = ap_strstr_c(url, "://");
+    const char *path = authority ? ap_strchr_c(authority + 3, '/') : NULL;
+
+    if (!path) {
+        return relay_url_escape_target(r->pool, url);
+    }
+    return apr_pstrcat(r->pool,
+                       relay_url_escape_target(
+                           r->pool, apr_pstrmemdup(r->pool, url, path - url)),
+                       encode_path(r, path), NULL);
+}
+
+/*
+ * The origin URL of a reverse-proxy request another module handed over:
+ * mod_rewrite's [P] sets filename proxy:URL from the decoded path and
+ * keeps the query in r->args. As stock, the path is encoded again and the
+ * query appended, unless the proxy-nocanon note ([P,NE]) asks for the URL
+ * as written.
+ */
+const char *relay_proxy_handed_over_url(request_rec *r, const char *url)
+{
+    if (apr_table_get(r->notes, "proxy-nocanon")) {
+        return url;
+    }
+    url = encode_url_path(r, url);
+    return r->args ? apr_pstrcat(r->pool, url, "?", r->args, NULL) : url;
+}
+
+/*
  * Tries one rule. Returns DECLINED when it does not match, DONE when it
  * matches a "!" exclusion, OK when it mapped the request.
  */
@@ -77,16 +128,12 @@ static int try_rule(request_rec *r, relay_pass_rule_t *rule)
         }
         if (!strcmp(url, rule->url)) {
             /* No substitution: the whole path is appended, as stock. */
-            url = apr_pstrcat(r->pool, url,
-                              rule->nocanon ? path
-                                            : relay_url_escape_path(r->pool,
-                                                                    path),
-                              NULL);
+            url =
+                apr_pstrcat(r->pool, url,
+                            rule->nocanon ? path : encode_path(r, path), NULL);
         }
         else if (!rule->nocanon) {
-            /* Substituted pieces came from the decoded path: any byte that
-             * may not stand in a URL is encoded again. */
-            url = relay_url_escape_target(r->pool, url);
+            url = encode_url_path(r, url);
         }
     }
     else {
@@ -100,11 +147,9 @@ static int try_rule(request_rec *r, relay_pass_rule_t *rule)
         }
         rest = path + covered;
         url = apr_pstrcat(r->pool, rule->url,
-                          rule->nocanon ? rest
-                                        : relay_url_escape_path(r->pool, rest),
-                          NULL);
+                          rule->nocanon ? rest : encode_path(r, rest), NULL);
     }
-    if (r->args && !rule->noquery) {
+    if (r->args) {
         url = apr_pstrcat(r->pool, url, "?", r->args, NULL);
     }
     mark_proxied(r, url, PROXYREQ_REVERSE, rule);
@@ -122,6 +167,17 @@ static int try_rules(request_rec *r, apr_array_header_t *rules)
         }
     }
     return DECLINED;
+}
+
+/*
+ * pre_translate_name: a request already marked for the proxy (forward
+ * proxying, detected in post_read_request) keeps its URL as the client
+ * sent it. DONE tells httpd not to decode the path, which would refuse a
+ * %2F or %00 meant for the origin with a local 404, as stock does.
+ */
+int relay_proxy_pre_translate(request_rec *r)
+{
+    return r->proxyreq ? DONE : DECLINED;
 }
 
 /* translate_name: ProxyPass in <Location> first, then server-level rules

@@ -27,7 +27,6 @@ typedef struct relay_pass_rule_t {
     const char *url;        /* origin URL, or NULL for "!" */
     relay_worker_t *worker; /* the worker that URL made, NULL for "!" */
     int nocanon;
-    int noquery;
     const char *defined_in; /* "file:line" */
 } relay_pass_rule_t;
 
@@ -125,10 +124,12 @@ void relay_conn_release(relay_conn_t *conn);
 extern const relay_transport_t relay_transport_tcp;
 
 /* proxy_map.c */
+int relay_proxy_pre_translate(request_rec *r);
 int relay_proxy_translate(request_rec *r);
 int relay_proxy_detect_forward(request_rec *r);
 int relay_proxy_map_storage(request_rec *r);
 relay_pass_rule_t *relay_proxy_request_rule(request_rec *r);
+const char *relay_proxy_handed_over_url(request_rec *r, const char *url);
 
 /* proxy_reverse.c */
 void relay_proxy_map_response_headers(relay_proxy_req_t *pr,

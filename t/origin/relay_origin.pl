@@ -21,6 +21,8 @@
 # Endpoints (query parameters in brackets):
 #   /echo                 the request as seen: method, target, version, each
 #                         header line in arrival order, body length and md5
+#   /echo/ANY             the same, for any path below /echo/ (as received,
+#                         still encoded), to see how a path was mapped
 #   /echo-body            the request body streamed back, same Content-Type,
 #                         chunked if the request was chunked
 #   /status/NNN           that status, body "status NNN\n" (none for 204/304)
@@ -456,6 +458,9 @@ sub dispatch {
     my $path = $req->{path};
     if (my $h = $ROUTE{$path}) {
         return $h->($req);
+    }
+    if ($path =~ m{^/echo/}) {
+        return h_echo($req);
     }
     if ($path =~ m{^/status/(\d{3})\z} && $1 >= 200 && $1 <= 599) {
         return respond($req, $1, [], "status $1\n");

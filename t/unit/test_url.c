@@ -6,6 +6,8 @@
  */
 #include <string.h>
 
+#include <apr_strings.h>
+
 #include "relay/relay_url.h"
 #include "relay_test.h"
 
@@ -16,7 +18,9 @@ typedef struct prefix_case_t {
 } prefix_case_t;
 
 static const prefix_case_t prefix_cases[] = {
-    {"/app", "/app/x", 4},   {"/app", "/apple", 4},
+    {"/app", "/app/x", 4},   {"/app", "/apple", -1},
+    {"/app", "/app;x", -1},  {"/a/b", "/a/bc/d", -1},
+    {"/app/", "/apple", -1}, {"/app", "/app.html", -1},
     {"/app", "/app", 4},     {"/app/", "/app/x", 5},
     {"/app/", "/app", -1},   {"/app/", "/app//x", 6},
     {"/app//", "/app/x", 5}, {"//app", "/app/x", 4},
@@ -51,6 +55,19 @@ static const escape_case_t escape_cases[] = {
     {"quote, angle brackets, backslash", "/\"<>\\^`{|}[]",
      "/%22%3C%3E%5C%5E%60%7B%7C%7D%5B%5D"},
     {"empty", "", ""},
+};
+
+/* relay_url_escape_path_keep2f: encoded slashes stay, the rest as above. */
+static const escape_case_t keep2f_cases[] = {
+    {"encoded slash kept", "/a%2Fb", "/a%2Fb"},
+    {"lower-case encoded slash kept", "/a%2fb", "/a%2fb"},
+    {"other escapes encoded", "/a%2Eb%25", "/a%252Eb%2525"},
+    {"cut escape at the end", "/a%2", "/a%252"},
+    {"lone percent at the end", "/a%", "/a%25"},
+    {"encoded slash at the start and end", "%2F/x%2F", "%2F/x%2F"},
+    {"controls still encoded", "/%2F\r\n", "/%2F%0D%0A"},
+    {"question mark and hash still encoded", "/%2F?#", "/%2F%3F%23"},
+    {"plain path", "/a/b", "/a/b"},
 };
 
 typedef struct safe_case_t {
@@ -116,6 +133,45 @@ int main(void)
     }
     relay_test_ok(relay_url_escape_path(pool, NULL) == NULL,
                   "escape_path: NULL");
+    for (i = 0; i < RELAY_TEST_COUNT(keep2f_cases); i++) {
+        const escape_case_t *c = &keep2f_cases[i];
+        const char *got = relay_url_escape_path_keep2f(pool, c->in);
+        int ok = got != NULL && strcmp(got, c->expect) == 0 &&
+                 relay_url_target_is_safe(*got != '\0' ? got : "/");
+
+        if (!relay_test_ok(ok, "escape_path_keep2f: %s", c->desc)) {
+            relay_test_diag("got \"%s\"", got != NULL ? got : "(null)");
+        }
+    }
+    {
+        /* Split at every byte: a cut "%2F" is never kept whole, and the
+         * two halves encode as the whole does when no escape is cut. */
+        const char *in = "/a%2Fb%2fc";
+        char head[16];
+        apr_size_t k, len = strlen(in);
+        int ok = 1;
+
+        for (k = 0; k <= len; k++) {
+            /* Splits at 3, 4, 7 and 8 cut an escape in two. */
+            int cuts = k == 3 || k == 4 || k == 7 || k == 8;
+            const char *a, *b, *whole;
+            memcpy(head, in, k);
+            head[k] = '\0';
+            a = relay_url_escape_path_keep2f(pool, head);
+            b = relay_url_escape_path_keep2f(pool, in + k);
+            whole = relay_url_escape_path_keep2f(pool, in);
+            if (!relay_url_target_is_safe(*a ? a : "/") ||
+                !relay_url_target_is_safe(*b ? b : "/") ||
+                (!cuts && strcmp(apr_pstrcat(pool, a, b, NULL), whole))) {
+                ok = 0;
+                relay_test_diag("split at %lu: \"%s\" + \"%s\"",
+                                (unsigned long)k, a, b);
+            }
+        }
+        relay_test_ok(ok, "escape_path_keep2f: split at every byte");
+    }
+    relay_test_ok(relay_url_escape_path_keep2f(pool, NULL) == NULL,
+                  "escape_path_keep2f: NULL");
     for (i = 0; i < RELAY_TEST_COUNT(safe_cases); i++) {
         const safe_case_t *c = &safe_cases[i];
 
