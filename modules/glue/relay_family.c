@@ -38,7 +38,7 @@ int relay_family_check(apr_pool_t *plog, server_rec *s, module *self)
         module *m = ap_find_linked_module(family[i]);
         if (m && !ap_lookup_provider(RELAY_MODULE_GROUP, family[i],
                                      RELAY_MODULE_VERSION)) {
-            ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s,
+            ap_log_error(__FILE__, __LINE__, self->module_index, APLOG_EMERG, 0, s,
                          RELAY_LOGNO(00001) "Relay's %s cannot run with "
                          "httpd's own %s loaded: remove the LoadModule line "
                          "of the stock %s (or a2dismod it) and load Relay's "

@@ -157,13 +157,16 @@ static const char *check_origin_url(cmd_parms *cmd, const char *url)
     scheme = apr_pstrmemdup(cmd->temp_pool, url, colon - url);
     ap_str_tolower(scheme);
     if (!ap_lookup_provider(RELAY_SCHEME_GROUP, scheme, RELAY_SCHEME_VERSION)) {
+        if (strcmp(scheme, "http") && strcmp(scheme, "https") &&
+            strcmp(scheme, "ws") && strcmp(scheme, "wss")) {
+            return apr_psprintf(cmd->pool, "'%s': Relay proxies http, https, "
+                                           "ws and wss URLs only",
+                                url);
+        }
         return apr_psprintf(cmd->pool, "no loaded module serves %s:// URLs "
-                                       "('%s'); load Relay's mod_proxy_%s "
+                                       "('%s'); load Relay's mod_proxy_http "
                                        "before this line",
-                            scheme, url,
-                            !strcmp(scheme, "https") || !strcmp(scheme, "wss")
-                                ? "ssl"
-                                : !strcmp(scheme, "ws") ? "http" : scheme);
+                            scheme, url);
     }
     if ((!strcmp(scheme, "https") || !strcmp(scheme, "wss")) &&
         !ap_lookup_provider(RELAY_TRANSPORT_GROUP, "tls",

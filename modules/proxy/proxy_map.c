@@ -244,7 +244,7 @@ static int section_matches(const relay_proxy_section_t *sec, const char *url)
         return !ap_regexec(sec->regex, url, 0, NULL, 0);
     }
     if (sec->is_wildcard) {
-        return !apr_fnmatch(sec->pattern, url, APR_FNM_CASE_BLIND) ||
+        return !apr_fnmatch(sec->pattern, url, 0) ||
                !strcmp(sec->pattern, "*");
     }
     return !strncmp(url, sec->pattern, strlen(sec->pattern));
