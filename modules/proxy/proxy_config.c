@@ -616,7 +616,7 @@ static const char *cmd_section(cmd_parms *cmd, void *dconf, const char *arg)
     section.dir_conf = dir_conf;
 
     cmd->path = pattern;
-    cmd->override = OR_ALL | ACCESS_CONF;
+    cmd->override = OR_ALL | ACCESS_CONF | PROXY_CONF;
     err = ap_walk_config(cmd->directive->first_child, cmd, dir_conf);
     cmd->path = old_path;
     cmd->override = old_override;
