@@ -118,7 +118,7 @@ const char *relay_worker_param_set(apr_pool_t *p,
                                    relay_worker_params_t *params,
                                    const char *key, const char *value)
 {
-    int flag;
+    int flag = 0;
 
     if (!strcasecmp(key, "timeout")) {
         return parse_time(p, key, value, "s", &params->timeout);
