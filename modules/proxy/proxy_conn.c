@@ -338,7 +338,7 @@ apr_status_t relay_conn_acquire(relay_proxy_req_t *pr, int fresh,
         }
         return rv;
     }
-    relay_worker_mark_ok(w);
+    relay_worker_mark_ok(w, pr->r->server);
     return APR_SUCCESS;
 }
 
