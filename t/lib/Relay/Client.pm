@@ -104,21 +104,22 @@ sub read_response {
         }
         $res = parse_response($self->{buf}) or croak 'unparsable response';
         $self->{buf} = $res->{status} < 200 ? $res->{rest} : $res->{body};
-        last if $res->{status} >= 200;
+        last if $res->{status} >= 200 || $res->{status} == 101;
     }
     my $te = join ',', header_values($res, 'Transfer-Encoding');
     my ($cl) = header_values($res, 'Content-Length');
     my $conn = lc join ',', header_values($res, 'Connection');
     $res->{body} = '';
-    if ($method eq 'HEAD' || $res->{status} == 204 || $res->{status} == 304) {
-        # no body
+    if ($method eq 'HEAD' || $res->{status} == 204 || $res->{status} == 304
+        || $res->{status} == 101) {
+        # no body; after a 101 the bytes that follow are the new protocol's
     }
     elsif ($te =~ /chunked/i) {
         $self->read_chunked($res);
     }
     elsif (defined $cl) {
-        my $end = read_until($self->{sock}, \$self->{buf},
-                             sub { length $_[0] >= $cl }, $self->{timeout});
+        read_until($self->{sock}, \$self->{buf}, sub { length $_[0] >= $cl },
+                   $self->{timeout});
         $res->{body} = substr($self->{buf}, 0, $cl, '');
         $res->{incomplete} = 1 if length $res->{body} < $cl;
     }
