@@ -84,54 +84,61 @@ static int conn_is_alive(relay_conn_t *conn)
     return apr_poll(&pfd, 1, &n, 0) != APR_SUCCESS || n == 0;
 }
 
-/* Takes a usable idle connection off the stack, or returns NULL. */
-static relay_conn_t *pop_idle(relay_worker_t *w, apr_time_t now)
+/* True when an idle connection may carry the next request: younger than
+ * the worker's ttl and not closed by the origin. */
+static int idle_is_usable(relay_worker_t *w, relay_conn_t *conn, apr_time_t now)
 {
-    relay_conn_pool_t *cp = w->conns;
-    relay_conn_t *conn;
-
-    for (;;) {
-        apr_thread_mutex_lock(cp->mutex);
-        conn = cp->nidle > 0 ? cp->idle[--cp->nidle] : NULL;
-        apr_thread_mutex_unlock(cp->mutex);
-        if (!conn) {
-            return NULL;
-        }
-        if ((w->params.ttl == 0 || now - conn->last_used < w->params.ttl) &&
-            conn_is_alive(conn)) {
-            return conn;
-        }
-        ap_log_error(APLOG_MARK, APLOG_TRACE2, 0, NULL,
-                     "worker %s: dropping an idle connection that expired "
-                     "or was closed by the origin",
-                     w->name);
-        conn_destroy(conn);
-    }
+    return (w->params.ttl == 0 || now - conn->last_used < w->params.ttl) &&
+           conn_is_alive(conn);
 }
 
-/* Waits for a slot under the worker's `max`. */
-static apr_status_t reserve_slot(relay_worker_t *w)
+/*
+ * Hands out an idle connection, or reserves a slot under the worker's
+ * `max` for a new one (*out NULL). While every slot is taken, waits (up
+ * to acquire=, else the worker's timeout) for a connection to come back
+ * to the pool or be closed. A request that must not reuse (`fresh`)
+ * closes an idle connection to free its slot. Idle connections that
+ * expired or were closed by the origin are dropped on the way.
+ */
+static apr_status_t take_idle_or_slot(relay_worker_t *w, int fresh,
+                                      relay_conn_t **out)
 {
     relay_conn_pool_t *cp = w->conns;
     apr_interval_time_t wait =
         w->params.acquire > 0 ? w->params.acquire : w->params.timeout;
     apr_time_t deadline = apr_time_now() + wait;
-    apr_status_t rv = APR_SUCCESS;
+    relay_conn_t *conn;
 
-    apr_thread_mutex_lock(cp->mutex);
-    while (cp->total >= w->params.max) {
-        apr_time_t now = apr_time_now();
-        if (now >= deadline) {
-            rv = APR_TIMEUP;
-            break;
+    *out = NULL;
+    for (;;) {
+        apr_thread_mutex_lock(cp->mutex);
+        while (cp->nidle == 0 && cp->total >= w->params.max) {
+            apr_time_t now = apr_time_now();
+            if (now >= deadline) {
+                apr_thread_mutex_unlock(cp->mutex);
+                return APR_TIMEUP;
+            }
+            apr_thread_cond_timedwait(cp->cond, cp->mutex, deadline - now);
         }
-        apr_thread_cond_timedwait(cp->cond, cp->mutex, deadline - now);
+        if (cp->nidle == 0 || (fresh && cp->total < w->params.max)) {
+            cp->total++;
+            apr_thread_mutex_unlock(cp->mutex);
+            return APR_SUCCESS;
+        }
+        conn = cp->idle[--cp->nidle]; /* most recently used */
+        apr_thread_mutex_unlock(cp->mutex);
+        if (!fresh && idle_is_usable(w, conn, apr_time_now())) {
+            *out = conn;
+            return APR_SUCCESS;
+        }
+        if (!fresh) {
+            ap_log_error(APLOG_MARK, APLOG_TRACE2, 0, NULL,
+                         "worker %s: dropping an idle connection that "
+                         "expired or was closed by the origin",
+                         w->name);
+        }
+        conn_destroy(conn); /* gives its slot back */
     }
-    if (rv == APR_SUCCESS) {
-        cp->total++;
-    }
-    apr_thread_mutex_unlock(cp->mutex);
-    return rv;
 }
 
 static apr_status_t slot_cleanup(void *data)
@@ -304,12 +311,12 @@ apr_status_t relay_conn_acquire(relay_proxy_req_t *pr, int fresh,
         return APR_ECONNREFUSED;
     }
     if (!w->is_generic && w->conns) {
-        if (!fresh && !w->params.disablereuse &&
-            (*out = pop_idle(w, now)) != NULL) {
+        rv = take_idle_or_slot(w, fresh || w->params.disablereuse, out);
+        if (rv == APR_SUCCESS && *out) {
             *reused = 1;
             return APR_SUCCESS;
         }
-        if ((rv = reserve_slot(w)) != APR_SUCCESS) {
+        if (rv != APR_SUCCESS) {
             ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, pr->r,
                           RELAY_LOGNO(01013) "worker %s: all %d connections "
                           "busy",
@@ -331,7 +338,7 @@ apr_status_t relay_conn_acquire(relay_proxy_req_t *pr, int fresh,
         }
         return rv;
     }
-    relay_worker_mark_ok(w);
+    relay_worker_mark_ok(w, pr->r->server);
     return APR_SUCCESS;
 }
 
@@ -349,6 +356,7 @@ void relay_conn_release(relay_conn_t *conn)
         if (cp->nidle < w->params.smax) {
             cp->idle[cp->nidle++] = conn;
             conn = NULL;
+            apr_thread_cond_signal(cp->cond); /* a waiter may take it */
         }
         apr_thread_mutex_unlock(cp->mutex);
     }

@@ -113,7 +113,7 @@ void relay_worker_finish(relay_worker_t *worker, server_rec *s,
 int relay_worker_is_usable(relay_worker_t *worker, apr_time_t now);
 void relay_worker_mark_failed(relay_worker_t *worker, server_rec *s,
                               apr_status_t rv);
-void relay_worker_mark_ok(relay_worker_t *worker);
+void relay_worker_mark_ok(relay_worker_t *worker, server_rec *s);
 
 /* proxy_conn.c */
 apr_status_t relay_conn_pool_create(relay_worker_t *worker,

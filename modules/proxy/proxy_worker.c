@@ -418,10 +418,10 @@ void relay_worker_mark_failed(relay_worker_t *w, server_rec *s,
     w->error_until = apr_time_now() + w->params.retry;
 }
 
-void relay_worker_mark_ok(relay_worker_t *w)
+void relay_worker_mark_ok(relay_worker_t *w, server_rec *s)
 {
     if (w->error_until) {
-        ap_log_error(APLOG_MARK, APLOG_INFO, 0, NULL,
+        ap_log_error(APLOG_MARK, APLOG_INFO, 0, s,
                      RELAY_LOGNO(01003) "worker %s: origin reachable again",
                      w->name);
     }

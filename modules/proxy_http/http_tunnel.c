@@ -46,21 +46,26 @@ static apr_status_t send_switching(relay_http_exchange_t *ex,
     return ap_pass_brigade(c->output_filters, bb);
 }
 
-/* Client to origin: whatever the client's input filters have now. */
+/*
+ * Client to origin: whatever the client's input filters have now, up to
+ * one buffer. A non-blocking read with nothing to give succeeds with an
+ * empty brigade; the client's close comes as APR_EOF (after a zero-length
+ * bucket). *more tells that the read filled the buffer: the filters may
+ * hold more bytes, which no poll of the socket would announce.
+ */
 static apr_status_t client_to_origin(relay_http_exchange_t *ex,
-                                     apr_bucket_brigade *bb)
+                                     apr_bucket_brigade *bb, int *more)
 {
     conn_rec *c = ex->r->connection;
+    apr_size_t got = 0;
     apr_status_t rv;
     apr_bucket *b;
 
+    *more = 0;
     rv = ap_get_brigade(c->input_filters, bb, AP_MODE_READBYTES,
                         APR_NONBLOCK_READ, ex->conn->buf_size);
     if (APR_STATUS_IS_EAGAIN(rv)) {
         return APR_SUCCESS;
-    }
-    if (rv == APR_SUCCESS && APR_BRIGADE_EMPTY(bb)) {
-        return APR_EOF;
     }
     for (b = APR_BRIGADE_FIRST(bb);
          rv == APR_SUCCESS && b != APR_BRIGADE_SENTINEL(bb);
@@ -77,10 +82,12 @@ static apr_status_t client_to_origin(relay_http_exchange_t *ex,
         }
         rv = apr_bucket_read(b, &data, &len, APR_BLOCK_READ);
         if (rv == APR_SUCCESS && len) {
+            got += len;
             rv = relay_http_send_all(ex->conn, data, len);
         }
     }
     apr_brigade_cleanup(bb);
+    *more = rv == APR_SUCCESS && got >= ex->conn->buf_size;
     return rv;
 }
 
@@ -125,6 +132,7 @@ int relay_http_tunnel(relay_http_exchange_t *ex)
     apr_pollset_t *ps;
     apr_pollfd_t pfd_client = {0}, pfd_origin = {0};
     apr_status_t rv;
+    int client_more = 0;
 
     ex->conn->reusable = 0;
     if (apr_pollset_create(&ps, 2, r->pool, 0) != APR_SUCCESS) {
@@ -147,25 +155,31 @@ int relay_http_tunnel(relay_http_exchange_t *ex)
         rv = origin_to_client(ex, bb, 0); /* bytes that came with the 101 */
     }
     if (rv == APR_SUCCESS) {
-        rv = client_to_origin(ex, bb); /* bytes the client sent early */
+        /* bytes the client sent early */
+        rv = client_to_origin(ex, bb, &client_more);
     }
     ap_log_rerror(APLOG_MARK, APLOG_TRACE1, 0, r, "tunnel to %s open",
                   ex->pr->worker->name);
     while (rv == APR_SUCCESS) {
         const apr_pollfd_t *ready;
-        apr_int32_t n, i;
+        apr_int32_t n = 0, i;
+        int client_ready = client_more;
 
-        rv = apr_pollset_poll(ps, timeout, &n, &ready);
+        rv = apr_pollset_poll(ps, client_more ? 0 : timeout, &n, &ready);
         if (APR_STATUS_IS_EINTR(rv)) {
             rv = APR_SUCCESS;
             continue;
+        }
+        if (APR_STATUS_IS_TIMEUP(rv) && client_more) {
+            rv = APR_SUCCESS;
+            n = 0;
         }
         if (rv != APR_SUCCESS) {
             break;
         }
         for (i = 0; i < n && rv == APR_SUCCESS; i++) {
             if (ready[i].client_data == &pfd_client) {
-                rv = client_to_origin(ex, bb);
+                client_ready = 1;
             }
             else {
                 rv = origin_to_client(ex, bb, 1);
@@ -174,6 +188,9 @@ int relay_http_tunnel(relay_http_exchange_t *ex)
                     rv = origin_to_client(ex, bb, 1);
                 }
             }
+        }
+        if (rv == APR_SUCCESS && client_ready) {
+            rv = client_to_origin(ex, bb, &client_more);
         }
     }
     ap_log_rerror(APLOG_MARK, APLOG_DEBUG, rv, r,
