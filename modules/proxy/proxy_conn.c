@@ -52,8 +52,7 @@ apr_status_t relay_conn_pool_create(relay_worker_t *w, apr_pool_t *pchild)
     relay_conn_pool_t *cp = apr_pcalloc(pchild, sizeof(*cp));
     apr_status_t rv;
 
-    rv = apr_thread_mutex_create(&cp->mutex, APR_THREAD_MUTEX_DEFAULT,
-                                 pchild);
+    rv = apr_thread_mutex_create(&cp->mutex, APR_THREAD_MUTEX_DEFAULT, pchild);
     if (rv == APR_SUCCESS) {
         rv = apr_thread_cond_create(&cp->cond, pchild);
     }
@@ -100,8 +99,8 @@ static int idle_is_usable(relay_worker_t *w, relay_conn_t *conn, apr_time_t now)
  * closes an idle connection to free its slot. Idle connections that
  * expired or were closed by the origin are dropped on the way.
  */
-static apr_status_t take_idle_or_slot(relay_worker_t *w, int fresh,
-                                      relay_conn_t **out)
+static apr_status_t take_idle_or_slot(request_rec *r, relay_worker_t *w,
+                                      int fresh, relay_conn_t **out)
 {
     relay_conn_pool_t *cp = w->conns;
     apr_interval_time_t wait =
@@ -132,10 +131,10 @@ static apr_status_t take_idle_or_slot(relay_worker_t *w, int fresh,
             return APR_SUCCESS;
         }
         if (!fresh) {
-            ap_log_error(APLOG_MARK, APLOG_TRACE2, 0, NULL,
-                         "worker %s: dropping an idle connection that "
-                         "expired or was closed by the origin",
-                         w->name);
+            ap_log_rerror(APLOG_MARK, APLOG_TRACE2, 0, r,
+                          "worker %s: dropping an idle connection that "
+                          "expired or was closed by the origin",
+                          w->name);
         }
         conn_destroy(conn); /* gives its slot back */
     }
@@ -239,9 +238,9 @@ static apr_status_t conn_open(relay_proxy_req_t *pr, relay_conn_t *conn)
         return rv;
     }
     apr_socket_timeout_set(conn->sock, w->params.timeout);
-    return conn->transport->open ? conn->transport->open(conn, pr->r,
-                                                         pr->hostname)
-                                 : APR_SUCCESS;
+    return conn->transport->open
+               ? conn->transport->open(conn, pr->r, pr->hostname)
+               : APR_SUCCESS;
 }
 
 static apr_status_t conn_create(relay_proxy_req_t *pr, relay_conn_t **out)
@@ -273,14 +272,13 @@ static apr_status_t conn_create(relay_proxy_req_t *pr, relay_conn_t **out)
     conn->buf = apr_palloc(pool, conn->buf_size);
     conn->reusable = !w->is_generic && !w->params.disablereuse;
     if (!w->is_generic) {
-        apr_pool_cleanup_register(pool, w, slot_cleanup,
-                                  apr_pool_cleanup_null);
+        apr_pool_cleanup_register(pool, w, slot_cleanup, apr_pool_cleanup_null);
     }
     apr_pool_cleanup_register(pool, conn, sock_cleanup, apr_pool_cleanup_null);
     if (!conn->transport) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, pr->r,
                       RELAY_LOGNO(01011) "worker %s: %s:// needs Relay's "
-                      "mod_proxy_ssl, which is not loaded",
+                                         "mod_proxy_ssl, which is not loaded",
                       w->name, pr->scheme);
         apr_pool_destroy(pool);
         return APR_ENOTIMPL;
@@ -306,12 +304,12 @@ apr_status_t relay_conn_acquire(relay_proxy_req_t *pr, int fresh,
     if (!relay_worker_is_usable(w, now)) {
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, pr->r,
                       RELAY_LOGNO(01012) "worker %s is in error state, "
-                      "retried in %" APR_TIME_T_FMT " ms",
+                                         "retried in %" APR_TIME_T_FMT " ms",
                       w->name, apr_time_as_msec(w->error_until - now));
         return APR_ECONNREFUSED;
     }
     if (!w->is_generic && w->conns) {
-        rv = take_idle_or_slot(w, fresh || w->params.disablereuse, out);
+        rv = take_idle_or_slot(pr->r, w, fresh || w->params.disablereuse, out);
         if (rv == APR_SUCCESS && *out) {
             *reused = 1;
             return APR_SUCCESS;
@@ -319,7 +317,7 @@ apr_status_t relay_conn_acquire(relay_proxy_req_t *pr, int fresh,
         if (rv != APR_SUCCESS) {
             ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, pr->r,
                           RELAY_LOGNO(01013) "worker %s: all %d connections "
-                          "busy",
+                                             "busy",
                           w->name, w->params.max);
             return rv;
         }
@@ -332,7 +330,7 @@ apr_status_t relay_conn_acquire(relay_proxy_req_t *pr, int fresh,
         if (rv != APR_ENOTIMPL) {
             ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, pr->r,
                           RELAY_LOGNO(01014) "worker %s: cannot connect to "
-                          "%s:%u",
+                                             "%s:%u",
                           w->name, pr->hostname, pr->port);
             relay_worker_mark_failed(w, pr->r->server, rv);
         }
