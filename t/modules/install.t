@@ -15,7 +15,7 @@ use File::Spec ();
 use File::Temp qw(tempdir);
 use Cwd qw(abs_path);
 
-plan tests => 9, need { 'Debian apache2 configuration' => -f '/etc/apache2/apache2.conf'
+plan tests => 11, need { 'Debian apache2 configuration' => -f '/etc/apache2/apache2.conf'
         && -x '/usr/sbin/a2enmod' };
 
 my $repo = abs_path(File::Spec->catdir(dirname(__FILE__), '..', '..'));
@@ -42,6 +42,19 @@ ok(-f "$mods/mod_proxy.so" && -f "$mods/mod_proxy_http.so",
 ok(-f "$conf/mods-available/relay-proxy.load"
         && -f "$conf/mods-available/relay-proxy-http.load",
     'a2enmod snippets installed');
+
+# Without CMake: plain apxs, as README shows, gives loadable modules
+# (built in a copy, so the checkout gets no object files).
+run("mkdir '$tmp/src' && cp -r '$repo/include' '$repo/modules' '$tmp/src/'");
+for my $m (['mod_proxy', 'modules/proxy/*.c'],
+           ['mod_proxy_http', 'modules/proxy_http/*.c']) {
+    my ($name, $glob) = @$m;
+    ($rc, $out) = run("cd '$tmp/src' && apxs -c -o '$tmp/$name.la'"
+        . " -I include -I modules/glue $glob modules/glue/relay_family.c"
+        . " modules/core/*.c");
+    ok($rc == 0 && -f "$tmp/.libs/$name.so", "apxs -c builds $name.so")
+        or diag $out;
+}
 
 local $ENV{APACHE_CONFDIR} = $conf;
 run('a2enmod', '-q', 'proxy', 'proxy_http');
