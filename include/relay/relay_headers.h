@@ -18,6 +18,15 @@
 int relay_header_has_token(const char *value, const char *token);
 
 /*
+ * Steps through a comma-separated list field value (RFC 9110 §5.6.1):
+ * sets *elt and *n to the next element, trimmed of optional whitespace
+ * (empty elements come back with *n == 0) and moves *cursor past it.
+ * Returns 0 once the list is used up. Start with *cursor = value.
+ */
+int relay_header_list_next(const char **cursor, const char **elt,
+                           apr_size_t *n);
+
+/*
  * Removes the hop-by-hop fields from `headers`: every field named in any
  * Connection field, then Connection, Keep-Alive, Proxy-Connection, TE,
  * Trailer, Transfer-Encoding and Upgrade. When keep_upgrade is set, Upgrade

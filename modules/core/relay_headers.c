@@ -36,12 +36,7 @@ static int is_tchar(unsigned char c)
     return c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL;
 }
 
-/*
- * Steps to the next element of a comma-separated list (RFC 9110 §5.6.1),
- * trimmed of OWS; empty elements come back with *n == 0. Returns 0 at the
- * end of the list.
- */
-static int next_element(const char **cursor, const char **elt, apr_size_t *n)
+int relay_header_list_next(const char **cursor, const char **elt, apr_size_t *n)
 {
     const char *p = *cursor, *end;
 
@@ -96,7 +91,7 @@ int relay_header_has_token(const char *value, const char *token)
         return 0;
     }
     tlen = strlen(token);
-    while (next_element(&cursor, &elt, &n)) {
+    while (relay_header_list_next(&cursor, &elt, &n)) {
         if (n == tlen && n > 0 && strncasecmp(elt, token, n) == 0) {
             return 1;
         }
@@ -117,7 +112,7 @@ void relay_headers_strip_hop_by_hop(apr_table_t *headers, int keep_upgrade)
      * list being walked. */
     conn = merged_value(pool, headers, "Connection");
     cursor = conn;
-    while (conn != NULL && next_element(&cursor, &elt, &n)) {
+    while (conn != NULL && relay_header_list_next(&cursor, &elt, &n)) {
         if (n == 0) {
             continue;
         }

@@ -19,6 +19,7 @@
 #include <apr_strings.h>
 #include <apr_tables.h>
 
+#include "relay/relay_headers.h"
 #include "relay/relay_response.h"
 
 /* Limits used for a zero field of relay_response_limits_t. */
@@ -276,34 +277,6 @@ relay_status_t relay_response_parse(const char *buf, apr_size_t len,
 }
 
 /*
- * Steps to the next element of a comma-separated list (RFC 9110 §5.6.1),
- * trimmed of OWS; empty elements are returned too, with *n == 0. Returns
- * 0 at the end of the list.
- */
-static int next_element(const char **cursor, const char **elt, apr_size_t *n)
-{
-    const char *p = *cursor, *end;
-
-    if (p == NULL) {
-        return 0;
-    }
-    while (is_ows(*p)) {
-        p++;
-    }
-    end = strchr(p, ',');
-    *cursor = end != NULL ? end + 1 : NULL;
-    if (end == NULL) {
-        end = p + strlen(p);
-    }
-    while (end > p && is_ows(end[-1])) {
-        end--;
-    }
-    *elt = p;
-    *n = (apr_size_t)(end - p);
-    return 1;
-}
-
-/*
  * RFC 9112 §6.1 and §7: the transfer codings of every Transfer-Encoding
  * line, in order, must end with chunked, and chunked must not appear
  * earlier (a sender must not apply it twice). Anything else would leave a
@@ -324,7 +297,7 @@ static relay_status_t check_te(const apr_table_entry_t *e, int n)
             continue;
         }
         cursor = e[i].val;
-        while (next_element(&cursor, &elt, &len)) {
+        while (relay_header_list_next(&cursor, &elt, &len)) {
             if (len == 0) {
                 continue;
             }
@@ -469,7 +442,7 @@ relay_status_t relay_content_length_parse(const char *value, apr_off_t *out)
     }
     /* RFC 9110 §8.6: Content-Length = 1*DIGIT; no sign, no empty list
      * element, and no value beyond what apr_off_t holds. */
-    while (next_element(&cursor, &elt, &len)) {
+    while (relay_header_list_next(&cursor, &elt, &len)) {
         apr_off_t v = 0;
 
         if (len == 0) {

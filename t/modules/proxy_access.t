@@ -17,13 +17,6 @@ use Relay::Test;
 
 plan tests => 19;
 
-sub port_of {
-    my ($module) = @_;
-    Apache::TestRequest::module($module);
-    my ($port) = Apache::TestRequest::hostport() =~ /:(\d+)\z/;
-    return $port;
-}
-
 sub fetch {
     my ($port, $target) = @_;
     my ($raw) = raw_request($port, "GET $target HTTP/1.1\r\n"
@@ -57,20 +50,20 @@ sub allowed {
 my $mark = error_log_mark();
 
 # <Proxy *> with Order deny,allow covers reverse-proxied requests.
-my $deny = port_of('proxy_access_deny');
+my $deny = vhost_port('proxy_access_deny');
 denied($deny, '/echo', '<Proxy *> Deny from all: 403 for a reverse-proxied request');
 denied($deny, '/echo?x=1', '<Proxy *> Deny from all: with a query too');
 {
     my $res = fetch($deny, '/relay-env.txt');
     is($res->{status}, 200, '<Proxy *> leaves requests that are not proxied alone');
 }
-my $allow = port_of('proxy_access_allow');
+my $allow = vhost_port('proxy_access_allow');
 allowed($allow, '/echo?y=2', '/echo?y=2',
     '<Proxy *> Allow from 127.0.0.1: the loopback client is let through');
 
 # A URL prefix section denies only that origin path, whatever local path
 # was mapped onto it.
-my $port = port_of('proxy_access');
+my $port = vhost_port('proxy_access');
 denied($port, '/private/x', '<Proxy url-prefix> Require all denied: 403');
 denied($port, '/other-name/x',
     '<Proxy url-prefix>: matched on the origin URL, not the local path');

@@ -27,13 +27,6 @@ plan tests => 57;
 
 my $mark = error_log_mark();
 
-sub vhost_port {
-    my ($name) = @_;
-    Apache::TestRequest::module($name);
-    my ($port) = Apache::TestRequest::hostport() =~ /:(\d+)\z/;
-    return $port;
-}
-
 my $port      = vhost_port('proxy_body');
 my $port_no100 = vhost_port('proxy_body_no100');
 

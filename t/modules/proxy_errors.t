@@ -32,13 +32,6 @@ plan tests => 91;
 
 my $start_mark = error_log_mark();
 
-sub vhost_port {
-    my ($name) = @_;
-    Apache::TestRequest::module($name);
-    my ($port) = Apache::TestRequest::hostport() =~ /:(\d+)\z/;
-    return $port;
-}
-
 my %port = map { $_ => vhost_port($_) }
     qw(proxy_errors proxy_errors_dead proxy_errors_timeout proxy_errors_ignore
        proxy_errors_override proxy_errors_override500);

@@ -18,13 +18,6 @@ use Relay::Test;
 
 plan tests => 22;
 
-sub port_of {
-    my ($module) = @_;
-    Apache::TestRequest::module($module);
-    my ($port) = Apache::TestRequest::hostport() =~ /:(\d+)\z/;
-    return $port;
-}
-
 # Sends "GET $target" to $port with the given Host and extra header lines.
 sub fetch {
     my ($port, $target, $host, @extra) = @_;
@@ -49,7 +42,7 @@ sub target_of {
 }
 
 my $origin = '127.0.0.1:' . origin_port();
-my $fwd = port_of('proxy_forward');
+my $fwd = vhost_port('proxy_forward');
 my $mark = error_log_mark();
 
 # An absolute URI for the origin is forwarded.
@@ -103,7 +96,7 @@ my $mark = error_log_mark();
     $res = fetch($fwd, "http://$origin/echo/allowed/x", $origin);
     ok($res->{status} == 200 && proxied($res),
         'forward: a sibling URL is proxied');
-    my $denied = port_of('proxy_forward_denied');
+    my $denied = vhost_port('proxy_forward_denied');
     $res = fetch($denied, "http://$origin/echo", $origin);
     ok($res->{status} == 403 && !proxied($res),
         'forward: a client <Proxy *> does not admit gets 403');
@@ -111,7 +104,7 @@ my $mark = error_log_mark();
 
 # ProxyRequests Off: absolute URIs for other hosts are not proxied.
 {
-    my $off = port_of('proxy_forward_off');
+    my $off = vhost_port('proxy_forward_off');
     my $res = fetch($off, "http://$origin/relay-env.txt", $origin);
     is($res->{status}, 200, 'ProxyRequests Off: answered');
     ok(!proxied($res), 'ProxyRequests Off: not proxied');

@@ -34,13 +34,6 @@ plan tests => 84;
 my $origin_hostport = '127.0.0.1:' . origin_port();
 my $mark = error_log_mark();
 
-sub vhost_port {
-    my ($name) = @_;
-    Apache::TestRequest::module($name);
-    my ($port) = Apache::TestRequest::hostport() =~ /:(\d+)\z/;
-    return $port;
-}
-
 my %port = map { $_ => vhost_port($_) }
     qw(proxy_headers proxy_headers_preserve proxy_headers_noadd
        proxy_headers_block proxy_headers_loop);

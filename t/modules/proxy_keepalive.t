@@ -29,20 +29,13 @@ use Relay::Proc;
 
 plan tests => 32;
 
-sub port_of {
-    my ($vhost) = @_;
-    Apache::TestRequest::module($vhost);
-    my ($port) = Apache::TestRequest::hostport() =~ /:(\d+)\z/;
-    return $port;
-}
-
 sub conn_of { (header_values($_[0], 'X-Origin-Conn'))[0] // '' }
 sub seq_of  { (header_values($_[0], 'X-Origin-Seq'))[0] // 0 }
 
 sub uniq { my %s; grep { !$s{$_}++ } @_ }
 
 my $mark = error_log_mark();
-my $port = port_of('proxy_keepalive');
+my $port = vhost_port('proxy_keepalive');
 
 # One client connection, consecutive requests: one origin connection,
 # whose request count goes up by one each time.
@@ -99,7 +92,7 @@ my $pooled_conn;
 # disablereuse=On: every request opens (and is the only one on) an origin
 # connection, also on one client keep-alive connection.
 {
-    my $c = Relay::Client->new(port_of('proxy_keepalive_noreuse'));
+    my $c = Relay::Client->new(vhost_port('proxy_keepalive_noreuse'));
     my @res = map { $c->get('/echo') } 1 .. 5;
     is(scalar(grep { $_ && $_->{status} == 200 } @res), 5,
         'disablereuse: 5 requests answered 200');
@@ -167,7 +160,7 @@ my $pooled_conn;
 # ttl=1: a connection is reused while younger than a second, and replaced
 # after it sat idle longer.
 {
-    my $c = Relay::Client->new(port_of('proxy_keepalive_ttl'));
+    my $c = Relay::Client->new(vhost_port('proxy_keepalive_ttl'));
     my $first = $c->get('/echo');
     my $soon = $c->get('/echo');
     is($soon && conn_of($soon), conn_of($first),
@@ -187,7 +180,7 @@ my $pooled_conn;
 # max=1: eight concurrent slow requests. Each child process may hold one
 # origin connection only, so the requests a child serves queue for it.
 {
-    my $mport = port_of('proxy_keepalive_max1');
+    my $mport = vhost_port('proxy_keepalive_max1');
     my $delay = 0.5;
     my $n = 8;
     my @clients = map { Relay::Client->new($mport, timeout => 30) } 1 .. $n;

@@ -22,14 +22,7 @@ use Relay::Test;
 
 plan tests => 69;
 
-sub port_of {
-    my ($module) = @_;
-    Apache::TestRequest::module($module);
-    my ($port) = Apache::TestRequest::hostport() =~ /:(\d+)\z/;
-    return $port;
-}
-
-my $port = port_of('proxy_mapping');
+my $port = vhost_port('proxy_mapping');
 my $main_port = Apache::Test::vars('port');
 
 # One GET on its own connection, the target sent byte for byte.
@@ -145,7 +138,7 @@ maps('/nocanon/a%2fb?x=%3b', '/echo/nocanon/a%2fb?x=%3b',
 
 # AllowEncodedSlashes NoDecode: %2F stays one encoded slash.
 {
-    my $nd = port_of('proxy_mapping_nodecode');
+    my $nd = vhost_port('proxy_mapping_nodecode');
     maps('/canon/a%2Fb%20c', '/echo/canon/a%2Fb%20c',
         'NoDecode: %2F kept, not encoded twice', $nd);
     maps('/canon/a%2fb%2541', '/echo/canon/a%2fb%2541',
@@ -201,7 +194,7 @@ maps('/inherit-probe/x?i=1', '/echo/main/x?i=1',
 maps('/inherit-probe/x', '/echo/main/x',
     'ProxyPassInherit On (default): a vhost inherits the main rule');
 {
-    my $ni = port_of('proxy_mapping_noinherit');
+    my $ni = vhost_port('proxy_mapping_noinherit');
     local_only('/inherit-probe/x', 404,
         'ProxyPassInherit Off: the main server\'s rule does not apply', $ni);
     maps('/own/x', '/echo/own/x', 'ProxyPassInherit Off: own rules apply', $ni);

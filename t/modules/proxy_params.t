@@ -22,20 +22,13 @@ use Relay::Client;
 
 plan tests => 14;
 
-sub port_of {
-    my ($vhost) = @_;
-    Apache::TestRequest::module($vhost);
-    my ($port) = Apache::TestRequest::hostport() =~ /:(\d+)\z/;
-    return $port;
-}
-
 sub conn_of { (header_values($_[0], 'X-Origin-Conn'))[0] // '' }
 
 my $mark = error_log_mark();
 
 # ProxyTimeout 1 at server level: a slow origin gives 504 after ~1 s.
 {
-    my $port = port_of('proxy_params_proxytimeout');
+    my $port = vhost_port('proxy_params_proxytimeout');
     my $t0 = time;
     my $res = Relay::Client->new($port)
         ->get('/delay?ms=4000', Connection => 'close');
@@ -51,7 +44,7 @@ my $mark = error_log_mark();
 # responsefieldsize=600: a 1000-byte header line is refused, a short one
 # is not.
 {
-    my $port = port_of('proxy_params_fieldsize');
+    my $port = vhost_port('proxy_params_fieldsize');
     my $long = 'x' x 1000;
     my $res = Relay::Client->new($port)
         ->get("/headers?X-Long=$long", Connection => 'close');
@@ -66,7 +59,7 @@ my $mark = error_log_mark();
 # enablereuse=Off: every request on one client connection gets a new
 # origin connection.
 {
-    my $c = Relay::Client->new(port_of('proxy_params_enablereuse'));
+    my $c = Relay::Client->new(vhost_port('proxy_params_enablereuse'));
     my @conns = map { conn_of($c->get('/echo')) } 1 .. 4;
     my %seen = map { $_ => 1 } @conns;
     is(scalar(keys %seen), 4, 'enablereuse=Off: four origin connections');
@@ -78,7 +71,7 @@ my $mark = error_log_mark();
 # than one child, and each has its own pool, so a round whose requests all
 # met another child proves nothing and is tried again (at most 3 rounds).
 {
-    my $port = port_of('proxy_params_acquire');
+    my $port = vhost_port('proxy_params_acquire');
     my ($busy, $took, $first) = (0, 0, undef);
     for my $round (1 .. 3) {
         my $slow = Relay::Client->new($port);
@@ -104,7 +97,7 @@ my $mark = error_log_mark();
 # keep-alive on, which ss shows as a keepalive timer on httpd's socket.
 SKIP: {
     skip 'ss is not installed', 2 unless -x '/usr/bin/ss' || -x '/bin/ss';
-    my $c = Relay::Client->new(port_of('proxy_params_keepalive'));
+    my $c = Relay::Client->new(vhost_port('proxy_params_keepalive'));
     my $res = $c->get('/echo');
     is($res && $res->{status}, 200, 'keepalive=On: request served');
     my $origin_pid = conn_of($res);

@@ -33,13 +33,6 @@ my $origin;
 
 END { stop_origin($origin) }
 
-sub port_of {
-    my ($vhost) = @_;
-    Apache::TestRequest::module($vhost);
-    my ($port) = Apache::TestRequest::hostport() =~ /:(\d+)\z/;
-    return $port;
-}
-
 # One request on a client connection of its own; returns the status (0
 # for no response).
 sub status_of {
@@ -78,7 +71,7 @@ sub fail_in_every_child {
 my $mark = error_log_mark();
 
 # Default retry, origin down: 503 every time, one RL01002 per child.
-my $port = port_of('proxy_retry');
+my $port = vhost_port('proxy_retry');
 {
     my @status = map { status_of($port) } 1 .. 6;
     is_deeply(\@status, [(503) x 6], 'origin down: 503 for each request');
@@ -121,7 +114,7 @@ my $port = port_of('proxy_retry');
 # retry=3: after the failure, 503 for three seconds even with the origin
 # back, then served again.
 {
-    my $eport = port_of('proxy_retry_explicit');
+    my $eport = vhost_port('proxy_retry_explicit');
     stop_origin($origin);
     my $m = error_log_mark();
     my ($status, $first_sent) = fail_in_every_child($eport, $m, 40);
@@ -163,7 +156,7 @@ my $port = port_of('proxy_retry');
 
 # retry=0: the next request after a failure tries the origin again.
 {
-    my $zport = port_of('proxy_retry_zero');
+    my $zport = vhost_port('proxy_retry_zero');
     stop_origin($origin);
     my $m = error_log_mark();
     my ($status) = fail_in_every_child($zport, $m, 40);

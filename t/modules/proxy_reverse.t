@@ -21,13 +21,6 @@ plan tests => 19;
 my $mark   = error_log_mark();
 my $origin = 'http://127.0.0.1:' . origin_port();
 
-sub vhost_port {
-    my ($name) = @_;
-    Apache::TestRequest::module($name);
-    my ($port) = Apache::TestRequest::hostport() =~ /:(\d+)\z/;
-    return $port;
-}
-
 my %port = map { $_ => vhost_port($_) }
     qw(proxy_reverse proxy_reverse_preserve proxy_reverse_location);
 

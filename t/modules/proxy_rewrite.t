@@ -19,13 +19,6 @@ use Relay::Test;
 
 plan tests => 24;
 
-sub port_of {
-    my ($module) = @_;
-    Apache::TestRequest::module($module);
-    my ($port) = Apache::TestRequest::hostport() =~ /:(\d+)\z/;
-    return $port;
-}
-
 # GETs @targets one after another on one keep-alive connection; returns
 # the responses, fewer if the server closed the connection.
 sub session {
@@ -65,7 +58,7 @@ sub target_of {
 
 sub conn_of { return (header_values($_[0], 'X-Origin-Conn'))[0] // '' }
 
-my $port = port_of('proxy_rewrite');
+my $port = vhost_port('proxy_rewrite');
 my $mark = error_log_mark();
 
 # [P] hands over to Relay; the query, [QSA] and [NE] as stock.
@@ -146,7 +139,7 @@ my $mark = error_log_mark();
     like($line // '', qr/\[proxy:debug\].*RL01012:/,
         'proxy:debug: logged by module proxy at level debug (RL01012)');
 
-    my $quiet = port_of('proxy_rewrite_quiet');
+    my $quiet = vhost_port('proxy_rewrite_quiet');
     @status = map { (session($quiet, '/dead/x'))[0]{status} } 1 .. 4;
     is("@status", '503 503 503 503', 'dead origin, proxy:info: 503');
     ok(error_log_wait($mark, qr/RL01014:.*rewrite-quiet/, 5),

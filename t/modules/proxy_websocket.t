@@ -24,13 +24,6 @@ plan tests => 31;
 
 my $KEY = 'dGhlIHNhbXBsZSBub25jZQ==';
 
-sub port_of {
-    my ($vhost) = @_;
-    Apache::TestRequest::module($vhost);
-    my ($port) = Apache::TestRequest::hostport() =~ /:(\d+)\z/;
-    return $port;
-}
-
 sub handshake_bytes {
     my ($port, %o) = @_;
     return "GET /ws HTTP/1.1\r\nHost: 127.0.0.1:$port\r\n"
@@ -65,7 +58,7 @@ sub send_all {
 sub hv { (header_values($_[0], $_[1]))[0] // '' }
 
 my $mark = error_log_mark();
-my $port = port_of('proxy_websocket');
+my $port = vhost_port('proxy_websocket');
 
 # upgrade=websocket: handshake, then frames both ways.
 {
@@ -140,7 +133,7 @@ my $port = port_of('proxy_websocket');
 # No upgrade=: the origin never sees the Upgrade field and answers 426,
 # which the client gets as an ordinary response.
 {
-    my $pport = port_of('proxy_websocket_plain');
+    my $pport = vhost_port('proxy_websocket_plain');
     my $c = Relay::Client->new($pport);
     my $res = $c->send_raw(handshake_bytes($pport));
     is($res && $res->{status}, 426, 'no upgrade=: the origin\'s 426');
@@ -160,7 +153,7 @@ my $port = port_of('proxy_websocket');
 
 # ws:// origin URL.
 {
-    my $wport = port_of('proxy_websocket_wsurl');
+    my $wport = vhost_port('proxy_websocket_wsurl');
     my ($sock, $res, $buf) = ws_open($wport);
     is($res && $res->{status}, 101, 'ws:// URL: 101');
     is(hv($res, 'Sec-WebSocket-Accept'), ws_accept($KEY),

@@ -25,13 +25,6 @@ use Relay::Client;
 
 plan tests => 32;
 
-sub port_of {
-    my ($vhost) = @_;
-    Apache::TestRequest::module($vhost);
-    my ($port) = Apache::TestRequest::hostport() =~ /:(\d+)\z/;
-    return $port;
-}
-
 # The values of one request field as the origin's /echo listed them.
 sub seen {
     my ($res, $name) = @_;
@@ -49,7 +42,7 @@ sub origin_connections {
 }
 
 my $mark = error_log_mark();
-my $port = port_of('seed');
+my $port = vhost_port('seed');
 my $host = "www.host.com:$port";
 my $oport = origin_port();
 
@@ -132,7 +125,7 @@ my $oport = origin_port();
 
 # The origin down: the custom 503 page.
 {
-    my $dport = port_of('seed_down');
+    my $dport = vhost_port('seed_down');
     my $c = Relay::Client->new($dport);
     my $res = $c->get('/', Host => "www.host.com:$dport");
     is($res && $res->{status}, 503, 'origin down: 503');
@@ -153,7 +146,7 @@ my $oport = origin_port();
 # The <Proxy *> block as printed refuses everyone; the origin never hears
 # of the request.
 {
-    my $nport = port_of('seed_denied');
+    my $nport = vhost_port('seed_denied');
     my $before = origin_connections();
     my $c = Relay::Client->new($nport);
     my $res = $c->get('/echo', Host => "www.host.com:$nport");

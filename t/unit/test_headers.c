@@ -154,6 +154,42 @@ static const append_case_t append_cases[] = {
      "front", "X-Forwarded-Host: front\n"},
 };
 
+typedef struct list_case_t {
+    const char *value;
+    const char *elements; /* the elements joined by '|' */
+} list_case_t;
+
+static const list_case_t list_cases[] = {
+    {"a", "a"},
+    {"a, b ,c", "a|b|c"},
+    {" a ,\tb\t", "a|b"},
+    {"a,,b", "a||b"},
+    {"", ""},
+    {",", "|"},
+    {"keep-alive, Upgrade", "keep-alive|Upgrade"},
+};
+
+/* relay_header_list_next walks a list element by element. */
+static void test_list_next(apr_pool_t *pool)
+{
+    int i;
+
+    for (i = 0; i < RELAY_TEST_COUNT(list_cases); i++) {
+        const char *cursor = list_cases[i].value, *elt, *got = NULL;
+        apr_size_t n;
+
+        while (relay_header_list_next(&cursor, &elt, &n)) {
+            const char *one = apr_pstrmemdup(pool, elt, n);
+            got = got ? apr_pstrcat(pool, got, "|", one, NULL) : one;
+        }
+        relay_test_ok(got != NULL && !strcmp(got, list_cases[i].elements),
+                      "list %s gives %s (got %s)",
+                      relay_test_quote(pool, list_cases[i].value,
+                                       strlen(list_cases[i].value)),
+                      list_cases[i].elements, got ? got : "nothing");
+    }
+}
+
 int main(void)
 {
     apr_pool_t *pool = relay_test_init();
@@ -206,5 +242,6 @@ int main(void)
             relay_test_diag("got %s", relay_test_quote(pool, got, strlen(got)));
         }
     }
+    test_list_next(pool);
     return relay_test_done();
 }

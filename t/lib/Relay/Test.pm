@@ -33,7 +33,7 @@ use MIME::Base64 qw(encode_base64);
 use Time::HiRes ();
 
 our @EXPORT = qw(
-    origin_port dead_port origin_url
+    origin_port dead_port origin_url vhost_port
     raw_request raw_connect read_until
     parse_response header_values dechunk
     bytes_pattern bytes_md5
@@ -54,6 +54,15 @@ sub env_port {
 
 sub origin_port { env_port('RELAY_ORIGIN_PORT') }
 sub dead_port   { env_port('RELAY_DEAD_PORT') }
+
+# The port Apache::Test gave the named <VirtualHost> of t/conf/*.conf.in.
+sub vhost_port {
+    my ($vhost) = @_;
+    require Apache::TestRequest;
+    Apache::TestRequest::module($vhost);
+    my ($port) = Apache::TestRequest::hostport() =~ /:(\d+)\z/;
+    return $port;
+}
 
 sub origin_url {
     my ($path) = @_;
