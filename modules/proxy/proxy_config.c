@@ -427,78 +427,68 @@ static const char *cmd_error_override(cmd_parms *cmd, void *dconf,
     return NULL;
 }
 
-static const char *cmd_via(cmd_parms *cmd, void *dconf, const char *arg)
+/* One accepted word of a keyword directive and the value it stands for. */
+typedef struct keyword_t {
+    const char *word;
+    int value;
+} keyword_t;
+
+static const keyword_t via_words[] = {{"Off", RELAY_VIA_OFF},
+                                      {"On", RELAY_VIA_ON},
+                                      {"Full", RELAY_VIA_FULL},
+                                      {"Block", RELAY_VIA_BLOCK},
+                                      {NULL, 0}};
+/* ProxyStatus: how much of the workers' state status pages may show
+ * (Debian's status.conf sets it). */
+static const keyword_t status_words[] = {
+    {"Off", 0}, {"On", 1}, {"Full", 2}, {NULL, 0}};
+static const keyword_t bad_header_words[] = {
+    {"IsError", RELAY_BADHEADER_ISERROR},
+    {"Ignore", RELAY_BADHEADER_IGNORE},
+    {"StartBody", RELAY_BADHEADER_STARTBODY},
+    {NULL, 0}};
+
+/* A keyword directive: its words and where its value and "set" flag live
+ * in the server record. */
+typedef struct keyword_directive_t {
+    const keyword_t *words;
+    apr_size_t value_offset;
+    apr_size_t set_offset;
+} keyword_directive_t;
+
+#define KEYWORD_DIRECTIVE(words, field)                                        \
+    {                                                                          \
+        words, APR_OFFSETOF(relay_proxy_server_conf_t, field),                 \
+            APR_OFFSETOF(relay_proxy_server_conf_t, field##_set)               \
+    }
+
+static const keyword_directive_t via_directive =
+    KEYWORD_DIRECTIVE(via_words, via);
+static const keyword_directive_t status_directive =
+    KEYWORD_DIRECTIVE(status_words, status);
+static const keyword_directive_t bad_header_directive =
+    KEYWORD_DIRECTIVE(bad_header_words, bad_header);
+
+/* Takes one of the directive's words (compared without case), or returns
+ * an error that lists them. */
+static const char *cmd_keyword(cmd_parms *cmd, void *dconf, const char *arg)
 {
-    relay_proxy_server_conf_t *sc = server_conf(cmd);
+    const keyword_directive_t *kd = cmd->info;
+    char *sc = (char *)server_conf(cmd);
+    const char *list = "";
+    int i;
 
-    if (!strcasecmp(arg, "off")) {
-        sc->via = RELAY_VIA_OFF;
+    for (i = 0; kd->words[i].word; i++) {
+        if (!strcasecmp(arg, kd->words[i].word)) {
+            *(int *)(sc + kd->value_offset) = kd->words[i].value;
+            *(int *)(sc + kd->set_offset) = 1;
+            return NULL;
+        }
+        list = apr_pstrcat(cmd->temp_pool, list, *list ? ", " : "",
+                           kd->words[i].word, NULL);
     }
-    else if (!strcasecmp(arg, "on")) {
-        sc->via = RELAY_VIA_ON;
-    }
-    else if (!strcasecmp(arg, "full")) {
-        sc->via = RELAY_VIA_FULL;
-    }
-    else if (!strcasecmp(arg, "block")) {
-        sc->via = RELAY_VIA_BLOCK;
-    }
-    else {
-        return apr_psprintf(cmd->pool,
-                            "ProxyVia must be Off, On, Full or "
-                            "Block, not '%s'",
-                            arg);
-    }
-    sc->via_set = 1;
-    return NULL;
-}
-
-/* ProxyStatus Off|On|Full: how much of the workers' state status pages
- * may show (Debian's status.conf sets it). */
-static const char *cmd_status(cmd_parms *cmd, void *dconf, const char *arg)
-{
-    relay_proxy_server_conf_t *sc = server_conf(cmd);
-
-    if (!strcasecmp(arg, "off")) {
-        sc->status = 0;
-    }
-    else if (!strcasecmp(arg, "on")) {
-        sc->status = 1;
-    }
-    else if (!strcasecmp(arg, "full")) {
-        sc->status = 2;
-    }
-    else {
-        return apr_psprintf(cmd->pool,
-                            "ProxyStatus must be Off, On or Full, "
-                            "not '%s'",
-                            arg);
-    }
-    sc->status_set = 1;
-    return NULL;
-}
-
-static const char *cmd_bad_header(cmd_parms *cmd, void *dconf, const char *arg)
-{
-    relay_proxy_server_conf_t *sc = server_conf(cmd);
-
-    if (!strcasecmp(arg, "IsError")) {
-        sc->bad_header = RELAY_BADHEADER_ISERROR;
-    }
-    else if (!strcasecmp(arg, "Ignore")) {
-        sc->bad_header = RELAY_BADHEADER_IGNORE;
-    }
-    else if (!strcasecmp(arg, "StartBody")) {
-        sc->bad_header = RELAY_BADHEADER_STARTBODY;
-    }
-    else {
-        return apr_psprintf(cmd->pool,
-                            "ProxyBadHeader must be IsError, "
-                            "Ignore or StartBody, not '%s'",
-                            arg);
-    }
-    sc->bad_header_set = 1;
-    return NULL;
+    return apr_psprintf(cmd->pool, "%s must be one of %s, not '%s'",
+                        cmd->cmd->name, list, arg);
 }
 
 static const char *cmd_timeout(cmd_parms *cmd, void *dconf, const char *arg)
@@ -690,12 +680,14 @@ const command_rec relay_proxy_cmds[] = {
                      RSRC_CONF | ACCESS_CONF,
                      "Replaces origin error bodies with local ErrorDocuments "
                      "when On, for all codes or the ones listed."),
-    AP_INIT_TAKE1("ProxyVia", cmd_via, NULL, RSRC_CONF,
+    AP_INIT_TAKE1("ProxyVia", cmd_keyword, (void *)&via_directive, RSRC_CONF,
                   "Controls the Via header: Off, On, Full or Block."),
-    AP_INIT_TAKE1("ProxyStatus", cmd_status, NULL, RSRC_CONF,
+    AP_INIT_TAKE1("ProxyStatus", cmd_keyword, (void *)&status_directive,
+                  RSRC_CONF,
                   "Sets how much worker state status pages show: Off, On or "
                   "Full."),
-    AP_INIT_TAKE1("ProxyBadHeader", cmd_bad_header, NULL, RSRC_CONF,
+    AP_INIT_TAKE1("ProxyBadHeader", cmd_keyword, (void *)&bad_header_directive,
+                  RSRC_CONF,
                   "Handles malformed origin header lines: IsError, Ignore or "
                   "StartBody."),
     AP_INIT_TAKE1("ProxyTimeout", cmd_timeout, NULL, RSRC_CONF,

@@ -41,10 +41,10 @@ typedef struct relay_proxy_section_t {
 typedef struct relay_proxy_server_conf_t {
     int requests; /* ProxyRequests */
     int requests_set;
-    relay_via_t via;
+    int via; /* relay_via_t */
     int via_set;
     apr_interval_time_t timeout; /* ProxyTimeout, RELAY_UNSET: Timeout */
-    relay_badheader_t bad_header;
+    int bad_header;              /* relay_badheader_t */
     int bad_header_set;
     apr_size_t io_buffer_size;
     int io_buffer_size_set;
