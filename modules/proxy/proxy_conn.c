@@ -84,16 +84,48 @@ static int conn_is_alive(relay_conn_t *conn)
     return apr_poll(&pfd, 1, &n, 0) != APR_SUCCESS || n == 0;
 }
 
-/* Takes a usable idle connection off the stack, or returns NULL. */
-static relay_conn_t *pop_idle(relay_worker_t *w, apr_time_t now)
+static int same_key(const char *a, const char *b)
+{
+    return a == b || (a && b && !strcmp(a, b));
+}
+
+/*
+ * Takes a usable idle connection with the request's transport key off the
+ * stack (the most recently used first), or returns NULL. When none matches
+ * while every slot is taken, the least recently used idle connection is
+ * closed, so that connections made for other keys (another TLS name or
+ * settings) cannot hold all of the worker's slots.
+ */
+static relay_conn_t *pop_idle(relay_worker_t *w, apr_time_t now,
+                              const char *key)
 {
     relay_conn_pool_t *cp = w->conns;
-    relay_conn_t *conn;
+    relay_conn_t *conn, *evict;
+    int i;
 
     for (;;) {
+        conn = evict = NULL;
         apr_thread_mutex_lock(cp->mutex);
-        conn = cp->nidle > 0 ? cp->idle[--cp->nidle] : NULL;
+        for (i = cp->nidle - 1; i >= 0; i--) {
+            if (same_key(cp->idle[i]->key, key)) {
+                conn = cp->idle[i];
+                break;
+            }
+        }
+        if (!conn && cp->nidle > 0 && cp->total >= w->params.max) {
+            evict = cp->idle[0];
+            i = 0;
+        }
+        if (conn || evict) {
+            memmove(&cp->idle[i], &cp->idle[i + 1],
+                    (cp->nidle - i - 1) * sizeof(relay_conn_t *));
+            cp->nidle--;
+        }
         apr_thread_mutex_unlock(cp->mutex);
+        if (evict) {
+            conn_destroy(evict);
+            return NULL;
+        }
         if (!conn) {
             return NULL;
         }
@@ -160,6 +192,14 @@ static apr_status_t sock_cleanup(void *data)
         conn->sock = NULL;
     }
     return APR_SUCCESS;
+}
+
+/* The origin name a TLS transport sends as SNI and checks the certificate
+ * against: the client's host with ProxyPreserveHost, as stock. */
+static const char *peer_name_for(const relay_proxy_req_t *pr)
+{
+    return pr->preserve_host && pr->r->hostname ? pr->r->hostname
+                                                : pr->hostname;
 }
 
 static const relay_transport_t *transport_for(const char *scheme)
@@ -233,11 +273,12 @@ static apr_status_t conn_open(relay_proxy_req_t *pr, relay_conn_t *conn)
     }
     apr_socket_timeout_set(conn->sock, w->params.timeout);
     return conn->transport->open ? conn->transport->open(conn, pr->r,
-                                                         pr->hostname)
+                                                         conn->peer_name)
                                  : APR_SUCCESS;
 }
 
-static apr_status_t conn_create(relay_proxy_req_t *pr, relay_conn_t **out)
+static apr_status_t conn_create(relay_proxy_req_t *pr, const char *key,
+                                relay_conn_t **out)
 {
     relay_worker_t *w = pr->worker;
     apr_allocator_t *alloc;
@@ -246,12 +287,14 @@ static apr_status_t conn_create(relay_proxy_req_t *pr, relay_conn_t **out)
     apr_status_t rv;
 
     if ((rv = apr_allocator_create(&alloc)) != APR_SUCCESS) {
+        slot_cleanup(w);
         return rv;
     }
     apr_allocator_max_free_set(alloc, 1);
     if ((rv = apr_pool_create_unmanaged_ex(&pool, NULL, alloc)) !=
         APR_SUCCESS) {
         apr_allocator_destroy(alloc);
+        slot_cleanup(w);
         return rv;
     }
     apr_allocator_owner_set(alloc, pool);
@@ -265,6 +308,8 @@ static apr_status_t conn_create(relay_proxy_req_t *pr, relay_conn_t **out)
                          : RELAY_CONN_BUFFER_MIN;
     conn->buf = apr_palloc(pool, conn->buf_size);
     conn->reusable = !w->is_generic && !w->params.disablereuse;
+    conn->peer_name = apr_pstrdup(pool, peer_name_for(pr));
+    conn->key = key ? apr_pstrdup(pool, key) : NULL;
     if (!w->is_generic) {
         apr_pool_cleanup_register(pool, w, slot_cleanup,
                                   apr_pool_cleanup_null);
@@ -291,10 +336,15 @@ apr_status_t relay_conn_acquire(relay_proxy_req_t *pr, int fresh,
                                 relay_conn_t **out, int *reused)
 {
     relay_worker_t *w = pr->worker;
+    const relay_transport_t *transport = transport_for(pr->scheme);
+    const char *key = NULL;
     apr_time_t now = apr_time_now();
     apr_status_t rv;
 
     AP_DEBUG_ASSERT(w->magic == RELAY_WORKER_MAGIC);
+    if (transport && transport->key) {
+        key = transport->key(pr->r, peer_name_for(pr));
+    }
     *reused = 0;
     if (!relay_worker_is_usable(w, now)) {
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, pr->r,
@@ -305,7 +355,7 @@ apr_status_t relay_conn_acquire(relay_proxy_req_t *pr, int fresh,
     }
     if (!w->is_generic && w->conns) {
         if (!fresh && !w->params.disablereuse &&
-            (*out = pop_idle(w, now)) != NULL) {
+            (*out = pop_idle(w, now, key)) != NULL) {
             *reused = 1;
             return APR_SUCCESS;
         }
@@ -317,12 +367,11 @@ apr_status_t relay_conn_acquire(relay_proxy_req_t *pr, int fresh,
             return rv;
         }
     }
-    rv = conn_create(pr, out);
+    rv = conn_create(pr, key, out); /* gives the slot back on failure */
     if (rv != APR_SUCCESS) {
-        if (!w->is_generic && w->conns) {
-            slot_cleanup(w); /* the slot reserved above was not used */
-        }
-        if (rv != APR_ENOTIMPL) {
+        /* Logged by the transport; a TLS failure is no sign that the
+         * origin is down, so the worker stays usable. */
+        if (rv != APR_ENOTIMPL && rv != RELAY_ETLS) {
             ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, pr->r,
                           RELAY_LOGNO(01014) "worker %s: cannot connect to "
                           "%s:%u",
@@ -370,5 +419,5 @@ static apr_status_t tcp_send(relay_conn_t *conn, const char *buf,
 }
 
 const relay_transport_t relay_transport_tcp = {
-    "tcp", NULL, tcp_recv, tcp_send, NULL, NULL,
+    "tcp", NULL, tcp_recv, tcp_send, NULL, NULL, NULL, NULL,
 };
