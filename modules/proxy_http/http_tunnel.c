@@ -54,13 +54,12 @@ static apr_status_t client_to_origin(relay_http_exchange_t *ex,
     apr_status_t rv;
     apr_bucket *b;
 
+    /* Nothing to read yet is EAGAIN or an empty brigade (the core input
+     * filter's answer); the client's close is an EOS bucket. */
     rv = ap_get_brigade(c->input_filters, bb, AP_MODE_READBYTES,
                         APR_NONBLOCK_READ, ex->conn->buf_size);
     if (APR_STATUS_IS_EAGAIN(rv)) {
         return APR_SUCCESS;
-    }
-    if (rv == APR_SUCCESS && APR_BRIGADE_EMPTY(bb)) {
-        return APR_EOF;
     }
     for (b = APR_BRIGADE_FIRST(bb);
          rv == APR_SUCCESS && b != APR_BRIGADE_SENTINEL(bb);
