@@ -389,14 +389,22 @@ static apr_status_t tls_recv(relay_conn_t *conn, char *buf, apr_size_t *len)
     }
     *len = 0;
     err = SSL_get_error(tc->ssl, n);
-    ERR_clear_error();
     if (err == SSL_ERROR_ZERO_RETURN) {
+        ERR_clear_error();
         return APR_EOF;
     }
     if (tc->io_rv != APR_SUCCESS) {
+        ERR_clear_error();
         return tc->io_rv; /* APR_TIMEUP, APR_EOF, a reset... */
     }
-    return APR_ECONNABORTED; /* a TLS protocol error */
+    /* An alert or a bad record, e.g. a TLSv1.3 origin refusing the client
+     * certificate after the handshake: logged here, once, since only
+     * OpenSSL knows why. */
+    ap_log_error(APLOG_MARK, APLOG_ERR, 0, NULL,
+                 RELAY_LOGNO(03020) "worker %s: TLS error from %s: %s",
+                 conn->worker->name, peer_address(conn),
+                 relay_ssl_errors(conn->pool));
+    return RELAY_ETLS;
 }
 
 static apr_status_t tls_send(relay_conn_t *conn, const char *buf,
