@@ -776,13 +776,14 @@ sub tls_context {
            SSL_ca_file => $opt{'tls-client-ca'},
            SSL_client_ca_file => $opt{'tls-client-ca'})
         : (SSL_verify_mode => IO::Socket::SSL::SSL_VERIFY_NONE());
-    return IO::Socket::SSL::SSL_Context->new(
+    my $ctx = IO::Socket::SSL::SSL_Context->new(
         SSL_server => 1,
         SSL_cert_file => $opt{'tls-cert'},
         SSL_key_file => $opt{'tls-key'},
         SSL_alpn_protocols => ['http/1.1'],
         %client,
     ) or die "relay_origin: TLS context: " . IO::Socket::SSL::errstr() . "\n";
+    return $ctx;
 }
 
 sub main {
@@ -833,6 +834,10 @@ sub main {
                     SSL_server => 1, SSL_reuse_ctx => $TLS, Timeout => 10)) {
                 warn "relay_origin[$$]: TLS handshake failed: "
                     . IO::Socket::SSL::errstr() . "\n";
+                # The alert is sent; a lingering close keeps the request
+                # the client may already have sent from turning the close
+                # into a reset that would destroy the alert unread.
+                lingering_close($client);
                 POSIX::_exit(0);
             }
             eval { serve_connection($client) };
