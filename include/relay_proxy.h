@@ -110,17 +110,17 @@ typedef struct relay_conn_pool_t relay_conn_pool_t;
 /* A worker: one origin address and the connections pooled to it. */
 typedef struct relay_worker_t {
     unsigned int magic;
-    const char *name;       /* the URL it was made for, lower-case scheme */
-    const char *scheme;     /* "http", "https", "ws", "wss" */
-    const char *hostname;   /* origin host as written */
-    apr_port_t port;        /* origin port, default filled in */
-    int is_generic;         /* built-in worker for URLs no ProxyPass made */
-    relay_worker_params_t params;  /* effective, defaults applied */
-    const char *defined_in; /* "file:line" of the first definition */
+    const char *name;     /* the URL it was made for, lower-case scheme */
+    const char *scheme;   /* "http", "https", "ws", "wss" */
+    const char *hostname; /* origin host as written */
+    apr_port_t port;      /* origin port, default filled in */
+    int is_generic;       /* built-in worker for URLs no ProxyPass made */
+    relay_worker_params_t params; /* effective, defaults applied */
+    const char *defined_in;       /* "file:line" of the first definition */
 
     /* Per child process, made in child_init. */
     relay_conn_pool_t *conns;
-    apr_sockaddr_t *addr;          /* resolved origin address */
+    apr_sockaddr_t *addr;            /* resolved origin address */
     volatile apr_time_t error_until; /* skip while now < error_until */
     volatile apr_uint32_t failures;  /* consecutive connect failures */
 } relay_worker_t;
@@ -130,22 +130,22 @@ typedef struct relay_transport_t relay_transport_t;
 /* One connection to an origin, with its read buffer. */
 typedef struct relay_conn_t {
     unsigned int magic;
-    apr_pool_t *pool;       /* lives as long as the connection */
+    apr_pool_t *pool; /* lives as long as the connection */
     relay_worker_t *worker;
     apr_socket_t *sock;
     const relay_transport_t *transport;
     void *transport_ctx;
-    char *buf;              /* read buffer of buf_size bytes */
+    char *buf; /* read buffer of buf_size bytes */
     apr_size_t buf_size;
-    apr_size_t buf_pos;     /* first unread byte */
-    apr_size_t buf_len;     /* end of the bytes read */
-    apr_time_t last_used;   /* when it went idle */
-    int requests;           /* requests sent on it so far */
-    int reusable;           /* may go back to the pool when released */
+    apr_size_t buf_pos;   /* first unread byte */
+    apr_size_t buf_len;   /* end of the bytes read */
+    apr_time_t last_used; /* when it went idle */
+    int requests;         /* requests sent on it so far */
+    int reusable;         /* may go back to the pool when released */
     /* Set by mod_proxy before transport->open, in conn->pool: */
-    const char *peer_name;  /* the origin name the transport authenticates
-                             * (TLS: SNI and certificate check) */
-    const char *key;        /* transport->key for it, or NULL */
+    const char *peer_name; /* the origin name the transport authenticates
+                            * (TLS: SNI and certificate check) */
+    const char *key;       /* transport->key for it, or NULL */
 } relay_conn_t;
 
 /*
@@ -162,8 +162,7 @@ struct relay_transport_t {
     apr_status_t (*open)(relay_conn_t *conn, request_rec *r,
                          const char *hostname);
     apr_status_t (*recv)(relay_conn_t *conn, char *buf, apr_size_t *len);
-    apr_status_t (*send)(relay_conn_t *conn, const char *buf,
-                         apr_size_t *len);
+    apr_status_t (*send)(relay_conn_t *conn, const char *buf, apr_size_t *len);
     /* True when bytes are already buffered below the socket (TLS). */
     int (*has_pending)(relay_conn_t *conn);
     void (*close)(relay_conn_t *conn);
@@ -188,21 +187,21 @@ typedef struct relay_proxy_req_t {
     unsigned int magic;
     request_rec *r;
     relay_worker_t *worker;
-    const char *url;        /* full origin URL */
+    const char *url; /* full origin URL */
     const char *scheme;
     const char *hostname;
     apr_port_t port;
-    const char *target;     /* request target: path and query, safe */
-    int is_forward;         /* forward proxy (absolute-URI client request) */
+    const char *target; /* request target: path and query, safe */
+    int is_forward;     /* forward proxy (absolute-URI client request) */
 
     int preserve_host;
     int add_headers;
-    int proxy100;           /* Proxy100Continue */
+    int proxy100; /* Proxy100Continue */
     int error_override;
     apr_array_header_t *error_override_codes; /* int; empty means all */
     relay_via_t via;
     relay_badheader_t bad_header;
-    int max_forwards;       /* ProxyMaxForwards, -1 for none */
+    int max_forwards; /* ProxyMaxForwards, -1 for none */
     apr_size_t io_buffer_size;
 
     const apr_array_header_t *reverse;        /* relay_reverse_rule_t */
@@ -224,8 +223,7 @@ typedef struct relay_proxy_api_t {
     void (*release)(relay_conn_t *conn);
     /* Maps Location, Content-Location, URI and Set-Cookie of a response
      * through ProxyPassReverse and its cookie forms. */
-    void (*map_response_headers)(relay_proxy_req_t *pr,
-                                 apr_table_t *headers);
+    void (*map_response_headers)(relay_proxy_req_t *pr, apr_table_t *headers);
     /* The Via value this gateway adds ("1.1 host" or with version). */
     const char *(*via_value)(relay_proxy_req_t *pr, int http_minor);
 } relay_proxy_api_t;

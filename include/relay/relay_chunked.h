@@ -17,11 +17,11 @@
 #include "relay/relay_status.h"
 
 typedef struct relay_chunked_t {
-    int state;             /* private */
-    apr_off_t remaining;   /* payload bytes left in the current chunk */
-    apr_size_t line_len;   /* bytes of the current size or trailer line */
-    int digits;            /* hex digits seen in the current size */
-    apr_size_t max_line;   /* longest size or trailer line accepted */
+    int state;           /* private */
+    apr_off_t remaining; /* payload bytes left in the current chunk */
+    apr_size_t line_len; /* bytes of the current size or trailer line */
+    int digits;          /* hex digits seen in the current size */
+    apr_size_t max_line; /* longest size or trailer line accepted */
 } relay_chunked_t;
 
 /* Readies a decoder; max_line bounds size and trailer lines (0: 4096). */
@@ -40,8 +40,7 @@ void relay_chunked_init(relay_chunked_t *dec, apr_size_t max_line);
  */
 relay_status_t relay_chunked_decode(relay_chunked_t *dec, const char *in,
                                     apr_size_t len, apr_size_t *consumed,
-                                    apr_size_t *data_off,
-                                    apr_size_t *data_len);
+                                    apr_size_t *data_off, apr_size_t *data_len);
 
 /* True once the decoder has seen the whole chunked body. */
 int relay_chunked_done(const relay_chunked_t *dec);

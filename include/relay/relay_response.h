@@ -21,8 +21,8 @@
 
 /* What to do with a header line that is not a valid field line. */
 typedef enum relay_bad_header_e {
-    RELAY_BAD_HEADER_ERROR = 0,  /* fail the parse (ProxyBadHeader IsError) */
-    RELAY_BAD_HEADER_IGNORE = 1  /* drop the line (ProxyBadHeader Ignore) */
+    RELAY_BAD_HEADER_ERROR = 0, /* fail the parse (ProxyBadHeader IsError) */
+    RELAY_BAD_HEADER_IGNORE = 1 /* drop the line (ProxyBadHeader Ignore) */
 } relay_bad_header_t;
 
 typedef struct relay_response_head_t {
@@ -38,9 +38,9 @@ typedef struct relay_response_head_t {
  * limits pointer, takes the default (64 KiB head, 8 KiB line, 100 fields).
  */
 typedef struct relay_response_limits_t {
-    apr_size_t max_head;   /* largest head in bytes, status line included */
-    apr_size_t max_line;   /* longest single line (ProxyIOBufferSize-ish) */
-    int max_fields;        /* most field lines accepted */
+    apr_size_t max_head; /* largest head in bytes, status line included */
+    apr_size_t max_line; /* longest single line (ProxyIOBufferSize-ish) */
+    int max_fields;      /* most field lines accepted */
     relay_bad_header_t bad_header;
 } relay_response_limits_t;
 
@@ -65,7 +65,7 @@ typedef enum relay_framing_kind_e {
 
 typedef struct relay_framing_t {
     relay_framing_kind_t kind;
-    apr_off_t length;     /* for RELAY_FRAMING_LENGTH */
+    apr_off_t length; /* for RELAY_FRAMING_LENGTH */
 } relay_framing_t;
 
 /*

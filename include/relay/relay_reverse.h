@@ -25,13 +25,13 @@ typedef struct relay_reverse_rule_t {
  * it, and the other way round. Returns `value` itself when nothing matches.
  */
 const char *relay_reverse_map_url(apr_pool_t *pool, const char *value,
-                                  const relay_reverse_rule_t *rules,
-                                  int nrules, const char *front_base);
+                                  const relay_reverse_rule_t *rules, int nrules,
+                                  const char *front_base);
 
 /* One ProxyPassReverseCookieDomain or ProxyPassReverseCookiePath line. */
 typedef struct relay_cookie_rule_t {
-    const char *origin;  /* value the origin sends */
-    const char *public;  /* value clients should see */
+    const char *origin; /* value the origin sends */
+    const char *public; /* value clients should see */
 } relay_cookie_rule_t;
 
 /*

@@ -9,17 +9,17 @@
 #define RELAY_STATUS_H
 
 typedef enum relay_status_e {
-    RELAY_OK = 0,         /* complete: a value or a whole unit was parsed */
-    RELAY_AGAIN = 1,      /* well-formed so far, more input is needed */
-    RELAY_EBADSTATUS = -1,   /* malformed status line */
-    RELAY_EBADHEADER = -2,   /* malformed header field line */
-    RELAY_ETOOLARGE = -3,    /* header block or line over the limit */
-    RELAY_EBADLENGTH = -4,   /* invalid Content-Length value */
-    RELAY_EDUPLENGTH = -5,   /* several different Content-Length values */
-    RELAY_ELENGTHTE = -6,    /* Content-Length together with Transfer-Encoding */
-    RELAY_EBADTE = -7,       /* Transfer-Encoding Relay cannot decode */
-    RELAY_EBADCHUNK = -8,    /* malformed chunk size, extension or CRLF */
-    RELAY_EOBSFOLD = -9      /* obsolete line folding (RFC 9112 §5.2) */
+    RELAY_OK = 0,          /* complete: a value or a whole unit was parsed */
+    RELAY_AGAIN = 1,       /* well-formed so far, more input is needed */
+    RELAY_EBADSTATUS = -1, /* malformed status line */
+    RELAY_EBADHEADER = -2, /* malformed header field line */
+    RELAY_ETOOLARGE = -3,  /* header block or line over the limit */
+    RELAY_EBADLENGTH = -4, /* invalid Content-Length value */
+    RELAY_EDUPLENGTH = -5, /* several different Content-Length values */
+    RELAY_ELENGTHTE = -6,  /* Content-Length together with Transfer-Encoding */
+    RELAY_EBADTE = -7,     /* Transfer-Encoding Relay cannot decode */
+    RELAY_EBADCHUNK = -8,  /* malformed chunk size, extension or CRLF */
+    RELAY_EOBSFOLD = -9    /* obsolete line folding (RFC 9112 §5.2) */
 } relay_status_t;
 
 /* A short English description of a status, for log lines. */

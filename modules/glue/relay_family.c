@@ -18,9 +18,9 @@
 #include "relay_family.h"
 
 static const char *const family[] = {
-    "mod_proxy.c",       "mod_proxy_http.c",     "mod_proxy_balancer.c",
-    "mod_proxy_ssl.c",   "mod_cache.c",          "mod_cache_disk.c",
-    "mod_mem_cache.c",   "mod_cache_socache.c",  NULL};
+    "mod_proxy.c",     "mod_proxy_http.c",    "mod_proxy_balancer.c",
+    "mod_proxy_ssl.c", "mod_cache.c",         "mod_cache_disk.c",
+    "mod_mem_cache.c", "mod_cache_socache.c", NULL};
 
 static const int marker = 1;
 
@@ -38,12 +38,14 @@ int relay_family_check(apr_pool_t *plog, server_rec *s, module *self)
         module *m = ap_find_linked_module(family[i]);
         if (m && !ap_lookup_provider(RELAY_MODULE_GROUP, family[i],
                                      RELAY_MODULE_VERSION)) {
-            ap_log_error(__FILE__, __LINE__, self->module_index, APLOG_EMERG, 0, s,
-                         RELAY_LOGNO(00001) "Relay's %s cannot run with "
-                         "httpd's own %s loaded: remove the LoadModule line "
-                         "of the stock %s (or a2dismod it) and load Relay's "
-                         "instead",
-                         self->name, family[i], m->name);
+            ap_log_error(
+                __FILE__, __LINE__, self->module_index, APLOG_EMERG, 0, s,
+                RELAY_LOGNO(
+                    00001) "Relay's %s cannot run with "
+                           "httpd's own %s loaded: remove the LoadModule line "
+                           "of the stock %s (or a2dismod it) and load Relay's "
+                           "instead",
+                self->name, family[i], m->name);
             return !OK;
         }
     }

@@ -103,7 +103,7 @@ static int proxy_handler(request_rec *r)
         !uri.hostname || !*uri.hostname) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
                       RELAY_LOGNO(01020) "refusing to proxy to '%s': not an "
-                      "absolute URL with a host",
+                                         "absolute URL with a host",
                       url);
         return HTTP_BAD_REQUEST;
     }
@@ -113,7 +113,7 @@ static int proxy_handler(request_rec *r)
     if (!scheme) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
                       RELAY_LOGNO(01021) "no loaded module serves %s:// "
-                      "URLs (proxying %s)",
+                                         "URLs (proxying %s)",
                       name, url);
         return r->proxyreq == PROXYREQ_PROXY ? HTTP_NOT_IMPLEMENTED
                                              : HTTP_INTERNAL_SERVER_ERROR;
@@ -182,12 +182,13 @@ static int proxy_check_config(apr_pool_t *pconf, apr_pool_t *plog,
             return !OK;
         }
         if (sc->requests && sc->sections->nelts == 0) {
-            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
-                         RELAY_LOGNO(01030) "ProxyRequests On in server %s:%u "
-                         "without any <Proxy> section: this is an open "
-                         "proxy for anyone who can reach it",
-                         s->server_hostname ? s->server_hostname : "(main)",
-                         s->port);
+            ap_log_error(
+                APLOG_MARK, APLOG_WARNING, 0, s,
+                RELAY_LOGNO(
+                    01030) "ProxyRequests On in server %s:%u "
+                           "without any <Proxy> section: this is an open "
+                           "proxy for anyone who can reach it",
+                s->server_hostname ? s->server_hostname : "(main)", s->port);
         }
     }
     return OK;
@@ -203,8 +204,8 @@ static int apply_proxysets(apr_pool_t *pconf, server_rec *s,
         relay_proxyset_t *set =
             &APR_ARRAY_IDX(sc->proxysets, i, relay_proxyset_t);
         relay_worker_t *w = NULL;
-        const char *err = relay_worker_define(pconf, sc, set->url, NULL,
-                                              set->defined_in, &w);
+        const char *err =
+            relay_worker_define(pconf, sc, set->url, NULL, set->defined_in, &w);
         if (err) {
             ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s,
                          RELAY_LOGNO(01031) "ProxySet at %s: %s",
@@ -251,13 +252,14 @@ static void proxy_child_init(apr_pool_t *pchild, server_rec *main_s)
             ap_get_module_config(s->module_config, &proxy_module);
         for (i = 0; i < sc->workers->nelts; i++) {
             relay_worker_t *w = APR_ARRAY_IDX(sc->workers, i, relay_worker_t *);
-            if (!w->conns &&
-                relay_conn_pool_create(w, pchild) != APR_SUCCESS) {
-                ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s,
-                             RELAY_LOGNO(01032) "worker %s: cannot create "
-                             "its connection pool; connections to it will "
-                             "not be reused",
-                             w->name);
+            if (!w->conns && relay_conn_pool_create(w, pchild) != APR_SUCCESS) {
+                ap_log_error(
+                    APLOG_MARK, APLOG_CRIT, 0, s,
+                    RELAY_LOGNO(
+                        01032) "worker %s: cannot create "
+                               "its connection pool; connections to it will "
+                               "not be reused",
+                    w->name);
             }
         }
     }
@@ -274,8 +276,7 @@ static void proxy_register_hooks(apr_pool_t *p)
                                APR_HOOK_FIRST);
     ap_hook_translate_name(relay_proxy_translate, after_rewrite, NULL,
                            APR_HOOK_FIRST);
-    ap_hook_map_to_storage(relay_proxy_map_storage, NULL, NULL,
-                           APR_HOOK_FIRST);
+    ap_hook_map_to_storage(relay_proxy_map_storage, NULL, NULL, APR_HOOK_FIRST);
     ap_hook_handler(proxy_handler, NULL, NULL, APR_HOOK_FIRST);
     ap_hook_check_config(proxy_check_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(proxy_post_config, NULL, NULL, APR_HOOK_MIDDLE);
@@ -283,12 +284,7 @@ static void proxy_register_hooks(apr_pool_t *p)
 }
 
 module AP_MODULE_DECLARE_DATA __attribute__((visibility("default")))
-proxy_module = {
-    STANDARD20_MODULE_STUFF,
-    relay_proxy_create_dir_conf,
-    relay_proxy_merge_dir_conf,
-    relay_proxy_create_server_conf,
-    relay_proxy_merge_server_conf,
-    relay_proxy_cmds,
-    proxy_register_hooks,
-    AP_MODULE_FLAG_NONE};
+proxy_module = {STANDARD20_MODULE_STUFF,       relay_proxy_create_dir_conf,
+                relay_proxy_merge_dir_conf,    relay_proxy_create_server_conf,
+                relay_proxy_merge_server_conf, relay_proxy_cmds,
+                proxy_register_hooks,          AP_MODULE_FLAG_NONE};

@@ -47,8 +47,8 @@ void *relay_proxy_merge_server_conf(apr_pool_t *p, void *basev, void *addv)
     c->timeout = add->timeout != RELAY_UNSET ? add->timeout : base->timeout;
     c->bad_header = add->bad_header_set ? add->bad_header : base->bad_header;
     c->bad_header_set = add->bad_header_set || base->bad_header_set;
-    c->io_buffer_size = add->io_buffer_size_set ? add->io_buffer_size
-                                                : base->io_buffer_size;
+    c->io_buffer_size =
+        add->io_buffer_size_set ? add->io_buffer_size : base->io_buffer_size;
     c->io_buffer_size_set = add->io_buffer_size_set || base->io_buffer_size_set;
     c->max_forwards =
         add->max_forwards_set ? add->max_forwards : base->max_forwards;
@@ -91,13 +91,15 @@ void *relay_proxy_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
 
     c->rules = add->rules->nelts ? add->rules : base->rules;
     c->reverse = apr_array_append(p, base->reverse, add->reverse);
-    c->cookie_paths = apr_array_append(p, base->cookie_paths, add->cookie_paths);
+    c->cookie_paths =
+        apr_array_append(p, base->cookie_paths, add->cookie_paths);
     c->cookie_domains =
         apr_array_append(p, base->cookie_domains, add->cookie_domains);
     c->preserve_host =
         add->preserve_host_set ? add->preserve_host : base->preserve_host;
     c->preserve_host_set = add->preserve_host_set || base->preserve_host_set;
-    c->add_headers = add->add_headers_set ? add->add_headers : base->add_headers;
+    c->add_headers =
+        add->add_headers_set ? add->add_headers : base->add_headers;
     c->add_headers_set = add->add_headers_set || base->add_headers_set;
     c->error_override =
         add->error_override_set ? add->error_override : base->error_override;
@@ -134,7 +136,8 @@ static int in_proxy_section(cmd_parms *cmd)
 {
     const char *sec = enclosing_section(cmd);
 
-    return sec && (!strcasecmp(sec, "<Proxy") || !strcasecmp(sec, "<ProxyMatch"));
+    return sec &&
+           (!strcasecmp(sec, "<Proxy") || !strcasecmp(sec, "<ProxyMatch"));
 }
 
 /*
@@ -147,8 +150,9 @@ static const char *check_origin_url(cmd_parms *cmd, const char *url)
     char *scheme;
 
     if (!strncasecmp(url, "unix:", 5)) {
-        return apr_psprintf(cmd->pool, "'%s': Relay does not connect to "
-                                       "unix: sockets",
+        return apr_psprintf(cmd->pool,
+                            "'%s': Relay does not connect to "
+                            "unix: sockets",
                             url);
     }
     if (!colon || colon == url || strncmp(colon, "://", 3)) {
@@ -159,20 +163,23 @@ static const char *check_origin_url(cmd_parms *cmd, const char *url)
     if (!ap_lookup_provider(RELAY_SCHEME_GROUP, scheme, RELAY_SCHEME_VERSION)) {
         if (strcmp(scheme, "http") && strcmp(scheme, "https") &&
             strcmp(scheme, "ws") && strcmp(scheme, "wss")) {
-            return apr_psprintf(cmd->pool, "'%s': Relay proxies http, https, "
-                                           "ws and wss URLs only",
+            return apr_psprintf(cmd->pool,
+                                "'%s': Relay proxies http, https, "
+                                "ws and wss URLs only",
                                 url);
         }
-        return apr_psprintf(cmd->pool, "no loaded module serves %s:// URLs "
-                                       "('%s'); load Relay's mod_proxy_http "
-                                       "before this line",
+        return apr_psprintf(cmd->pool,
+                            "no loaded module serves %s:// URLs "
+                            "('%s'); load Relay's mod_proxy_http "
+                            "before this line",
                             scheme, url);
     }
     if ((!strcmp(scheme, "https") || !strcmp(scheme, "wss")) &&
         !ap_lookup_provider(RELAY_TRANSPORT_GROUP, "tls",
                             RELAY_TRANSPORT_VERSION)) {
-        return apr_psprintf(cmd->pool, "'%s' needs TLS to the origin; load "
-                                       "Relay's mod_proxy_ssl before this line",
+        return apr_psprintf(cmd->pool,
+                            "'%s' needs TLS to the origin; load "
+                            "Relay's mod_proxy_ssl before this line",
                             url);
     }
     return NULL;
@@ -234,8 +241,8 @@ static const char *cmd_pass(cmd_parms *cmd, void *dconf, const char *args)
         return err;
     }
     if (in_proxy_section(cmd) || (cmd->path && !sec)) {
-        return apr_pstrcat(cmd->pool, cmd->cmd->name,
-                           " is not allowed here", NULL);
+        return apr_pstrcat(cmd->pool, cmd->cmd->name, " is not allowed here",
+                           NULL);
     }
     if (cmd->path) {
         if (!strcasecmp(sec, "<LocationMatch") ||
@@ -255,8 +262,9 @@ static const char *cmd_pass(cmd_parms *cmd, void *dconf, const char *args)
     if (is_match) {
         rule.regex = ap_pregcomp(cmd->pool, rule.path, AP_REG_EXTENDED);
         if (!rule.regex) {
-            return apr_psprintf(cmd->pool, "%s: '%s' is not a valid regular "
-                                           "expression",
+            return apr_psprintf(cmd->pool,
+                                "%s: '%s' is not a valid regular "
+                                "expression",
                                 cmd->cmd->name, rule.path);
         }
     }
@@ -290,8 +298,7 @@ static const char *cmd_pass(cmd_parms *cmd, void *dconf, const char *args)
             }
         }
     }
-    APR_ARRAY_PUSH(cmd->path ? dc->rules : sc->rules, relay_pass_rule_t) =
-        rule;
+    APR_ARRAY_PUSH(cmd->path ? dc->rules : sc->rules, relay_pass_rule_t) = rule;
     return NULL;
 }
 
@@ -398,8 +405,9 @@ static const char *cmd_error_override(cmd_parms *cmd, void *dconf,
         dc->error_override = 0;
     }
     else {
-        return apr_psprintf(cmd->pool, "ProxyErrorOverride must be On or "
-                                       "Off, not '%s'",
+        return apr_psprintf(cmd->pool,
+                            "ProxyErrorOverride must be On or "
+                            "Off, not '%s'",
                             word);
     }
     dc->error_override_set = 1;
@@ -408,9 +416,10 @@ static const char *cmd_error_override(cmd_parms *cmd, void *dconf,
         char *end;
         long code = strtol(word, &end, 10);
         if (!dc->error_override || *end || code < 400 || code > 599) {
-            return apr_psprintf(cmd->pool, "ProxyErrorOverride: '%s' is not "
-                                           "a status code from 400 to 599 "
-                                           "after On",
+            return apr_psprintf(cmd->pool,
+                                "ProxyErrorOverride: '%s' is not "
+                                "a status code from 400 to 599 "
+                                "after On",
                                 word);
         }
         APR_ARRAY_PUSH(dc->error_override_codes, int) = (int)code;
@@ -435,8 +444,9 @@ static const char *cmd_via(cmd_parms *cmd, void *dconf, const char *arg)
         sc->via = RELAY_VIA_BLOCK;
     }
     else {
-        return apr_psprintf(cmd->pool, "ProxyVia must be Off, On, Full or "
-                                       "Block, not '%s'",
+        return apr_psprintf(cmd->pool,
+                            "ProxyVia must be Off, On, Full or "
+                            "Block, not '%s'",
                             arg);
     }
     sc->via_set = 1;
@@ -459,16 +469,16 @@ static const char *cmd_status(cmd_parms *cmd, void *dconf, const char *arg)
         sc->status = 2;
     }
     else {
-        return apr_psprintf(cmd->pool, "ProxyStatus must be Off, On or Full, "
-                                       "not '%s'",
+        return apr_psprintf(cmd->pool,
+                            "ProxyStatus must be Off, On or Full, "
+                            "not '%s'",
                             arg);
     }
     sc->status_set = 1;
     return NULL;
 }
 
-static const char *cmd_bad_header(cmd_parms *cmd, void *dconf,
-                                  const char *arg)
+static const char *cmd_bad_header(cmd_parms *cmd, void *dconf, const char *arg)
 {
     relay_proxy_server_conf_t *sc = server_conf(cmd);
 
@@ -482,8 +492,9 @@ static const char *cmd_bad_header(cmd_parms *cmd, void *dconf,
         sc->bad_header = RELAY_BADHEADER_STARTBODY;
     }
     else {
-        return apr_psprintf(cmd->pool, "ProxyBadHeader must be IsError, "
-                                       "Ignore or StartBody, not '%s'",
+        return apr_psprintf(cmd->pool,
+                            "ProxyBadHeader must be IsError, "
+                            "Ignore or StartBody, not '%s'",
                             arg);
     }
     sc->bad_header_set = 1;
@@ -497,8 +508,9 @@ static const char *cmd_timeout(cmd_parms *cmd, void *dconf, const char *arg)
 
     if (!apr_isdigit(*arg) ||
         ap_timeout_parameter_parse(arg, &t, "s") != APR_SUCCESS || t <= 0) {
-        return apr_psprintf(cmd->pool, "ProxyTimeout must be a positive "
-                                       "number of seconds, not '%s'",
+        return apr_psprintf(cmd->pool,
+                            "ProxyTimeout must be a positive "
+                            "number of seconds, not '%s'",
                             arg);
     }
     sc->timeout = t;
@@ -512,9 +524,10 @@ static const char *cmd_io_buffer(cmd_parms *cmd, void *dconf, const char *arg)
     long n = strtol(arg, &end, 10);
 
     if (*end || n < 512 || n > (1 << 20)) {
-        return apr_psprintf(cmd->pool, "ProxyIOBufferSize must be a number "
-                                       "of bytes from 512 to 1048576, not "
-                                       "'%s'",
+        return apr_psprintf(cmd->pool,
+                            "ProxyIOBufferSize must be a number "
+                            "of bytes from 512 to 1048576, not "
+                            "'%s'",
                             arg);
     }
     sc->io_buffer_size = (apr_size_t)n;
@@ -530,8 +543,9 @@ static const char *cmd_max_forwards(cmd_parms *cmd, void *dconf,
     long n = strtol(arg, &end, 10);
 
     if (*end || !*arg || n < -1 || n > 65535) {
-        return apr_psprintf(cmd->pool, "ProxyMaxForwards must be a number "
-                                       "from -1 to 65535, not '%s'",
+        return apr_psprintf(cmd->pool,
+                            "ProxyMaxForwards must be a number "
+                            "from -1 to 65535, not '%s'",
                             arg);
     }
     sc->max_forwards = (int)n;
@@ -596,8 +610,8 @@ static const char *cmd_section(cmd_parms *cmd, void *dconf, const char *arg)
     arg = apr_pstrmemdup(cmd->temp_pool, arg, endp - arg);
     pattern = ap_getword_conf(cmd->pool, &arg);
     if (!*pattern) {
-        return apr_pstrcat(cmd->pool, cmd->cmd->name,
-                           "> needs a URL pattern", NULL);
+        return apr_pstrcat(cmd->pool, cmd->cmd->name, "> needs a URL pattern",
+                           NULL);
     }
     if (!is_match && !strcmp(pattern, "~")) {
         is_match = 1;
@@ -606,8 +620,9 @@ static const char *cmd_section(cmd_parms *cmd, void *dconf, const char *arg)
     if (is_match) {
         section.regex = ap_pregcomp(cmd->pool, pattern, AP_REG_EXTENDED);
         if (!section.regex) {
-            return apr_psprintf(cmd->pool, "%s> '%s' is not a valid regular "
-                                           "expression",
+            return apr_psprintf(cmd->pool,
+                                "%s> '%s' is not a valid regular "
+                                "expression",
                                 cmd->cmd->name, pattern);
         }
     }

@@ -52,8 +52,7 @@ apr_status_t relay_conn_pool_create(relay_worker_t *w, apr_pool_t *pchild)
     relay_conn_pool_t *cp = apr_pcalloc(pchild, sizeof(*cp));
     apr_status_t rv;
 
-    rv = apr_thread_mutex_create(&cp->mutex, APR_THREAD_MUTEX_DEFAULT,
-                                 pchild);
+    rv = apr_thread_mutex_create(&cp->mutex, APR_THREAD_MUTEX_DEFAULT, pchild);
     if (rv == APR_SUCCESS) {
         rv = apr_thread_cond_create(&cp->cond, pchild);
     }
@@ -272,9 +271,9 @@ static apr_status_t conn_open(relay_proxy_req_t *pr, relay_conn_t *conn)
         return rv;
     }
     apr_socket_timeout_set(conn->sock, w->params.timeout);
-    return conn->transport->open ? conn->transport->open(conn, pr->r,
-                                                         conn->peer_name)
-                                 : APR_SUCCESS;
+    return conn->transport->open
+               ? conn->transport->open(conn, pr->r, conn->peer_name)
+               : APR_SUCCESS;
 }
 
 static apr_status_t conn_create(relay_proxy_req_t *pr, const char *key,
@@ -311,14 +310,13 @@ static apr_status_t conn_create(relay_proxy_req_t *pr, const char *key,
     conn->peer_name = apr_pstrdup(pool, peer_name_for(pr));
     conn->key = key ? apr_pstrdup(pool, key) : NULL;
     if (!w->is_generic) {
-        apr_pool_cleanup_register(pool, w, slot_cleanup,
-                                  apr_pool_cleanup_null);
+        apr_pool_cleanup_register(pool, w, slot_cleanup, apr_pool_cleanup_null);
     }
     apr_pool_cleanup_register(pool, conn, sock_cleanup, apr_pool_cleanup_null);
     if (!conn->transport) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, pr->r,
                       RELAY_LOGNO(01011) "worker %s: %s:// needs Relay's "
-                      "mod_proxy_ssl, which is not loaded",
+                                         "mod_proxy_ssl, which is not loaded",
                       w->name, pr->scheme);
         apr_pool_destroy(pool);
         return APR_ENOTIMPL;
@@ -349,7 +347,7 @@ apr_status_t relay_conn_acquire(relay_proxy_req_t *pr, int fresh,
     if (!relay_worker_is_usable(w, now)) {
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, pr->r,
                       RELAY_LOGNO(01012) "worker %s is in error state, "
-                      "retried in %" APR_TIME_T_FMT " ms",
+                                         "retried in %" APR_TIME_T_FMT " ms",
                       w->name, apr_time_as_msec(w->error_until - now));
         return APR_ECONNREFUSED;
     }
@@ -362,7 +360,7 @@ apr_status_t relay_conn_acquire(relay_proxy_req_t *pr, int fresh,
         if ((rv = reserve_slot(w)) != APR_SUCCESS) {
             ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, pr->r,
                           RELAY_LOGNO(01013) "worker %s: all %d connections "
-                          "busy",
+                                             "busy",
                           w->name, w->params.max);
             return rv;
         }
@@ -374,7 +372,7 @@ apr_status_t relay_conn_acquire(relay_proxy_req_t *pr, int fresh,
         if (rv != APR_ENOTIMPL && rv != RELAY_ETLS) {
             ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, pr->r,
                           RELAY_LOGNO(01014) "worker %s: cannot connect to "
-                          "%s:%u",
+                                             "%s:%u",
                           w->name, pr->hostname, pr->port);
             relay_worker_mark_failed(w, pr->r->server, rv);
         }

@@ -202,8 +202,8 @@ int relay_proxy_translate(request_rec *r)
         rc = try_rules(r, sc->rules);
     }
     if (rc == OK) {
-        ap_log_rerror(APLOG_MARK, APLOG_TRACE1, 0, r, "mapped %s to %s",
-                      r->uri, r->filename + 6);
+        ap_log_rerror(APLOG_MARK, APLOG_TRACE1, 0, r, "mapped %s to %s", r->uri,
+                      r->filename + 6);
         return OK;
     }
     return DECLINED;
@@ -228,9 +228,8 @@ int relay_proxy_detect_forward(request_rec *r)
         return DECLINED;
     }
     if (ap_matches_request_vhost(r, r->parsed_uri.hostname,
-                                 r->parsed_uri.port_str
-                                     ? r->parsed_uri.port
-                                     : ap_default_port(r))) {
+                                 r->parsed_uri.port_str ? r->parsed_uri.port
+                                                        : ap_default_port(r))) {
         return DECLINED; /* addressed to this server itself */
     }
     r->uri = r->unparsed_uri;
@@ -244,8 +243,7 @@ static int section_matches(const relay_proxy_section_t *sec, const char *url)
         return !ap_regexec(sec->regex, url, 0, NULL, 0);
     }
     if (sec->is_wildcard) {
-        return !apr_fnmatch(sec->pattern, url, 0) ||
-               !strcmp(sec->pattern, "*");
+        return !apr_fnmatch(sec->pattern, url, 0) || !strcmp(sec->pattern, "*");
     }
     return !strncmp(url, sec->pattern, strlen(sec->pattern));
 }

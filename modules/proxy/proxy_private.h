@@ -32,14 +32,14 @@ typedef struct relay_pass_rule_t {
 
 /* One <Proxy> or <ProxyMatch> section. */
 typedef struct relay_proxy_section_t {
-    const char *pattern;    /* URL prefix or wildcard, or regex source */
-    ap_regex_t *regex;      /* <ProxyMatch> or <Proxy ~ ...> */
-    int is_wildcard;        /* pattern has * or ? in it */
+    const char *pattern; /* URL prefix or wildcard, or regex source */
+    ap_regex_t *regex;   /* <ProxyMatch> or <Proxy ~ ...> */
+    int is_wildcard;     /* pattern has * or ? in it */
     ap_conf_vector_t *dir_conf;
 } relay_proxy_section_t;
 
 typedef struct relay_proxy_server_conf_t {
-    int requests;            /* ProxyRequests */
+    int requests; /* ProxyRequests */
     int requests_set;
     relay_via_t via;
     int via_set;
@@ -50,15 +50,15 @@ typedef struct relay_proxy_server_conf_t {
     int io_buffer_size_set;
     int max_forwards;
     int max_forwards_set;
-    int status;              /* ProxyStatus: 0 Off, 1 On, 2 Full */
+    int status; /* ProxyStatus: 0 Off, 1 On, 2 Full */
     int status_set;
-    int pass_inherit;        /* ProxyPassInherit */
+    int pass_inherit; /* ProxyPassInherit */
     int pass_inherit_set;
-    apr_array_header_t *rules;    /* relay_pass_rule_t, server level */
-    apr_array_header_t *workers;  /* relay_worker_t *, defined here */
-    apr_array_header_t *sections; /* relay_proxy_section_t */
+    apr_array_header_t *rules;     /* relay_pass_rule_t, server level */
+    apr_array_header_t *workers;   /* relay_worker_t *, defined here */
+    apr_array_header_t *sections;  /* relay_proxy_section_t */
     apr_array_header_t *proxysets; /* relay_proxyset_t, applied at start */
-    relay_worker_t *generic;      /* for URLs no worker covers */
+    relay_worker_t *generic;       /* for URLs no worker covers */
 } relay_proxy_server_conf_t;
 
 typedef struct relay_proxy_dir_conf_t {
@@ -94,17 +94,14 @@ void *relay_proxy_merge_dir_conf(apr_pool_t *p, void *basev, void *addv);
 
 /* proxy_worker.c */
 void relay_worker_params_unset(relay_worker_params_t *params);
-const char *relay_worker_param_set(apr_pool_t *p,
-                                   relay_worker_params_t *params,
+const char *relay_worker_param_set(apr_pool_t *p, relay_worker_params_t *params,
                                    const char *key, const char *value);
 void relay_worker_params_overlay(relay_worker_params_t *base,
                                  const relay_worker_params_t *add);
-const char *relay_worker_define(apr_pool_t *p,
-                                relay_proxy_server_conf_t *conf,
+const char *relay_worker_define(apr_pool_t *p, relay_proxy_server_conf_t *conf,
                                 const char *url,
                                 const relay_worker_params_t *params,
-                                const char *defined_in,
-                                relay_worker_t **out);
+                                const char *defined_in, relay_worker_t **out);
 relay_worker_t *relay_worker_find(relay_proxy_server_conf_t *conf,
                                   const char *url, apr_pool_t *p);
 relay_worker_t *relay_worker_make_generic(apr_pool_t *p);
@@ -116,8 +113,7 @@ void relay_worker_mark_failed(relay_worker_t *worker, server_rec *s,
 void relay_worker_mark_ok(relay_worker_t *worker);
 
 /* proxy_conn.c */
-apr_status_t relay_conn_pool_create(relay_worker_t *worker,
-                                    apr_pool_t *pchild);
+apr_status_t relay_conn_pool_create(relay_worker_t *worker, apr_pool_t *pchild);
 apr_status_t relay_conn_acquire(relay_proxy_req_t *pr, int fresh,
                                 relay_conn_t **conn, int *reused);
 void relay_conn_release(relay_conn_t *conn);

@@ -13,8 +13,8 @@
 #include "relay/relay_reverse.h"
 #include "proxy_private.h"
 
-static const char *const url_headers[] = {"Location", "Content-Location",
-                                          "URI", NULL};
+static const char *const url_headers[] = {"Location", "Content-Location", "URI",
+                                          NULL};
 
 void relay_proxy_map_response_headers(relay_proxy_req_t *pr,
                                       apr_table_t *headers)

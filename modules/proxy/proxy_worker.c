@@ -83,21 +83,20 @@ static const char *parse_onoff(apr_pool_t *p, const char *key,
     return NULL;
 }
 
-static const char *parse_time(apr_pool_t *p, const char *key,
-                              const char *value, const char *unit,
-                              apr_interval_time_t *out)
+static const char *parse_time(apr_pool_t *p, const char *key, const char *value,
+                              const char *unit, apr_interval_time_t *out)
 {
     if (!apr_isdigit(*value) ||
         ap_timeout_parameter_parse(value, out, unit) != APR_SUCCESS ||
         *out < 0) {
-        return apr_psprintf(p, "%s must be a non-negative time, not '%s'",
-                            key, value);
+        return apr_psprintf(p, "%s must be a non-negative time, not '%s'", key,
+                            value);
     }
     return NULL;
 }
 
-static const char *parse_int(apr_pool_t *p, const char *key,
-                             const char *value, int min, int max, int *out)
+static const char *parse_int(apr_pool_t *p, const char *key, const char *value,
+                             int min, int max, int *out)
 {
     char *end;
     long n = strtol(value, &end, 10);
@@ -114,8 +113,7 @@ static const char *parse_int(apr_pool_t *p, const char *key,
  * Sets one worker parameter from its ProxyPass/ProxySet spelling. Returns
  * NULL, or an error text naming the key and the bad value.
  */
-const char *relay_worker_param_set(apr_pool_t *p,
-                                   relay_worker_params_t *params,
+const char *relay_worker_param_set(apr_pool_t *p, relay_worker_params_t *params,
                                    const char *key, const char *value)
 {
     int flag = 0;
@@ -182,8 +180,10 @@ const char *relay_worker_param_set(apr_pool_t *p,
             params->flushpackets = RELAY_FLUSH_AUTO;
         }
         else {
-            return apr_psprintf(p, "flushpackets must be On, Off or Auto, "
-                                   "not '%s'", value);
+            return apr_psprintf(p,
+                                "flushpackets must be On, Off or Auto, "
+                                "not '%s'",
+                                value);
         }
         return NULL;
     }
@@ -232,8 +232,8 @@ static const char *worker_name(apr_pool_t *p, const char *url,
     *scheme = s;
     *host = h;
     *port = uri.port_str ? uri.port : scheme_default_port(s);
-    return apr_psprintf(p, "%s://%s%s%s:%u%s", s, strchr(h, ':') ? "[" : "",
-                        h, strchr(h, ':') ? "]" : "", *port,
+    return apr_psprintf(p, "%s://%s%s%s:%u%s", s, strchr(h, ':') ? "[" : "", h,
+                        strchr(h, ':') ? "]" : "", *port,
                         uri.path ? uri.path : "/");
 }
 
@@ -242,12 +242,10 @@ static const char *worker_name(apr_pool_t *p, const char *url,
  * with the same name: then the new parameters are ignored with a warning,
  * as stock does, since one origin has one pool.
  */
-const char *relay_worker_define(apr_pool_t *p,
-                                relay_proxy_server_conf_t *conf,
+const char *relay_worker_define(apr_pool_t *p, relay_proxy_server_conf_t *conf,
                                 const char *url,
                                 const relay_worker_params_t *params,
-                                const char *defined_in,
-                                relay_worker_t **out)
+                                const char *defined_in, relay_worker_t **out)
 {
     const char *scheme, *host, *name;
     apr_port_t port;
@@ -259,8 +257,9 @@ const char *relay_worker_define(apr_pool_t *p,
         return apr_psprintf(p, "'%s' is not an absolute URL with a host", url);
     }
     if (!port) {
-        return apr_psprintf(p, "'%s' has no port and Relay knows no default "
-                               "port for its scheme",
+        return apr_psprintf(p,
+                            "'%s' has no port and Relay knows no default "
+                            "port for its scheme",
                             url);
     }
     for (i = 0; i < conf->workers->nelts; i++) {
@@ -269,10 +268,12 @@ const char *relay_worker_define(apr_pool_t *p,
             relay_worker_params_t none;
             relay_worker_params_unset(&none);
             if (params && memcmp(params, &none, sizeof(none))) {
-                ap_log_error(APLOG_MARK, APLOG_WARNING, 0, NULL,
-                             RELAY_LOGNO(01001) "%s: worker %s was already "
-                             "defined at %s; its parameters stay as there",
-                             defined_in, name, w->defined_in);
+                ap_log_error(
+                    APLOG_MARK, APLOG_WARNING, 0, NULL,
+                    RELAY_LOGNO(
+                        01001) "%s: worker %s was already "
+                               "defined at %s; its parameters stay as there",
+                    defined_in, name, w->defined_in);
             }
             *out = w;
             return NULL;
@@ -383,9 +384,8 @@ void relay_worker_finish(relay_worker_t *w, server_rec *s,
         pp->flushwait = RELAY_DEFAULT_FLUSHWAIT;
     }
     if (pp->iobuffersize == RELAY_UNSET) {
-        pp->iobuffersize = conf->io_buffer_size_set
-                               ? (int)conf->io_buffer_size
-                               : RELAY_DEFAULT_IO_BUFFER;
+        pp->iobuffersize = conf->io_buffer_size_set ? (int)conf->io_buffer_size
+                                                    : RELAY_DEFAULT_IO_BUFFER;
     }
     if (pp->responsefieldsize == RELAY_UNSET) {
         pp->responsefieldsize = RELAY_DEFAULT_FIELD_SIZE;
@@ -402,8 +402,7 @@ int relay_worker_is_usable(relay_worker_t *w, apr_time_t now)
 
 /* A connect failure: skip this origin for `retry` (logged once per
  * outage, not once per request). */
-void relay_worker_mark_failed(relay_worker_t *w, server_rec *s,
-                              apr_status_t rv)
+void relay_worker_mark_failed(relay_worker_t *w, server_rec *s, apr_status_t rv)
 {
     if (w->is_generic) {
         return;
@@ -411,7 +410,8 @@ void relay_worker_mark_failed(relay_worker_t *w, server_rec *s,
     if (w->error_until == 0) {
         ap_log_error(APLOG_MARK, APLOG_ERR, rv, s,
                      RELAY_LOGNO(01002) "worker %s: origin unreachable, "
-                     "in error state for %" APR_TIME_T_FMT " ms",
+                                        "in error state for %" APR_TIME_T_FMT
+                                        " ms",
                      w->name, apr_time_as_msec(w->params.retry));
     }
     w->failures++;

@@ -26,14 +26,14 @@ typedef struct relay_http_exchange_t {
     const relay_proxy_api_t *api;
     request_rec *r;
     relay_conn_t *conn;
-    int reused;             /* conn came from the pool */
-    const char *upgrade;    /* protocol asked for and allowed, or NULL */
-    int expect_100;         /* Expect: 100-continue forwarded */
-    int has_body;           /* the client request has a body */
-    int body_chunked;       /* ... sent chunked upstream */
-    int body_started;       /* some body bytes were read from the client */
-    int http10;             /* talk HTTP/1.0 (force-proxy-request-1.0) */
-    int keepalive;          /* ask the origin to keep the connection */
+    int reused;                 /* conn came from the pool */
+    const char *upgrade;        /* protocol asked for and allowed, or NULL */
+    int expect_100;             /* Expect: 100-continue forwarded */
+    int has_body;               /* the client request has a body */
+    int body_chunked;           /* ... sent chunked upstream */
+    int body_started;           /* some body bytes were read from the client */
+    int http10;                 /* talk HTTP/1.0 (force-proxy-request-1.0) */
+    int keepalive;              /* ask the origin to keep the connection */
     relay_response_head_t head; /* the final (or 101) response head */
     apr_bucket_brigade *bb;
 } relay_http_exchange_t;

@@ -75,9 +75,8 @@ static const char *origin_host(relay_http_exchange_t *ex)
     relay_proxy_req_t *pr = ex->pr;
     const char *client_host = apr_table_get(ex->r->headers_in, "Host");
     int ipv6 = ap_strchr_c(pr->hostname, ':') != NULL;
-    apr_port_t dflt = strcmp(pr->scheme, "https") && strcmp(pr->scheme, "wss")
-                          ? 80
-                          : 443;
+    apr_port_t dflt =
+        strcmp(pr->scheme, "https") && strcmp(pr->scheme, "wss") ? 80 : 443;
 
     if (pr->preserve_host && client_host) {
         return client_host;
@@ -102,9 +101,9 @@ static void set_max_forwards(relay_http_exchange_t *ex, apr_table_t *h)
             apr_table_unset(h, "Max-Forwards");
         }
         else if (n > 0) {
-            apr_table_set(h, "Max-Forwards",
-                          apr_psprintf(ex->r->pool, "%" APR_INT64_T_FMT,
-                                       n - 1));
+            apr_table_set(
+                h, "Max-Forwards",
+                apr_psprintf(ex->r->pool, "%" APR_INT64_T_FMT, n - 1));
         }
     }
     else if (ex->pr->max_forwards >= 0) {
@@ -138,7 +137,7 @@ int relay_http_check_max_forwards(request_rec *r)
     default:
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
                       RELAY_LOGNO(02100) "not forwarding %s %s: Max-Forwards "
-                      "has reached zero (a proxy loop?)",
+                                         "has reached zero (a proxy loop?)",
                       r->method, r->uri);
         return HTTP_BAD_REQUEST;
     }
@@ -210,7 +209,7 @@ static int put_field(void *data, const char *key, const char *val)
     if (!relay_header_name_is_token(key) || !relay_header_value_is_safe(val)) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, hb->r,
                       RELAY_LOGNO(02001) "not forwarding the request field "
-                      "'%s': invalid name or value",
+                                         "'%s': invalid name or value",
                       key);
         return 1;
     }
@@ -274,7 +273,7 @@ int relay_http_send_body(relay_http_exchange_t *ex)
         if (rv != APR_SUCCESS) {
             ap_log_rerror(APLOG_MARK, APLOG_INFO, rv, r,
                           RELAY_LOGNO(02002) "reading the request body from "
-                          "the client failed");
+                                             "the client failed");
             ex->conn->reusable = 0;
             apr_brigade_cleanup(bb);
             return ap_map_http_request_error(rv, HTTP_BAD_REQUEST);
@@ -331,7 +330,7 @@ int relay_http_send_body(relay_http_exchange_t *ex)
         ex->conn->reusable = 0;
         ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r,
                       RELAY_LOGNO(02003) "worker %s: sending the request "
-                      "body to the origin failed",
+                                         "body to the origin failed",
                       ex->pr->worker->name);
         return APR_STATUS_IS_TIMEUP(rv) ? HTTP_GATEWAY_TIME_OUT
                                         : HTTP_BAD_GATEWAY;

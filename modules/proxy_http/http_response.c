@@ -44,8 +44,7 @@ static void parse_limits(relay_http_exchange_t *ex, relay_response_limits_t *l)
  * RELAY_EMALFORMED with *perr telling why, or the I/O error.
  */
 static apr_status_t read_head(relay_http_exchange_t *ex,
-                              relay_response_head_t *head,
-                              relay_status_t *perr)
+                              relay_response_head_t *head, relay_status_t *perr)
 {
     relay_conn_t *c = ex->conn;
     relay_response_limits_t limits;
@@ -108,7 +107,7 @@ static int head_failure(relay_http_exchange_t *ex, apr_status_t rv,
     if (rv == RELAY_EMALFORMED) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
                       RELAY_LOGNO(02010) "worker %s: malformed response to "
-                      "%s %s: %s",
+                                         "%s %s: %s",
                       worker, r->method, ex->pr->target,
                       relay_status_describe(err));
         return HTTP_BAD_GATEWAY;
@@ -116,13 +115,13 @@ static int head_failure(relay_http_exchange_t *ex, apr_status_t rv,
     if (APR_STATUS_IS_TIMEUP(rv)) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r,
                       RELAY_LOGNO(02011) "worker %s: timed out waiting for "
-                      "the response to %s %s",
+                                         "the response to %s %s",
                       worker, r->method, ex->pr->target);
         return HTTP_GATEWAY_TIME_OUT;
     }
     ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r,
                   RELAY_LOGNO(02012) "worker %s: connection closed before "
-                  "a response to %s %s",
+                                     "a response to %s %s",
                   worker, r->method, ex->pr->target);
     return HTTP_BAD_GATEWAY;
 }
@@ -132,8 +131,8 @@ static void forward_interim(relay_http_exchange_t *ex,
                             relay_response_head_t *head)
 {
     request_rec *r = ex->r;
-    const char *policy = apr_table_get(r->subprocess_env,
-                                       "proxy-interim-response");
+    const char *policy =
+        apr_table_get(r->subprocess_env, "proxy-interim-response");
     apr_table_t *saved_headers = r->headers_out;
     int saved_status = r->status;
     const char *saved_line = r->status_line;
@@ -176,10 +175,11 @@ int relay_http_read_response(relay_http_exchange_t *ex)
             if (ex->upgrade) {
                 return OK;
             }
-            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, ex->r,
-                          RELAY_LOGNO(02013) "worker %s: 101 response to a "
-                          "request that asked for no upgrade",
-                          ex->pr->worker->name);
+            ap_log_rerror(
+                APLOG_MARK, APLOG_ERR, 0, ex->r,
+                RELAY_LOGNO(02013) "worker %s: 101 response to a "
+                                   "request that asked for no upgrade",
+                ex->pr->worker->name);
             ex->conn->reusable = 0;
             return HTTP_BAD_GATEWAY;
         }
@@ -205,9 +205,8 @@ int relay_http_wait_continue(relay_http_exchange_t *ex, int *got_final)
     apr_status_t rv;
 
     *got_final = 0;
-    apr_socket_timeout_set(c->sock, RELAY_CONTINUE_WAIT < timeout
-                                        ? RELAY_CONTINUE_WAIT
-                                        : timeout);
+    apr_socket_timeout_set(
+        c->sock, RELAY_CONTINUE_WAIT < timeout ? RELAY_CONTINUE_WAIT : timeout);
     for (;;) {
         rv = read_head(ex, &ex->head, &err);
         if (rv != APR_SUCCESS || ex->head.status >= 200 ||
@@ -276,8 +275,7 @@ static void set_response_head(relay_http_exchange_t *ex,
     relay_headers_strip_hop_by_hop(h, 0);
     apr_table_unset(h, "Content-Length");
     if (fr->kind == RELAY_FRAMING_LENGTH) {
-        apr_table_set(h, "Content-Length",
-                      apr_off_t_toa(r->pool, fr->length));
+        apr_table_set(h, "Content-Length", apr_off_t_toa(r->pool, fr->length));
     }
     else if (r->header_only && cl &&
              relay_content_length_parse(cl, &head_length) == RELAY_OK) {
@@ -307,7 +305,7 @@ static void set_response_head(relay_http_exchange_t *ex,
 
 typedef struct body_reader_t {
     relay_framing_t framing;
-    apr_off_t remaining;    /* for RELAY_FRAMING_LENGTH */
+    apr_off_t remaining; /* for RELAY_FRAMING_LENGTH */
     relay_chunked_t chunked;
     int done;
 } body_reader_t;
@@ -348,8 +346,7 @@ static apr_status_t take_body_bytes(relay_http_exchange_t *ex,
                 (apr_off_t)n > br->remaining) {
                 n = (apr_size_t)br->remaining;
             }
-            APR_BRIGADE_INSERT_TAIL(bb,
-                                    apr_bucket_transient_create(in, n, ba));
+            APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_transient_create(in, n, ba));
             c->buf_pos += n;
             if (br->framing.kind == RELAY_FRAMING_LENGTH) {
                 br->remaining -= (apr_off_t)n;
@@ -399,7 +396,7 @@ static int stream_body(relay_http_exchange_t *ex, body_reader_t *br)
         if (take_body_bytes(ex, br, bb, &err) != APR_SUCCESS) {
             ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
                           RELAY_LOGNO(02020) "worker %s: malformed response "
-                          "body for %s: %s",
+                                             "body for %s: %s",
                           ex->pr->worker->name, ex->pr->target,
                           relay_status_describe(err));
             abort_body(ex, bb);
@@ -417,7 +414,7 @@ static int stream_body(relay_http_exchange_t *ex, body_reader_t *br)
             if (rv != APR_SUCCESS || r->connection->aborted) {
                 ap_log_rerror(APLOG_MARK, APLOG_DEBUG, rv, r,
                               RELAY_LOGNO(02022) "client went away during "
-                              "the response body");
+                                                 "the response body");
                 c->reusable = 0;
                 return OK;
             }
@@ -432,14 +429,15 @@ static int stream_body(relay_http_exchange_t *ex, body_reader_t *br)
             break; /* the close is the end of this body */
         }
         if (n == 0) {
-            ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r,
-                          RELAY_LOGNO(02021) "worker %s: %s while reading "
-                          "the response body for %s; the client's response "
-                          "is cut off",
-                          ex->pr->worker->name,
-                          APR_STATUS_IS_TIMEUP(rv) ? "timed out"
-                                                   : "origin closed",
-                          ex->pr->target);
+            ap_log_rerror(
+                APLOG_MARK, APLOG_ERR, rv, r,
+                RELAY_LOGNO(
+                    02021) "worker %s: %s while reading "
+                           "the response body for %s; the client's response "
+                           "is cut off",
+                ex->pr->worker->name,
+                APR_STATUS_IS_TIMEUP(rv) ? "timed out" : "origin closed",
+                ex->pr->target);
             abort_body(ex, bb);
             return OK;
         }
@@ -470,7 +468,7 @@ int relay_http_relay_response(relay_http_exchange_t *ex)
         ex->conn->reusable = 0;
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
                       RELAY_LOGNO(02014) "worker %s: response to %s %s has "
-                      "untrustworthy framing: %s",
+                                         "untrustworthy framing: %s",
                       ex->pr->worker->name, r->method, ex->pr->target,
                       relay_status_describe(st));
         return HTTP_BAD_GATEWAY;

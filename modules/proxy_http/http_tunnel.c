@@ -103,10 +103,10 @@ static apr_status_t origin_to_client(relay_http_exchange_t *ex,
     if (oc->buf_len == oc->buf_pos) {
         return APR_SUCCESS;
     }
-    APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_transient_create(
-                                    oc->buf + oc->buf_pos,
-                                    oc->buf_len - oc->buf_pos,
-                                    c->bucket_alloc));
+    APR_BRIGADE_INSERT_TAIL(
+        bb, apr_bucket_transient_create(oc->buf + oc->buf_pos,
+                                        oc->buf_len - oc->buf_pos,
+                                        c->bucket_alloc));
     APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_flush_create(c->bucket_alloc));
     oc->buf_pos = oc->buf_len = 0;
     rv = ap_pass_brigade(c->output_filters, bb);

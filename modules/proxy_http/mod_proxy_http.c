@@ -76,13 +76,12 @@ static void exchange_init(relay_http_exchange_t *ex, relay_proxy_req_t *pr,
     ex->upgrade = allowed_upgrade(pr);
     ex->has_body = te != NULL || (cl && strcmp(cl, "0"));
     ex->body_chunked = te != NULL;
-    ex->http10 = apr_table_get(r->subprocess_env, "force-proxy-request-1.0") !=
-                 NULL;
-    ex->keepalive = !ex->http10 && !apr_table_get(r->subprocess_env,
-                                                  "proxy-nokeepalive");
+    ex->http10 =
+        apr_table_get(r->subprocess_env, "force-proxy-request-1.0") != NULL;
+    ex->keepalive =
+        !ex->http10 && !apr_table_get(r->subprocess_env, "proxy-nokeepalive");
     ex->expect_100 = ex->has_body && pr->proxy100 && !ex->http10 && expect &&
-                     !strcasecmp(expect, "100-continue") &&
-                     r->expecting_100;
+                     !strcasecmp(expect, "100-continue") && r->expecting_100;
 }
 
 /*
@@ -104,7 +103,7 @@ static int attempt(relay_http_exchange_t *ex)
         }
         ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r,
                       RELAY_LOGNO(02040) "worker %s: sending the request to "
-                      "the origin failed",
+                                         "the origin failed",
                       ex->pr->worker->name);
         return APR_STATUS_IS_TIMEUP(rv) ? HTTP_GATEWAY_TIME_OUT
                                         : HTTP_BAD_GATEWAY;
@@ -158,17 +157,20 @@ static int http_handle(relay_proxy_req_t *pr, const relay_proxy_api_t *api)
         api->release(ex.conn);
         ex.conn = NULL;
         if (ex.body_started || !is_idempotent(r)) {
-            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
-                          RELAY_LOGNO(02041) "worker %s: reused connection "
-                          "closed before a response, and %s %s cannot be "
-                          "sent again",
-                          pr->worker->name, r->method, pr->target);
+            ap_log_rerror(
+                APLOG_MARK, APLOG_ERR, 0, r,
+                RELAY_LOGNO(
+                    02041) "worker %s: reused connection "
+                           "closed before a response, and %s %s cannot be "
+                           "sent again",
+                pr->worker->name, r->method, pr->target);
             return HTTP_BAD_GATEWAY;
         }
-        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
-                      RELAY_LOGNO(02042) "worker %s: reused connection was "
-                      "closed by the origin; retrying on a fresh one",
-                      pr->worker->name);
+        ap_log_rerror(
+            APLOG_MARK, APLOG_DEBUG, 0, r,
+            RELAY_LOGNO(02042) "worker %s: reused connection was "
+                               "closed by the origin; retrying on a fresh one",
+            pr->worker->name);
     }
     if (rc == RELAY_HTTP_RETRY) {
         rc = HTTP_BAD_GATEWAY;
@@ -210,11 +212,6 @@ static void http_register_hooks(apr_pool_t *p)
 }
 
 module AP_MODULE_DECLARE_DATA __attribute__((visibility("default")))
-proxy_http_module = {STANDARD20_MODULE_STUFF,
-                     NULL,
-                     NULL,
-                     NULL,
-                     NULL,
-                     NULL,
-                     http_register_hooks,
-                     AP_MODULE_FLAG_NONE};
+proxy_http_module = {
+    STANDARD20_MODULE_STUFF, NULL, NULL, NULL, NULL, NULL, http_register_hooks,
+    AP_MODULE_FLAG_NONE};
