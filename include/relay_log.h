@@ -4,7 +4,8 @@
  * Log tags. Every ap_log_*error call site in Relay starts its message with
  * RELAY_LOGNO(nnnnn), giving "RLnnnnn: ", unique across the project (a CI
  * script checks it), so a log line leads straight to its source and the
- * troubleshooting page. Ranges: 01xxx mod_proxy, 02xxx mod_proxy_http.
+ * troubleshooting page. Ranges: 01xxx mod_proxy, 02xxx mod_proxy_http, 03xxx
+ * mod_proxy_ssl.
  */
 #ifndef RELAY_LOG_H
 #define RELAY_LOG_H

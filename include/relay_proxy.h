@@ -38,7 +38,7 @@
 #define RELAY_PROXY_API_GROUP "relay-proxy-api"
 #define RELAY_PROXY_API_VERSION "1"
 #define RELAY_TRANSPORT_GROUP "relay-proxy-transport"
-#define RELAY_TRANSPORT_VERSION "1"
+#define RELAY_TRANSPORT_VERSION "2" /* 2: key, check_worker, peer_name */
 
 /* Every Relay module registers itself here under its stock module name
  * ("mod_proxy.c" ...), so that a stock module of the same name is told
@@ -49,6 +49,14 @@
 #define RELAY_WORKER_MAGIC 0x52574b52 /* "RWKR" */
 #define RELAY_CONN_MAGIC 0x52434f4e   /* "RCON" */
 #define RELAY_REQ_MAGIC 0x52524551    /* "RREQ" */
+
+/*
+ * A transport failure that is the origin's TLS, not its reachability
+ * (handshake refused, certificate not verified): the transport has logged
+ * it; mod_proxy does not put the worker in error state for it, and the
+ * scheme handler answers 502.
+ */
+#define RELAY_ETLS (APR_OS_START_USERERR + 100)
 
 /* An unset numeric parameter. */
 #define RELAY_UNSET (-1)
@@ -134,12 +142,23 @@ typedef struct relay_conn_t {
     apr_time_t last_used; /* when it went idle */
     int requests;         /* requests sent on it so far */
     int reusable;         /* may go back to the pool when released */
+    /* Set by mod_proxy before transport->open, in conn->pool: */
+    const char *peer_name; /* the origin name the transport authenticates
+                            * (TLS: SNI and certificate check) */
+    const char *key;       /* transport->key for it, or NULL */
 } relay_conn_t;
 
-/* A byte carrier under a connection: plain TCP or TLS. */
+/*
+ * A byte carrier under a connection: plain TCP or TLS. recv and send
+ * follow apr_socket_recv/send (APR_EOF at the end, APR_TIMEUP when the
+ * socket's timeout passes).
+ */
 struct relay_transport_t {
     const char *name;
-    /* Called once after connect, before any request bytes. */
+    /* Called once after connect, before any request bytes; `hostname` is
+     * conn->peer_name. Returns RELAY_ETLS (after logging the cause) when
+     * the origin's TLS fails, APR_ENOTIMPL when this request may not use
+     * the transport (logged too). */
     apr_status_t (*open)(relay_conn_t *conn, request_rec *r,
                          const char *hostname);
     apr_status_t (*recv)(relay_conn_t *conn, char *buf, apr_size_t *len);
@@ -147,6 +166,17 @@ struct relay_transport_t {
     /* True when bytes are already buffered below the socket (TLS). */
     int (*has_pending)(relay_conn_t *conn);
     void (*close)(relay_conn_t *conn);
+    /* Optional: a string naming everything open() depends on for this
+     * request and peer name (TLS: the settings in force and the name). A
+     * pooled connection is handed only to a request with an equal key.
+     * Allocated in r->pool. */
+    const char *(*key)(request_rec *r, const char *peer_name);
+    /* Optional, at startup: checks that `dir_conf` (a server's
+     * configuration merged with the <Proxy> sections matching the
+     * worker's URL) lets this transport serve worker `w`. Returns an
+     * error message for the startup log, or NULL. */
+    const char *(*check_worker)(server_rec *s, ap_conf_vector_t *dir_conf,
+                                const relay_worker_t *w, apr_pool_t *p);
 };
 
 /*

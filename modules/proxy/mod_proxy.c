@@ -130,8 +130,44 @@ static int proxy_handler(request_rec *r)
 }
 
 /*
- * check_config: refuses a mix with the stock family and warns about an
- * open forward proxy (runs for `apachectl configtest` too).
+ * Lets the transport of each TLS worker check the configuration in force
+ * for it (SSLProxyEngine and friends), so that an https:// ProxyPass in a
+ * server where TLS to origins is off stops startup instead of failing
+ * every request.
+ */
+static int check_transports(apr_pool_t *ptemp, server_rec *s,
+                            relay_proxy_server_conf_t *sc)
+{
+    const relay_transport_t *tls = ap_lookup_provider(
+        RELAY_TRANSPORT_GROUP, "tls", RELAY_TRANSPORT_VERSION);
+    int i;
+
+    if (!tls || !tls->check_worker) {
+        return OK;
+    }
+    for (i = 0; i < sc->workers->nelts; i++) {
+        relay_worker_t *w = APR_ARRAY_IDX(sc->workers, i, relay_worker_t *);
+        const char *err;
+        if (strcmp(w->scheme, "https") && strcmp(w->scheme, "wss")) {
+            continue;
+        }
+        err = tls->check_worker(
+            s, relay_proxy_sections_conf(ptemp, s, s->lookup_defaults, w->name),
+            w, ptemp);
+        if (err) {
+            ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s,
+                         RELAY_LOGNO(03190) "worker %s (defined at %s): %s",
+                         w->name, w->defined_in, err);
+            return !OK;
+        }
+    }
+    return OK;
+}
+
+/*
+ * check_config: refuses a mix with the stock family and TLS workers their
+ * transport cannot serve, and warns about an open forward proxy (runs for
+ * `apachectl configtest` too).
  */
 static int proxy_check_config(apr_pool_t *pconf, apr_pool_t *plog,
                               apr_pool_t *ptemp, server_rec *s)
@@ -142,6 +178,9 @@ static int proxy_check_config(apr_pool_t *pconf, apr_pool_t *plog,
     for (; s; s = s->next) {
         relay_proxy_server_conf_t *sc =
             ap_get_module_config(s->module_config, &proxy_module);
+        if (check_transports(ptemp, s, sc) != OK) {
+            return !OK;
+        }
         if (sc->requests && sc->sections->nelts == 0) {
             ap_log_error(
                 APLOG_MARK, APLOG_WARNING, 0, s,

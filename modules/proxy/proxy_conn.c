@@ -91,22 +91,32 @@ static int idle_is_usable(relay_worker_t *w, relay_conn_t *conn, apr_time_t now)
            conn_is_alive(conn);
 }
 
+/* Transport keys match: the same TLS name and settings, or both plain. */
+static int same_key(const char *a, const char *b)
+{
+    return a == b || (a && b && !strcmp(a, b));
+}
+
 /*
- * Hands out an idle connection, or reserves a slot under the worker's
- * `max` for a new one (*out NULL). While every slot is taken, waits (up
- * to acquire=, else the worker's timeout) for a connection to come back
- * to the pool or be closed. A request that must not reuse (`fresh`)
- * closes an idle connection to free its slot. Idle connections that
- * expired or were closed by the origin are dropped on the way.
+ * Gives the request a pooled connection (*out set) or a slot for a new
+ * one (*out NULL), waiting up to `acquire` (else the worker's timeout)
+ * while all `max` connections are in use. A pooled connection must carry
+ * the request's transport key (the same TLS name and settings, or none).
+ * When no idle connection fits, or a fresh one is wanted, and every slot
+ * is taken, the least recently used idle connection is closed to free
+ * its slot. Idle connections that expired or were closed by the origin
+ * are dropped on the way.
  */
 static apr_status_t take_idle_or_slot(request_rec *r, relay_worker_t *w,
-                                      int fresh, relay_conn_t **out)
+                                      int fresh, const char *key,
+                                      relay_conn_t **out)
 {
     relay_conn_pool_t *cp = w->conns;
     apr_interval_time_t wait =
         w->params.acquire > 0 ? w->params.acquire : w->params.timeout;
     apr_time_t deadline = apr_time_now() + wait;
     relay_conn_t *conn;
+    int i, match;
 
     *out = NULL;
     for (;;) {
@@ -119,18 +129,30 @@ static apr_status_t take_idle_or_slot(request_rec *r, relay_worker_t *w,
             }
             apr_thread_cond_timedwait(cp->cond, cp->mutex, deadline - now);
         }
-        if (cp->nidle == 0 || (fresh && cp->total < w->params.max)) {
+        for (i = cp->nidle - 1; !fresh && i >= 0; i--) {
+            if (same_key(cp->idle[i]->key, key)) {
+                break; /* the most recently used that fits */
+            }
+        }
+        match = !fresh && i >= 0;
+        if (!match && cp->total < w->params.max) {
             cp->total++;
             apr_thread_mutex_unlock(cp->mutex);
             return APR_SUCCESS;
         }
-        conn = cp->idle[--cp->nidle]; /* most recently used */
+        if (!match) {
+            i = 0; /* the least recently used goes, to free a slot */
+        }
+        conn = cp->idle[i];
+        memmove(&cp->idle[i], &cp->idle[i + 1],
+                (cp->nidle - i - 1) * sizeof(relay_conn_t *));
+        cp->nidle--;
         apr_thread_mutex_unlock(cp->mutex);
-        if (!fresh && idle_is_usable(w, conn, apr_time_now())) {
+        if (match && idle_is_usable(w, conn, apr_time_now())) {
             *out = conn;
             return APR_SUCCESS;
         }
-        if (!fresh) {
+        if (match) {
             ap_log_rerror(APLOG_MARK, APLOG_TRACE2, 0, r,
                           "worker %s: dropping an idle connection that "
                           "expired or was closed by the origin",
@@ -166,6 +188,14 @@ static apr_status_t sock_cleanup(void *data)
         conn->sock = NULL;
     }
     return APR_SUCCESS;
+}
+
+/* The origin name a TLS transport sends as SNI and checks the certificate
+ * against: the client's host with ProxyPreserveHost, as stock. */
+static const char *peer_name_for(const relay_proxy_req_t *pr)
+{
+    return pr->preserve_host && pr->r->hostname ? pr->r->hostname
+                                                : pr->hostname;
 }
 
 static const relay_transport_t *transport_for(const char *scheme)
@@ -239,11 +269,12 @@ static apr_status_t conn_open(relay_proxy_req_t *pr, relay_conn_t *conn)
     }
     apr_socket_timeout_set(conn->sock, w->params.timeout);
     return conn->transport->open
-               ? conn->transport->open(conn, pr->r, pr->hostname)
+               ? conn->transport->open(conn, pr->r, conn->peer_name)
                : APR_SUCCESS;
 }
 
-static apr_status_t conn_create(relay_proxy_req_t *pr, relay_conn_t **out)
+static apr_status_t conn_create(relay_proxy_req_t *pr, const char *key,
+                                relay_conn_t **out)
 {
     relay_worker_t *w = pr->worker;
     apr_allocator_t *alloc;
@@ -252,12 +283,14 @@ static apr_status_t conn_create(relay_proxy_req_t *pr, relay_conn_t **out)
     apr_status_t rv;
 
     if ((rv = apr_allocator_create(&alloc)) != APR_SUCCESS) {
+        slot_cleanup(w);
         return rv;
     }
     apr_allocator_max_free_set(alloc, 1);
     if ((rv = apr_pool_create_unmanaged_ex(&pool, NULL, alloc)) !=
         APR_SUCCESS) {
         apr_allocator_destroy(alloc);
+        slot_cleanup(w);
         return rv;
     }
     apr_allocator_owner_set(alloc, pool);
@@ -271,6 +304,8 @@ static apr_status_t conn_create(relay_proxy_req_t *pr, relay_conn_t **out)
                          : RELAY_CONN_BUFFER_MIN;
     conn->buf = apr_palloc(pool, conn->buf_size);
     conn->reusable = !w->is_generic && !w->params.disablereuse;
+    conn->peer_name = apr_pstrdup(pool, peer_name_for(pr));
+    conn->key = key ? apr_pstrdup(pool, key) : NULL;
     if (!w->is_generic) {
         apr_pool_cleanup_register(pool, w, slot_cleanup, apr_pool_cleanup_null);
     }
@@ -296,10 +331,15 @@ apr_status_t relay_conn_acquire(relay_proxy_req_t *pr, int fresh,
                                 relay_conn_t **out, int *reused)
 {
     relay_worker_t *w = pr->worker;
+    const relay_transport_t *transport = transport_for(pr->scheme);
+    const char *key = NULL;
     apr_time_t now = apr_time_now();
     apr_status_t rv;
 
     AP_DEBUG_ASSERT(w->magic == RELAY_WORKER_MAGIC);
+    if (transport && transport->key) {
+        key = transport->key(pr->r, peer_name_for(pr));
+    }
     *reused = 0;
     if (!relay_worker_is_usable(w, now)) {
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, pr->r,
@@ -309,7 +349,8 @@ apr_status_t relay_conn_acquire(relay_proxy_req_t *pr, int fresh,
         return APR_ECONNREFUSED;
     }
     if (!w->is_generic && w->conns) {
-        rv = take_idle_or_slot(pr->r, w, fresh || w->params.disablereuse, out);
+        rv = take_idle_or_slot(pr->r, w, fresh || w->params.disablereuse, key,
+                               out);
         if (rv == APR_SUCCESS && *out) {
             *reused = 1;
             return APR_SUCCESS;
@@ -322,12 +363,11 @@ apr_status_t relay_conn_acquire(relay_proxy_req_t *pr, int fresh,
             return rv;
         }
     }
-    rv = conn_create(pr, out);
+    rv = conn_create(pr, key, out); /* gives the slot back on failure */
     if (rv != APR_SUCCESS) {
-        if (!w->is_generic && w->conns) {
-            slot_cleanup(w); /* the slot reserved above was not used */
-        }
-        if (rv != APR_ENOTIMPL) {
+        /* Logged by the transport; a TLS failure is no sign that the
+         * origin is down, so the worker stays usable. */
+        if (rv != APR_ENOTIMPL && rv != RELAY_ETLS) {
             ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, pr->r,
                           RELAY_LOGNO(01014) "worker %s: cannot connect to "
                                              "%s:%u",
@@ -376,5 +416,5 @@ static apr_status_t tcp_send(relay_conn_t *conn, const char *buf,
 }
 
 const relay_transport_t relay_transport_tcp = {
-    "tcp", NULL, tcp_recv, tcp_send, NULL, NULL,
+    "tcp", NULL, tcp_recv, tcp_send, NULL, NULL, NULL, NULL,
 };

@@ -248,6 +248,24 @@ static int section_matches(const relay_proxy_section_t *sec, const char *url)
     return !strncmp(url, sec->pattern, strlen(sec->pattern));
 }
 
+ap_conf_vector_t *relay_proxy_sections_conf(apr_pool_t *p, server_rec *s,
+                                            ap_conf_vector_t *conf,
+                                            const char *url)
+{
+    relay_proxy_server_conf_t *sc =
+        ap_get_module_config(s->module_config, &proxy_module);
+    int i;
+
+    for (i = 0; i < sc->sections->nelts; i++) {
+        relay_proxy_section_t *sec =
+            &APR_ARRAY_IDX(sc->sections, i, relay_proxy_section_t);
+        if (section_matches(sec, url)) {
+            conf = ap_merge_per_dir_configs(p, conf, sec->dir_conf);
+        }
+    }
+    return conf;
+}
+
 /*
  * map_to_storage: a proxied request has no file behind it. The <Proxy>
  * sections matching its origin URL are merged into its configuration, in
@@ -255,22 +273,10 @@ static int section_matches(const relay_proxy_section_t *sec, const char *url)
  */
 int relay_proxy_map_storage(request_rec *r)
 {
-    relay_proxy_server_conf_t *sc;
-    const char *url;
-    int i;
-
     if (!r->proxyreq || !r->filename || strncmp(r->filename, "proxy:", 6)) {
         return DECLINED;
     }
-    sc = ap_get_module_config(r->server->module_config, &proxy_module);
-    url = r->filename + 6;
-    for (i = 0; i < sc->sections->nelts; i++) {
-        relay_proxy_section_t *sec =
-            &APR_ARRAY_IDX(sc->sections, i, relay_proxy_section_t);
-        if (section_matches(sec, url)) {
-            r->per_dir_config = ap_merge_per_dir_configs(
-                r->pool, r->per_dir_config, sec->dir_conf);
-        }
-    }
+    r->per_dir_config = relay_proxy_sections_conf(
+        r->pool, r->server, r->per_dir_config, r->filename + 6);
     return OK;
 }

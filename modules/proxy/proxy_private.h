@@ -124,6 +124,10 @@ int relay_proxy_pre_translate(request_rec *r);
 int relay_proxy_translate(request_rec *r);
 int relay_proxy_detect_forward(request_rec *r);
 int relay_proxy_map_storage(request_rec *r);
+/* `conf` merged with the <Proxy> sections of `s` that match `url`. */
+ap_conf_vector_t *relay_proxy_sections_conf(apr_pool_t *p, server_rec *s,
+                                            ap_conf_vector_t *conf,
+                                            const char *url);
 relay_pass_rule_t *relay_proxy_request_rule(request_rec *r);
 const char *relay_proxy_handed_over_url(request_rec *r, const char *url);
 

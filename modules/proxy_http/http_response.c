@@ -101,6 +101,9 @@ static int head_failure(relay_http_exchange_t *ex, apr_status_t rv,
     const char *worker = ex->pr->worker->name;
 
     ex->conn->reusable = 0;
+    if (rv == RELAY_ETLS) {
+        return HTTP_BAD_GATEWAY; /* logged by the TLS transport */
+    }
     if (rv == RELAY_EMALFORMED) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
                       RELAY_LOGNO(02010) "worker %s: malformed response to "

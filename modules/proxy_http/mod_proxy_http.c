@@ -143,6 +143,9 @@ static int http_handle(relay_proxy_req_t *pr, const relay_proxy_api_t *api)
     exchange_init(&ex, pr, api);
     for (tries = 0; tries < 2; tries++) {
         apr_status_t rv = api->acquire(pr, tries > 0, &ex.conn, &ex.reused);
+        if (rv == RELAY_ETLS) {
+            return HTTP_BAD_GATEWAY; /* the origin's TLS failed */
+        }
         if (rv != APR_SUCCESS) {
             return rv == APR_ENOTIMPL ? HTTP_INTERNAL_SERVER_ERROR
                                       : HTTP_SERVICE_UNAVAILABLE;

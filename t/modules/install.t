@@ -37,10 +37,12 @@ is($rc, 0, 'copy of /etc/apache2') or diag $out;
     . " && cmake --build '$tmp/build' -j2 && cmake --install '$tmp/build'");
 is($rc, 0, 'configure, build and install') or diag $out;
 
-ok(-f "$mods/mod_proxy.so" && -f "$mods/mod_proxy_http.so",
+ok(-f "$mods/mod_proxy.so" && -f "$mods/mod_proxy_http.so"
+        && -f "$mods/mod_proxy_ssl.so",
     'modules installed into their own directory');
 ok(-f "$conf/mods-available/relay-proxy.load"
-        && -f "$conf/mods-available/relay-proxy-http.load",
+        && -f "$conf/mods-available/relay-proxy-http.load"
+        && -f "$conf/mods-available/relay-proxy-ssl.load",
     'a2enmod snippets installed');
 
 # Without CMake: plain apxs, as README shows, gives loadable modules
@@ -62,8 +64,10 @@ run('a2enmod', '-q', 'proxy', 'proxy_http');
 isnt($rc, 0, 'a2enmod refuses relay-proxy while the stock proxy is enabled');
 
 run('a2dismod', '-q', '-f', 'proxy_http', 'proxy');
-($rc, $out) = run('a2enmod', '-q', 'relay-proxy', 'relay-proxy-http');
-is($rc, 0, 'a2enmod relay-proxy relay-proxy-http after a2dismod') or diag $out;
+($rc, $out) = run('a2enmod', '-q', 'relay-proxy', 'relay-proxy-http',
+    'relay-proxy-ssl');
+is($rc, 0, 'a2enmod relay-proxy relay-proxy-http relay-proxy-ssl after a2dismod')
+    or diag $out;
 
 ($rc, $out) = run('apache2ctl', '-t');
 is($rc, 0, 'the switched configuration passes configtest') or diag $out;

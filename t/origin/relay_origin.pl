@@ -13,10 +13,22 @@
 #
 #   relay_origin.pl [--port N] [--port-file F] [--pid-file F]
 #                   [--idle-timeout SECONDS]
+#                   [--tls-cert FILE --tls-key FILE [--tls-client-ca FILE]]
 #
 # --port 0 (the default) binds an ephemeral port; --port-file receives the
 # bound port once the socket listens. SIGTERM stops the server and its
-# children. Only core Perl modules are used.
+# children. Only core Perl modules are used, and IO::Socket::SSL for TLS.
+#
+# With --tls-cert and --tls-key every connection is TLS (an https origin;
+# FILE may hold the certificate's chain after it), with ALPN http/1.1 and
+# session tickets that every connection child accepts (the context is made
+# once, before the children fork). --tls-client-ca asks for a client
+# certificate and refuses connections without one issued by that CA.
+# /echo then also reports the TLS side of the connection:
+#   tls-version: TLSv1.3          tls-session-reused: yes|no
+#   tls-cipher: NAME
+#   tls-sni: NAME|-               tls-alpn: http/1.1|-
+#   tls-client: SUBJECT|-
 #
 # Endpoints (query parameters in brackets):
 #   /echo                 the request as seen: method, target, version, each
@@ -57,8 +69,10 @@ use POSIX qw(WNOHANG);
 use Socket qw(IPPROTO_TCP TCP_NODELAY);
 
 my %opt = (port => 0, 'idle-timeout' => 60);
-GetOptions(\%opt, 'port=i', 'port-file=s', 'pid-file=s', 'idle-timeout=i')
+GetOptions(\%opt, 'port=i', 'port-file=s', 'pid-file=s', 'idle-timeout=i',
+           'tls-cert=s', 'tls-key=s', 'tls-client-ca=s')
     or die "usage: $0 [--port N] [--port-file F] [--pid-file F]\n";
+my $TLS;    # the IO::Socket::SSL context, with --tls-cert
 
 use constant MAX_HEAD  => 64 * 1024;    # request header block limit
 use constant MAX_FRAME => 16 << 20;     # WebSocket payload limit
@@ -142,7 +156,9 @@ sub fill {
     my $timeout = $opt{'idle-timeout'};
     my $sel = IO::Select->new($SOCK);
     while (1) {
-        my @ready = $sel->can_read($timeout);
+        # TLS may hold decrypted bytes that select() cannot see.
+        my @ready = $TLS && $SOCK->pending ? ($SOCK)
+            : $sel->can_read($timeout);
         if (!@ready) {
             next if $! == EINTR;
             die "timeout\n";
@@ -201,6 +217,8 @@ sub write_all {
 # response the client has not read yet.
 sub lingering_close {
     my ($sock) = @_;
+    # TLS: close_notify first, so the proxy sees a clean end of stream.
+    eval { $sock->stop_SSL(SSL_fast_shutdown => 1) } if $TLS;
     shutdown($sock, 1);
     my $deadline = time + 2;
     my $sel = IO::Select->new($sock);
@@ -483,7 +501,18 @@ sub echo_text {
         . "version: $req->{version}\n";
     $text .= "header: $_->[0]: $_->[1]\n" for @{ $req->{headers} };
     $text .= "body-length: $len\nbody-md5: " . $md5->hexdigest . "\n";
+    $text .= tls_text() if $TLS;
     return $text;
+}
+
+sub tls_text {
+    my $client = $SOCK->peer_certificate('subject');
+    return 'tls-version: ' . $SOCK->get_sslversion . "\n"
+        . 'tls-cipher: ' . $SOCK->get_cipher . "\n"
+        . 'tls-session-reused: ' . ($SOCK->get_session_reused ? 'yes' : 'no')
+        . "\ntls-sni: " . ($SOCK->get_servername // '-') . "\n"
+        . 'tls-alpn: ' . ($SOCK->alpn_selected // '-') . "\n"
+        . 'tls-client: ' . ($client // '-') . "\n";
 }
 
 sub h_echo {
@@ -737,6 +766,26 @@ sub write_file_atomic {
     rename "$file.tmp", $file or die "relay_origin: $file: $!\n";
 }
 
+# One server context for all connections: its session ticket key is
+# inherited by every child, so any child resumes any session.
+sub tls_context {
+    require IO::Socket::SSL;
+    my %client = $opt{'tls-client-ca'}
+        ? (SSL_verify_mode => IO::Socket::SSL::SSL_VERIFY_PEER()
+               | IO::Socket::SSL::SSL_VERIFY_FAIL_IF_NO_PEER_CERT(),
+           SSL_ca_file => $opt{'tls-client-ca'},
+           SSL_client_ca_file => $opt{'tls-client-ca'})
+        : (SSL_verify_mode => IO::Socket::SSL::SSL_VERIFY_NONE());
+    my $ctx = IO::Socket::SSL::SSL_Context->new(
+        SSL_server => 1,
+        SSL_cert_file => $opt{'tls-cert'},
+        SSL_key_file => $opt{'tls-key'},
+        SSL_alpn_protocols => ['http/1.1'],
+        %client,
+    ) or die "relay_origin: TLS context: " . IO::Socket::SSL::errstr() . "\n";
+    return $ctx;
+}
+
 sub main {
     my $listen = IO::Socket::INET->new(
         LocalAddr => '127.0.0.1',
@@ -760,6 +809,7 @@ sub main {
         }
     };
 
+    $TLS = tls_context() if $opt{'tls-cert'};
     write_file_atomic($opt{'pid-file'}, "$$\n") if $opt{'pid-file'};
     write_file_atomic($opt{'port-file'}, $listen->sockport . "\n")
         if $opt{'port-file'};
@@ -780,6 +830,16 @@ sub main {
         if ($pid == 0) {
             $SIG{$_} = 'DEFAULT' for qw(TERM INT HUP CHLD);
             close $listen;
+            if ($TLS && !IO::Socket::SSL->start_SSL($client,
+                    SSL_server => 1, SSL_reuse_ctx => $TLS, Timeout => 10)) {
+                warn "relay_origin[$$]: TLS handshake failed: "
+                    . IO::Socket::SSL::errstr() . "\n";
+                # The alert is sent; a lingering close keeps the request
+                # the client may already have sent from turning the close
+                # into a reset that would destroy the alert unread.
+                lingering_close($client);
+                POSIX::_exit(0);
+            }
             eval { serve_connection($client) };
             warn "relay_origin[$$]: $@" if $@ && $@ !~ /^(?:eof|closed)\b/;
             lingering_close($client);
