@@ -228,27 +228,12 @@ static const read_case_t read_cases[] = {
     {"empty Cache-Control", "Cache-Control: |Pragma: no-cache", "pragma", 0},
 };
 
-static apr_table_t *fields_table(apr_pool_t *pool, const char *fields)
-{
-    apr_table_t *t = apr_table_make(pool, 4);
-    char *copy = apr_pstrdup(pool, fields), *line, *state;
-
-    for (line = apr_strtok(copy, "|", &state); line != NULL;
-         line = apr_strtok(NULL, "|", &state)) {
-        char *colon = strchr(line, ':');
-
-        *colon = '\0';
-        apr_table_add(t, line, colon[1] == ' ' ? colon + 2 : colon + 1);
-    }
-    return t;
-}
-
 static int run_read_case(const read_case_t *c, apr_pool_t *pool)
 {
     relay_cache_control_t cc;
     const char *got;
 
-    relay_cache_control_read(&cc, pool, fields_table(pool, c->fields));
+    relay_cache_control_read(&cc, pool, relay_test_fields(pool, c->fields));
     got = describe(pool, &cc);
     if (strcmp(got, c->expect) != 0 ||
         relay_cache_control_request_no_cache(&cc) != c->request_no_cache) {
