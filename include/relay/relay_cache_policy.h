@@ -201,8 +201,9 @@ typedef struct relay_cache_serve_t {
     /*
      * When revalidation fails or answers 5xx, the stored response may be
      * served instead: within a stale-if-error window (RFC 5861 §4), or by
-     * CacheStaleOnError; never under must-revalidate, proxy-revalidate or
-     * s-maxage (RFC 9111 §4.2.4). See relay_cache_serve_stale_on_error().
+     * CacheStaleOnError; never under no-cache, must-revalidate,
+     * proxy-revalidate or s-maxage (RFC 9111 §4.2.4). See
+     * relay_cache_serve_stale_on_error().
      */
     int stale_on_error;
     const char *reason; /* for X-Cache-Detail */
@@ -273,6 +274,8 @@ int relay_cache_etag_match(const char *list, const char *etag, int weak);
  * Transfer-Encoding (they describe the stored body), Vary (the variant the
  * entry is), and the names in `ignore` (CacheIgnoreHeaders, an array of
  * const char *, may be NULL). Values are copied into the table's pool.
+ * The caller also gives the entry the request and response times of the
+ * revalidation, so its age starts again from the 304.
  */
 void relay_cache_merge_304(apr_table_t *stored, const apr_table_t *fresh,
                            const apr_array_header_t *ignore);

@@ -78,27 +78,35 @@ static void keep_min(apr_int64_t *slot, apr_int64_t v)
 
 /*
  * Adds the field names of a qualified no-cache or private, arg[0, n)
- * already unquoted, lower-cased, to the ", "-joined list *list.
+ * already unquoted, lower-cased, to the ", "-joined list *list. The new
+ * list is built in one allocation, so many directives cost linear space.
  */
 static void add_fields(apr_pool_t *pool, const char **list, const char *arg,
                        apr_size_t n)
 {
-    char *copy = apr_pstrmemdup(pool, arg, n);
-    const char *cursor = copy, *elt;
-    apr_size_t len, i;
+    apr_size_t old = *list != NULL ? strlen(*list) : 0, len, i;
+    char *out = apr_palloc(pool, old + 2 * n + 3), *o = out;
+    const char *cursor = apr_pstrmemdup(pool, arg, n), *elt;
 
+    if (old > 0) {
+        memcpy(o, *list, old);
+        o += old;
+    }
     while (relay_header_list_next(&cursor, &elt, &len)) {
-        char *name;
-
         if (len == 0) {
             continue;
         }
-        name = apr_pstrmemdup(pool, elt, len);
-        for (i = 0; i < len; i++) {
-            name[i] = (char)apr_tolower((unsigned char)name[i]);
+        if (o > out) {
+            *o++ = ',';
+            *o++ = ' ';
         }
-        *list =
-            *list == NULL ? name : apr_pstrcat(pool, *list, ", ", name, NULL);
+        for (i = 0; i < len; i++) {
+            *o++ = (char)apr_tolower((unsigned char)elt[i]);
+        }
+    }
+    *o = '\0';
+    if (o > out + old) {
+        *list = out;
     }
 }
 
@@ -252,25 +260,26 @@ void relay_cache_control_parse(relay_cache_control_t *cc, apr_pool_t *pool,
                 i++;
             }
             if (i < len && s[i] == '"') {
-                /* quoted-string: copy it without quotes and escapes. */
-                char *buf = apr_palloc(pool, len - i);
-                int closed = 0;
+                /* quoted-string: find its end, then copy it without the
+                 * quotes and escapes into a buffer of just that size. */
+                apr_size_t j = i + 1;
+                char *buf;
 
-                for (i++; i < len; i++) {
-                    if (s[i] == '"') {
-                        closed = 1;
-                        i++;
-                        break;
-                    }
-                    if (s[i] == '\\' && i + 1 < len) {
+                while (j < len && s[j] != '"') {
+                    j += s[j] == '\\' && j + 1 < len ? 2 : 1;
+                }
+                if (j >= len) {
+                    cc->invalid++;
+                    return;
+                }
+                buf = apr_palloc(pool, j - i);
+                for (i++; i < j; i++) {
+                    if (s[i] == '\\') {
                         i++;
                     }
                     buf[arg_len++] = s[i];
                 }
-                if (!closed) {
-                    cc->invalid++;
-                    return;
-                }
+                i = j + 1;
                 arg = buf;
             }
             else {

@@ -69,61 +69,69 @@ static const char *normalise_escapes(apr_pool_t *pool, const char *s)
     return out;
 }
 
-/* Removes every ";id=value" path parameter; the value ends at ';' or '/'. */
-static const char *strip_path_ids(apr_pool_t *pool, const char *path,
-                                  const apr_array_header_t *ids)
+/* The identifier of ids that `p` starts with followed by '=', or 0. */
+static apr_size_t id_at(const char *p, const apr_array_header_t *ids)
 {
     int i;
 
     for (i = 0; ids != NULL && i < ids->nelts; i++) {
         const char *id = APR_ARRAY_IDX(ids, i, const char *);
-        const char *needle = apr_pstrcat(pool, ";", id, "=", NULL);
-        const char *hit;
+        apr_size_t n = strlen(id);
 
-        if (*id == '\0') {
-            continue;
-        }
-        while ((hit = strstr(path, needle)) != NULL) {
-            const char *end = hit + strlen(needle);
-
-            end += strcspn(end, ";/");
-            path = apr_pstrcat(
-                pool, apr_pstrmemdup(pool, path, (apr_size_t)(hit - path)), end,
-                NULL);
+        if (n > 0 && strncmp(p, id, n) == 0 && p[n] == '=') {
+            return n + 1;
         }
     }
-    return path;
+    return 0;
+}
+
+/* Removes every ";id=value" path parameter; the value ends at ';' or '/'. */
+static const char *strip_path_ids(apr_pool_t *pool, const char *path,
+                                  const apr_array_header_t *ids)
+{
+    char *out, *o;
+
+    if (ids == NULL || ids->nelts == 0) {
+        return path;
+    }
+    out = o = apr_palloc(pool, strlen(path) + 1);
+    while (*path != '\0') {
+        if (*path == ';' && id_at(path + 1, ids) > 0) {
+            path += 1 + strcspn(path + 1, ";/");
+            continue;
+        }
+        *o++ = *path++;
+    }
+    *o = '\0';
+    return out;
 }
 
 /* Removes every "id=value" query argument. */
 static const char *strip_query_ids(apr_pool_t *pool, const char *query,
                                    const apr_array_header_t *ids)
 {
-    const char *p = query, *out = NULL;
+    char *out, *o;
+    const char *p = query;
 
     if (ids == NULL || ids->nelts == 0) {
         return query;
     }
+    out = o = apr_palloc(pool, strlen(query) + 1);
     while (p != NULL) {
         const char *amp = strchr(p, '&');
         apr_size_t n = amp != NULL ? (apr_size_t)(amp - p) : strlen(p);
-        int i, drop = 0;
 
-        for (i = 0; i < ids->nelts && !drop; i++) {
-            const char *id = APR_ARRAY_IDX(ids, i, const char *);
-            apr_size_t idn = strlen(id);
-
-            drop =
-                idn > 0 && n > idn && strncmp(p, id, idn) == 0 && p[idn] == '=';
-        }
-        if (!drop) {
-            const char *arg = apr_pstrmemdup(pool, p, n);
-
-            out = out == NULL ? arg : apr_pstrcat(pool, out, "&", arg, NULL);
+        if (id_at(p, ids) == 0) {
+            if (o > out) {
+                *o++ = '&';
+            }
+            memcpy(o, p, n);
+            o += n;
         }
         p = amp != NULL ? amp + 1 : NULL;
     }
-    return out != NULL ? out : "";
+    *o = '\0';
+    return out;
 }
 
 static char *lower(apr_pool_t *pool, const char *s)
@@ -234,20 +242,29 @@ const char *relay_cache_key_from_url(apr_pool_t *pool,
 static const char *vary_value(apr_pool_t *pool, const apr_table_t *headers,
                               const char *name)
 {
-    const char *all, *cursor, *elt, *out = "";
+    const char *all, *cursor, *elt;
+    char *out, *o;
     apr_size_t n;
 
     if (headers == NULL ||
         (all = apr_table_getm(pool, headers, name)) == NULL) {
         return NULL;
     }
+    /* Each separator may grow from "," to ", ": twice the input at most. */
+    out = o = apr_palloc(pool, 2 * strlen(all) + 1);
     cursor = all;
     while (relay_header_list_next(&cursor, &elt, &n)) {
-        if (n > 0) {
-            out = apr_pstrcat(pool, out, *out != '\0' ? ", " : "",
-                              apr_pstrmemdup(pool, elt, n), NULL);
+        if (n == 0) {
+            continue;
         }
+        if (o > out) {
+            *o++ = ',';
+            *o++ = ' ';
+        }
+        memcpy(o, elt, n);
+        o += n;
     }
+    *o = '\0';
     return out;
 }
 
@@ -330,18 +347,23 @@ static const char *escape_value(apr_pool_t *pool, const char *v)
 const char *relay_cache_vary_key(apr_pool_t *pool,
                                  const apr_array_header_t *fields)
 {
-    const char *out = "";
+    apr_array_header_t *parts;
     int i;
 
-    for (i = 0; fields != NULL && i < fields->nelts; i++) {
+    if (fields == NULL || fields->nelts == 0) {
+        return "";
+    }
+    parts = apr_array_make(pool, fields->nelts, sizeof(const char *));
+    for (i = 0; i < fields->nelts; i++) {
         const relay_cache_vary_field_t *f =
             &APR_ARRAY_IDX(fields, i, relay_cache_vary_field_t);
 
-        out = apr_pstrcat(
-            pool, out, i > 0 ? "\n" : "", f->name, f->value != NULL ? "=" : "",
-            f->value != NULL ? escape_value(pool, f->value) : "", NULL);
+        APR_ARRAY_PUSH(parts, const char *) =
+            f->value != NULL ? apr_pstrcat(pool, f->name, "=",
+                                           escape_value(pool, f->value), NULL)
+                             : f->name;
     }
-    return out;
+    return apr_array_pstrcat(pool, parts, '\n');
 }
 
 int relay_cache_vary_match(apr_pool_t *pool, const apr_array_header_t *stored,

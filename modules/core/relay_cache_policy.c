@@ -367,7 +367,7 @@ void relay_cache_serve_decide(const relay_cache_settings_t *s,
 {
     const relay_cache_control_t *rq = &req->cc, *rs = &stored->cc;
     int no_stale = rs->must_revalidate || rs->proxy_revalidate ||
-                   rs->s_maxage != RELAY_CC_UNSET;
+                   rs->s_maxage != RELAY_CC_UNSET || rs->no_cache;
     int obey_client = !s->ignore_cache_control;
     apr_int64_t staleness, window;
 
@@ -509,10 +509,10 @@ int relay_cache_etag_match(const char *list, const char *etag, int weak)
     apr_size_t sn, n;
     int sweak, w;
 
-    if (list == NULL || etag == NULL) {
+    if (list == NULL) {
         return 0;
     }
-    p = etag;
+    p = etag != NULL ? etag : "";
     while (*p == ' ' || *p == '\t') {
         p++;
     }

@@ -391,5 +391,25 @@ int main(void)
                       "format: fraction dropped");
         relay_test_ok(!relay_http_date_parse(NULL, 0, NULL), "date: NULL");
     }
+    {
+        /* A hostile value: thousands of quoted arguments, each element
+         * ending up in the list once. */
+        apr_array_header_t *parts = apr_array_make(pool, 3000, sizeof(char *));
+        relay_cache_control_t cc;
+        const char *v, *list;
+        int n = 0;
+
+        for (i = 0; i < 3000; i++) {
+            APR_ARRAY_PUSH(parts, const char *) = "no-cache=\"x-a, x-b\"";
+        }
+        v = apr_array_pstrcat(pool, parts, ',');
+        relay_cache_control_init(&cc);
+        relay_cache_control_parse(&cc, pool, v, strlen(v));
+        for (list = cc.no_cache_fields; list != NULL && *list != '\0'; list++) {
+            n += *list == ',';
+        }
+        relay_test_ok(!cc.no_cache && cc.invalid == 0 && n == 5999,
+                      "cache-control: 3000 qualified no-cache directives");
+    }
     return relay_test_done();
 }
