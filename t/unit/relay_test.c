@@ -11,6 +11,7 @@
 
 #include <apr_general.h>
 #include <apr_strings.h>
+#include <apr_tables.h>
 
 #include "relay_test.h"
 
@@ -110,5 +111,38 @@ const char *relay_test_quote(apr_pool_t *pool, const char *buf, size_t n)
     }
     *q++ = '"';
     *q = '\0';
+    return out;
+}
+
+apr_table_t *relay_test_fields(apr_pool_t *pool, const char *fields)
+{
+    apr_table_t *t = apr_table_make(pool, 4);
+    char *copy = apr_pstrdup(pool, fields), *line, *state;
+
+    for (line = apr_strtok(copy, "|", &state); line != NULL;
+         line = apr_strtok(NULL, "|", &state)) {
+        char *colon = strchr(line, ':');
+
+        if (colon == NULL) {
+            printf("Bail out! bad test fields \"%s\"\n", fields);
+            exit(2);
+        }
+        *colon = '\0';
+        apr_table_add(t, line, colon[1] == ' ' ? colon + 2 : colon + 1);
+    }
+    return t;
+}
+
+const char *relay_test_fields_text(apr_pool_t *pool, const apr_table_t *t)
+{
+    const apr_array_header_t *arr = apr_table_elts(t);
+    const apr_table_entry_t *e = (const apr_table_entry_t *)arr->elts;
+    const char *out = "";
+    int i;
+
+    for (i = 0; i < arr->nelts; i++) {
+        out = apr_pstrcat(pool, out, i > 0 ? "|" : "", e[i].key, ": ", e[i].val,
+                          NULL);
+    }
     return out;
 }

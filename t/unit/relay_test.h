@@ -13,11 +13,21 @@
 #include <stddef.h>
 
 #include <apr_pools.h>
+#include <apr_tables.h>
 
 #if defined(__GNUC__)
 #define RELAY_TEST_PRINTF(f, a) __attribute__((format(printf, f, a)))
 #else
 #define RELAY_TEST_PRINTF(f, a)
+/*
+ * Builds a header table from "Name: value|Name: value" (one line per
+ * "|", the space after the colon optional), for table-driven cases.
+ */
+apr_table_t *relay_test_fields(apr_pool_t *pool, const char *fields);
+
+/* Serialises a table as "Name: value|...", in order. */
+const char *relay_test_fields_text(apr_pool_t *pool, const apr_table_t *t);
+
 #endif
 
 /* Number of rows of a test table. */
@@ -44,5 +54,14 @@ char *relay_test_dup(const char *buf, size_t n);
 /* Writes buf[0, n) with C escapes for unprintable bytes into a pool
  * string, for diagnostics. */
 const char *relay_test_quote(apr_pool_t *pool, const char *buf, size_t n);
+
+/*
+ * Builds a header table from "Name: value|Name: value" (one line per
+ * "|", the space after the colon optional), for table-driven cases.
+ */
+apr_table_t *relay_test_fields(apr_pool_t *pool, const char *fields);
+
+/* Serialises a table as "Name: value|...", in order. */
+const char *relay_test_fields_text(apr_pool_t *pool, const apr_table_t *t);
 
 #endif
