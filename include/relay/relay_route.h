@@ -42,7 +42,7 @@ relay_route_t *relay_route_make(apr_pool_t *pool);
  * Appends the next rule and returns its number (0, 1, 2 ... in the order
  * of the calls). With `prefix` NULL the rule is opaque; otherwise it is a
  * prefix matched against subject `subject` (0 .. RELAY_ROUTE_SUBJECTS-1).
- * `prefix` is copied.
+ * The router keeps no pointer to `prefix`.
  */
 int relay_route_add(relay_route_t *rt, int subject, const char *prefix);
 
