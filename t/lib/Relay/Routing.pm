@@ -6,9 +6,10 @@
 # rules() lists about 2,000 ProxyPass / ProxyPassMatch lines, the same on
 # every run: prefixes with and without a trailing slash, slash runs in the
 # prefix, "!" exclusions before the rule they carve out of, longer prefixes
-# before and after shorter ones, nocanon rules, regexes before the prefix
-# they take paths from and after a prefix that hides them, and a catch-all
-# "/" at the end. write_conf() writes them as t/conf/proxy_routing.conf.in
+# before and after shorter ones (the hidden ones all to one origin URL,
+# whose worker they share), nocanon rules, regexes before the prefix they
+# take paths from and after a prefix that hides them, and a catch-all "/"
+# at the end. write_conf() writes them as t/conf/proxy_routing.conf.in
 # (Relay::TestRun calls it before Apache::Test reads t/conf), so the file
 # is generated, never committed.
 #
@@ -48,7 +49,7 @@ sub rules {
             }
             elsif ($k == 2) {
                 $pass->("/t$i/", "/echo/r$i/");
-                $pass->("/t$i/sub/", "/echo/never$i/");
+                $pass->("/t$i/sub/", '/echo/never/');
             }
             elsif ($k == 3) {
                 $pass->("/t$i/sub/", "/echo/s$i/");
@@ -66,7 +67,7 @@ sub rules {
             }
             elsif ($k == 7 && $g % 5 == 0) {
                 $pass->("/t$i/", "/echo/r$i/");
-                $match->("^/t$i/re/", "/echo/never$i");
+                $match->("^/t$i/re/", '/echo/never');
             }
             else {
                 $pass->("/t$i/", "/echo/r$i/");
