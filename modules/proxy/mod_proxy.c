@@ -238,6 +238,9 @@ static int proxy_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                                 s, sc);
         }
         relay_worker_finish(sc->generic, s, sc);
+        if (!sc->route) {
+            sc->route = relay_proxy_route_make(pconf, sc->rules);
+        }
     }
     return OK;
 }

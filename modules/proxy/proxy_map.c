@@ -17,6 +17,7 @@
 #include "http_protocol.h"
 #include "http_vhost.h"
 
+#include "relay/relay_route.h"
 #include "relay/relay_url.h"
 #include "proxy_private.h"
 
@@ -105,50 +106,9 @@ const char *relay_proxy_handed_over_url(request_rec *r, const char *url)
     return r->args ? apr_pstrcat(r->pool, url, "?", r->args, NULL) : url;
 }
 
-/*
- * Tries one rule. Returns DECLINED when it does not match, DONE when it
- * matches a "!" exclusion, OK when it mapped the request.
- */
-static int try_rule(request_rec *r, relay_pass_rule_t *rule)
+/* Maps the request to `url` with the client's query carried over. */
+static int map_to(request_rec *r, relay_pass_rule_t *rule, const char *url)
 {
-    const char *path = rule->nocanon ? raw_path(r) : r->uri;
-    const char *url;
-
-    if (rule->regex) {
-        ap_regmatch_t m[RELAY_MAX_REGMATCH];
-        if (ap_regexec(rule->regex, path, RELAY_MAX_REGMATCH, m, 0)) {
-            return DECLINED;
-        }
-        if (!rule->url) {
-            return DONE;
-        }
-        url = ap_pregsub(r->pool, rule->url, path, RELAY_MAX_REGMATCH, m);
-        if (!url) {
-            return DECLINED;
-        }
-        if (!strcmp(url, rule->url)) {
-            /* No substitution: the whole path is appended, as stock. */
-            url =
-                apr_pstrcat(r->pool, url,
-                            rule->nocanon ? path : encode_path(r, path), NULL);
-        }
-        else if (!rule->nocanon) {
-            url = encode_url_path(r, url);
-        }
-    }
-    else {
-        long covered = relay_url_prefix_match(rule->path, path);
-        const char *rest;
-        if (covered < 0) {
-            return DECLINED;
-        }
-        if (!rule->url) {
-            return DONE;
-        }
-        rest = path + covered;
-        url = apr_pstrcat(r->pool, rule->url,
-                          rule->nocanon ? rest : encode_path(r, rest), NULL);
-    }
     if (r->args) {
         url = apr_pstrcat(r->pool, url, "?", r->args, NULL);
     }
@@ -156,6 +116,61 @@ static int try_rule(request_rec *r, relay_pass_rule_t *rule)
     return OK;
 }
 
+/*
+ * A prefix rule that matched `path`, the first `covered` bytes of it:
+ * DONE for a "!" exclusion, else the rest of the path goes after the
+ * rule's URL.
+ */
+static int map_prefix(request_rec *r, relay_pass_rule_t *rule, const char *path,
+                      long covered)
+{
+    const char *rest = path + covered;
+
+    if (!rule->url) {
+        return DONE;
+    }
+    return map_to(r, rule,
+                  apr_pstrcat(r->pool, rule->url,
+                              rule->nocanon ? rest : encode_path(r, rest),
+                              NULL));
+}
+
+/*
+ * Tries one rule. Returns DECLINED when it does not match, DONE when it
+ * matches a "!" exclusion, OK when it mapped the request.
+ */
+static int try_rule(request_rec *r, relay_pass_rule_t *rule)
+{
+    const char *path = rule->nocanon ? raw_path(r) : r->uri;
+    ap_regmatch_t m[RELAY_MAX_REGMATCH];
+    const char *url;
+
+    if (!rule->regex) {
+        long covered = relay_url_prefix_match(rule->path, path);
+        return covered < 0 ? DECLINED : map_prefix(r, rule, path, covered);
+    }
+    if (ap_regexec(rule->regex, path, RELAY_MAX_REGMATCH, m, 0)) {
+        return DECLINED;
+    }
+    if (!rule->url) {
+        return DONE;
+    }
+    url = ap_pregsub(r->pool, rule->url, path, RELAY_MAX_REGMATCH, m);
+    if (!url) {
+        return DECLINED;
+    }
+    if (!strcmp(url, rule->url)) {
+        /* No substitution: the whole path is appended, as stock. */
+        url = apr_pstrcat(r->pool, url,
+                          rule->nocanon ? path : encode_path(r, path), NULL);
+    }
+    else if (!rule->nocanon) {
+        url = encode_url_path(r, url);
+    }
+    return map_to(r, rule, url);
+}
+
+/* ProxyPass in <Location>: one rule, or a few, tried in order. */
 static int try_rules(request_rec *r, apr_array_header_t *rules)
 {
     int i;
@@ -167,6 +182,66 @@ static int try_rules(request_rec *r, apr_array_header_t *rules)
         }
     }
     return DECLINED;
+}
+
+/*
+ * The server's rules go into a router (relay_route.h), numbered in
+ * configuration order: prefix rules matched against the decoded path
+ * (subject 0) or, with nocanon, the raw path (subject 1), and
+ * ProxyPassMatch rules as opaque rules the router hands back to
+ * try_rule, in order, while they come before the first prefix match.
+ */
+enum { SUBJECT_URI = 0, SUBJECT_RAW = 1 };
+
+relay_route_t *relay_proxy_route_make(apr_pool_t *p,
+                                      const apr_array_header_t *rules)
+{
+    relay_route_t *rt = relay_route_make(p);
+    int i;
+
+    for (i = 0; i < rules->nelts; i++) {
+        const relay_pass_rule_t *rule =
+            &APR_ARRAY_IDX(rules, i, relay_pass_rule_t);
+        relay_route_add(rt, rule->nocanon ? SUBJECT_RAW : SUBJECT_URI,
+                        rule->regex ? NULL : rule->path);
+    }
+    return rt;
+}
+
+typedef struct route_baton_t {
+    request_rec *r;
+    apr_array_header_t *rules;
+    int rc;
+} route_baton_t;
+
+static int try_opaque(void *b, int i)
+{
+    route_baton_t *baton = b;
+
+    baton->rc =
+        try_rule(baton->r, &APR_ARRAY_IDX(baton->rules, i, relay_pass_rule_t));
+    return baton->rc != DECLINED;
+}
+
+static int route_rules(request_rec *r, relay_proxy_server_conf_t *sc)
+{
+    const char *paths[RELAY_ROUTE_SUBJECTS] = {r->uri, NULL};
+    route_baton_t baton = {r, sc->rules, DECLINED};
+    relay_pass_rule_t *rule;
+    long covered;
+    int i;
+
+    AP_DEBUG_ASSERT(sc->route != NULL);
+    if (relay_route_uses_subject(sc->route, SUBJECT_RAW)) {
+        paths[SUBJECT_RAW] = raw_path(r);
+    }
+    i = relay_route_first(sc->route, paths, try_opaque, &baton, &covered);
+    if (i < 0 || covered < 0) {
+        return baton.rc; /* no match, or the ProxyPassMatch that matched */
+    }
+    rule = &APR_ARRAY_IDX(sc->rules, i, relay_pass_rule_t);
+    return map_prefix(r, rule, paths[rule->nocanon ? SUBJECT_RAW : SUBJECT_URI],
+                      covered);
 }
 
 /*
@@ -199,7 +274,7 @@ int relay_proxy_translate(request_rec *r)
     }
     rc = dc ? try_rules(r, dc->rules) : DECLINED;
     if (rc == DECLINED) {
-        rc = try_rules(r, sc->rules);
+        rc = route_rules(r, sc);
     }
     if (rc == OK) {
         ap_log_rerror(APLOG_MARK, APLOG_TRACE1, 0, r, "mapped %s to %s", r->uri,

@@ -15,6 +15,7 @@
 
 #include "relay_proxy.h"
 #include "relay_log.h"
+#include "relay/relay_route.h"
 
 APLOG_USE_MODULE(proxy);
 
@@ -55,6 +56,7 @@ typedef struct relay_proxy_server_conf_t {
     int pass_inherit; /* ProxyPassInherit */
     int pass_inherit_set;
     apr_array_header_t *rules;     /* relay_pass_rule_t, server level */
+    relay_route_t *route;          /* `rules` routed, built in post_config */
     apr_array_header_t *workers;   /* relay_worker_t *, defined here */
     apr_array_header_t *sections;  /* relay_proxy_section_t */
     apr_array_header_t *proxysets; /* relay_proxyset_t, applied at start */
@@ -129,6 +131,9 @@ ap_conf_vector_t *relay_proxy_sections_conf(apr_pool_t *p, server_rec *s,
                                             ap_conf_vector_t *conf,
                                             const char *url);
 relay_pass_rule_t *relay_proxy_request_rule(request_rec *r);
+/* The router of the server-level rules `rules`, in their order. */
+relay_route_t *relay_proxy_route_make(apr_pool_t *p,
+                                      const apr_array_header_t *rules);
 const char *relay_proxy_handed_over_url(request_rec *r, const char *url);
 
 /* proxy_reverse.c */

@@ -24,6 +24,8 @@
 
 void relay_worker_params_unset(relay_worker_params_t *params)
 {
+    /* Padding too: relay_worker_define() compares whole records. */
+    memset(params, 0, sizeof(*params));
     params->timeout = RELAY_UNSET;
     params->connect_timeout = RELAY_UNSET;
     params->retry = RELAY_UNSET;

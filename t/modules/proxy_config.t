@@ -7,6 +7,8 @@
 # ProxyVia, ProxyErrorOverride and ProxyBadHeader values, ProxyPass inside
 # <Directory> or <Files>); a valid configuration using the directives
 # passes; ProxyRequests On without any <Proxy> section warns (RL01030);
+# ProxyPass lines sharing a worker warn (RL01001) only when they give it
+# parameters again;
 # Relay's mod_proxy_http with the stock mod_proxy stops with RL00001; and
 # <IfModule mod_proxy.c> / <IfModule proxy_module> select Relay.
 #
@@ -21,7 +23,7 @@ use Apache::Test qw(-withtestmore);
 use File::Spec ();
 use File::Temp qw(tempdir);
 
-plan tests => 49;
+plan tests => 51;
 
 my $httpd = Apache::Test::vars('httpd') || '/usr/sbin/apache2';
 my $t_dir = Apache::Test::vars('serverroot');
@@ -185,6 +187,24 @@ refused('ProxyPassMatch inside <Files>', 'ProxyPassMatch http://127.0.0.1:8080/'
         '</VirtualHost>');
     like($out, qr/RL01030:.*server \S+:8081 /,
         'open forward proxy in a virtual host: warned, naming it');
+}
+
+# ProxyPass lines to one URL share its worker; only parameters given
+# again are ignored, with RL01001. Without any, sharing is silent.
+{
+    my ($rc, $out) = configtest(undef, [$relay_proxy, $relay_http],
+        'ProxyPass /a/ http://127.0.0.1:1/', 'ProxyPass /b/ http://127.0.0.1:1/',
+        '<VirtualHost 127.0.0.1:8081>',
+        '    ProxyPass /c/ http://127.0.0.1:1/x/',
+        '    ProxyPass /d/ http://127.0.0.1:1/x/ nocanon', '</VirtualHost>');
+    ok($rc == 0 && $out !~ /RL01001/,
+        'shared worker without parameters: no warning')
+        or diag($out);
+    ($rc, $out) = configtest(undef, [$relay_proxy, $relay_http],
+        'ProxyPass /a/ http://127.0.0.1:1/',
+        'ProxyPass /b/ http://127.0.0.1:1/ timeout=5');
+    like($out, qr/RL01001:.*worker http:\/\/127\.0\.0\.1:1\/ was already/,
+        'shared worker given parameters again: warned (RL01001)');
 }
 
 # The stock mod_proxy with Relay's mod_proxy_http.

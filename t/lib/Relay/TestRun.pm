@@ -2,12 +2,14 @@
 #
 # Relay::TestRun - the Apache::TestRun that t/TEST drives.
 #
-# Two differences from the stock runner:
+# Three differences from the stock runner:
 #  - root may run the suite (CI does): httpd starts as root and its
 #    children switch to the configured User, which must not be root;
 #  - every Listen the framework generates binds 127.0.0.1, never 0.0.0.0,
 #    both for the main server (t/conf/httpd.conf.in) and for the port-based
-#    virtual hosts a *.conf.in asks for with <VirtualHost name>.
+#    virtual hosts a *.conf.in asks for with <VirtualHost name>;
+#  - before the configuration is generated, t/conf/proxy_routing.conf.in
+#    (thousands of ProxyPass lines) is written by Relay::Routing.
 
 package Relay::TestRun;
 
@@ -18,6 +20,14 @@ use parent 'Apache::TestRun';
 
 use Apache::TestConfig ();
 use Apache::TestTrace ();
+
+use Relay::Routing ();
+
+sub pre_configure {
+    my ($self) = @_;
+    Relay::Routing::write_conf();
+    return $self->SUPER::pre_configure();
+}
 
 sub check_runtime_user {
     my ($self) = @_;
