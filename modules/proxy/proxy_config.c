@@ -7,6 +7,8 @@
  * every bad argument is refused here, at startup, and httpd reports it
  * with the file and line.
  */
+#include <stddef.h>
+
 #include "apr_strings.h"
 #include "apr_lib.h"
 #include "apr_fnmatch.h"
