@@ -460,8 +460,8 @@ typedef struct keyword_directive_t {
 
 #define KEYWORD_DIRECTIVE(words, field)                                        \
     {                                                                          \
-        words, APR_OFFSETOF(relay_proxy_server_conf_t, field),                 \
-            APR_OFFSETOF(relay_proxy_server_conf_t, field##_set)               \
+        words, offsetof(relay_proxy_server_conf_t, field),                     \
+            offsetof(relay_proxy_server_conf_t, field##_set)                   \
     }
 
 static const keyword_directive_t via_directive =
