@@ -24,6 +24,20 @@ if(RELAY_SANITIZE)
     add_link_options(-fsanitize=address,undefined)
 endif()
 
+# libFuzzer drivers of the core's parsers (t/fuzz), clang only. Everything
+# is built with coverage feedback and ASan+UBSan, and any UBSan report
+# stops the fuzzer so that the input is saved.
+option(RELAY_FUZZ "Build the libFuzzer drivers in t/fuzz (needs clang)." OFF)
+if(RELAY_FUZZ)
+    if(NOT CMAKE_C_COMPILER_ID MATCHES "Clang")
+        message(FATAL_ERROR "RELAY_FUZZ=ON needs clang: configure with "
+                            "CC=clang (found ${CMAKE_C_COMPILER_ID})")
+    endif()
+    add_compile_options(-fsanitize=fuzzer-no-link,address,undefined
+                        -fno-sanitize-recover=all -fno-omit-frame-pointer)
+    add_link_options(-fsanitize=address,undefined)
+endif()
+
 function(relay_warnings target)
     target_compile_options(${target} PRIVATE ${RELAY_WARNING_FLAGS})
 endfunction()

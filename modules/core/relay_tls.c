@@ -77,18 +77,25 @@ relay_tls_ciphers_t relay_tls_ciphers_target(const char *protocol)
     return RELAY_TLS_CIPHERS_BAD;
 }
 
-/* Dotted quad: four decimal numbers up to 255, no leading sign. */
+/*
+ * Dotted quad: four decimal numbers up to 255, no leading sign and no
+ * leading zero (as inet_pton). "010.0.0.1" is not one: the resolver reads
+ * it as octal (8.0.0.1) while OpenSSL's IP check reads it as decimal, so
+ * taking it for a literal would verify one address and connect to another.
+ */
 static int is_ipv4(const char *s)
 {
     int parts = 0;
 
     for (;;) {
         int digits = 0, value = 0;
+        const char *start = s;
         while (apr_isdigit(*s) && digits < 4) {
             value = value * 10 + (*s++ - '0');
             digits++;
         }
-        if (digits == 0 || digits > 3 || value > 255) {
+        if (digits == 0 || digits > 3 || value > 255 ||
+            (digits > 1 && *start == '0')) {
             return 0;
         }
         parts++;

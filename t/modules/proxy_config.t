@@ -14,7 +14,7 @@
 #
 # Each case is a small standalone httpd configuration written to a
 # temporary directory under t/logs: the stock modules of t/conf/modules.conf
-# plus Relay's modules from build/modules.
+# plus Relay's modules from $RELAY_MODULE_DIR (t/TEST: build/modules).
 
 use strict;
 use warnings FATAL => 'all';
@@ -27,7 +27,8 @@ plan tests => 51;
 
 my $httpd = Apache::Test::vars('httpd') || '/usr/sbin/apache2';
 my $t_dir = Apache::Test::vars('serverroot');
-my $build = File::Spec->catdir($t_dir, '..', 'build', 'modules');
+my $build = $ENV{RELAY_MODULE_DIR}
+    // File::Spec->catdir($t_dir, '..', 'build', 'modules');
 my $dir = tempdir('proxy_config-XXXXXX', DIR => Apache::Test::vars('t_logs'),
     CLEANUP => 1);
 

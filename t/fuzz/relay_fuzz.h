@@ -1,0 +1,50 @@
+/* Licensed under the Apache License, Version 2.0 (see LICENSE). */
+
+/*
+ * Shared pieces of the libFuzzer drivers of the core's parsers: APR set up
+ * once, a pool cleared after every input, a reader that takes numbers and
+ * strings from the front of the fuzzer's input, and a check that aborts
+ * (so libFuzzer saves the input) when a property of a result does not hold.
+ *
+ * Strings are handed out in heap blocks of their exact size, freed when
+ * the pool is cleared, so AddressSanitizer sees a read past their end.
+ */
+#ifndef RELAY_FUZZ_H
+#define RELAY_FUZZ_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <apr_pools.h>
+
+/* libFuzzer's entry point, defined once by every driver. */
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* The rest of the fuzzer's input, consumed from the front. */
+typedef struct relay_fuzz_input_t {
+    const uint8_t *p;
+    size_t n;
+} relay_fuzz_input_t;
+
+/* The pool for one input (APR is initialised on the first call). */
+apr_pool_t *relay_fuzz_pool(void);
+
+/* Clears the pool, freeing the input's strings; returns 0 for libFuzzer. */
+int relay_fuzz_done(void);
+
+/* The next byte of input, or 0 once it is used up. */
+unsigned relay_fuzz_byte(relay_fuzz_input_t *in);
+
+/*
+ * The next string: the bytes up to the next NUL (consumed, not included)
+ * or the end of input; "" once the input is used up.
+ */
+char *relay_fuzz_string(relay_fuzz_input_t *in, apr_pool_t *pool);
+
+/* Copies buf[0, n) into a heap block of exactly n bytes, freed with pool. */
+char *relay_fuzz_dup(apr_pool_t *pool, const void *buf, size_t n);
+
+/* Aborts with `what` on stderr when `cond` is false. */
+void relay_fuzz_check(int cond, const char *what);
+
+#endif
