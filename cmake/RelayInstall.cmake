@@ -1,6 +1,7 @@
 # Installs the Debian-style .load/.conf snippets next to the modules, so
 # a2enmod can switch a Debian server over to Relay.
-set(RELAY_SNIPPETS relay-proxy relay-proxy-http relay-proxy-ssl)
+set(RELAY_SNIPPETS relay-proxy relay-proxy-http relay-proxy-ssl relay-cache
+    relay-mem-cache)
 set(RELAY_SNIPPET_DIR ${CMAKE_BINARY_DIR}/apache2)
 foreach(snippet ${RELAY_SNIPPETS})
     configure_file(${PROJECT_SOURCE_DIR}/conf/${snippet}.load.in

@@ -41,6 +41,13 @@
 #   /headers?N=V&...      each pair as a response header, body "ok\n"
 #   /redirect?to=U&code=C Location: U with status C (302 by default)
 #   /set-cookie?c=V&...   one Set-Cookie line per value
+#   /cond?etag=E&lm=D&cc=CC  ETag E, Last-Modified D, Cache-Control CC (each
+#                         if given) and body "cond\n"; 304 instead when
+#                         If-None-Match equals E, or (without it)
+#                         If-Modified-Since equals D; X-Seen-INM / X-Seen-IMS
+#                         report those request fields ("-" when absent)
+#   /cond/TAG             the same with ETag "TAG" and no query (a response
+#                         a cache may store without explicit expiry)
 #   /delay?ms=N           waits N ms before the response head
 #   /slowbody?ms=N&chunks=K[&chunked=0]  head, then K 16-byte pieces N ms apart
 #   /bytes?n=N[&chunked=1][&cc=CC]  N bytes of the 64-byte line pattern
@@ -137,6 +144,7 @@ my %ROUTE = (
     '/headers'     => \&h_headers,
     '/redirect'    => \&h_redirect,
     '/set-cookie'  => \&h_set_cookie,
+    '/cond'        => \&h_cond,
     '/delay'       => \&h_delay,
     '/slowbody'    => \&h_slowbody,
     '/bytes'       => \&h_bytes,
@@ -480,6 +488,9 @@ sub dispatch {
     if ($path =~ m{^/echo/}) {
         return h_echo($req);
     }
+    if ($path =~ m{^/cond/([\w.-]+)\z}) {
+        return h_cond($req, qq("$1"));
+    }
     if ($path =~ m{^/status/(\d{3})\z} && $1 >= 200 && $1 <= 599) {
         return respond($req, $1, [], "status $1\n");
     }
@@ -559,6 +570,25 @@ sub h_set_cookie {
     my @h = map { ['Set-Cookie', $_->[1]] }
         grep { $_->[0] eq 'c' } @{ $req->{query} };
     respond($req, 200, \@h, "ok\n");
+}
+
+sub h_cond {
+    my ($req, $tag) = @_;
+    my ($etag, $lm, $cc) = map { param($req, $_) } qw(etag lm cc);
+    $etag //= $tag;
+    my $inm = header($req, 'if-none-match');
+    my $ims = header($req, 'if-modified-since');
+    my @h = (['X-Seen-INM', $inm // '-'], ['X-Seen-IMS', $ims // '-']);
+    push @h, ['ETag', $etag] if defined $etag;
+    push @h, ['Last-Modified', $lm] if defined $lm;
+    push @h, ['Cache-Control', $cc] if defined $cc;
+    drain_body($req);
+    if ((defined $etag && defined $inm && $inm eq $etag)
+        || (defined $lm && !defined $inm && defined $ims && $ims eq $lm)) {
+        send_head($req, 304, \@h);
+        return;
+    }
+    respond($req, 200, \@h, "cond\n");
 }
 
 sub h_delay {

@@ -1,0 +1,90 @@
+/* Licensed under the Apache License, Version 2.0 (see LICENSE). */
+
+/*
+ * The interface between Relay's mod_cache and its stores (mod_mem_cache,
+ * later the disk and socache stores).
+ *
+ * A store registers one relay_cache_provider_t in RELAY_CACHE_STORE_GROUP,
+ * version RELAY_CACHE_STORE_VERSION, under the type name CacheEnable uses
+ * ("mem", later "disk", "socache"). mod_cache never links against a
+ * store: any LoadModule order works.
+ *
+ * A store keeps, per key, one opaque head block (relay_cache_entry.h
+ * encodes and checks it; the store only keeps its bytes) and a body.
+ * Keys are strings made by mod_cache. For a response with Vary, mod_cache
+ * stores under the primary key a head that names the Vary fields, and
+ * each variant under primary key + RELAY_CACHE_VARIANT_SEP + vary key.
+ *
+ * Ownership and lifetimes:
+ *  - lookup() gives an entry whose head bytes and body stay valid until
+ *    r->pool is cleaned up, even when the key is replaced or removed in
+ *    the meantime (the store refcounts what it hands out);
+ *  - a writer belongs to the request that began it; the store abandons it
+ *    when r->pool is cleaned up before commit() or abandon();
+ *  - commit() publishes atomically: readers see the old entry or the new
+ *    one, never a part of one.
+ */
+#ifndef RELAY_CACHE_H
+#define RELAY_CACHE_H
+
+#include "httpd.h"
+#include "apr_buckets.h"
+
+#define RELAY_CACHE_STORE_GROUP "relay-cache-store"
+#define RELAY_CACHE_STORE_VERSION "1"
+
+/* Separates a primary key from a variant's vary key. */
+#define RELAY_CACHE_VARIANT_SEP "\001"
+
+/* begin() and commit(): the store does not take this entry (size bounds). */
+#define RELAY_CACHE_DECLINED (APR_OS_START_USERERR + 200)
+
+/*
+ * The length hint of an entry without a body (a Vary head): the store's
+ * size bounds do not apply and write() is not called before commit().
+ */
+#define RELAY_CACHE_HEAD_ONLY ((apr_off_t)-2)
+
+/* An entry found by lookup(); the store may keep more behind it. */
+typedef struct relay_cache_found_t {
+    const char *head; /* the stored head block */
+    apr_size_t head_len;
+    apr_off_t body_len;
+    void *handle; /* the store's */
+} relay_cache_found_t;
+
+/* A write in progress; the store's own type. */
+typedef struct relay_cache_writer_t relay_cache_writer_t;
+
+typedef struct relay_cache_provider_t {
+    /* APR_SUCCESS with *found, or APR_NOTFOUND. */
+    apr_status_t (*lookup)(request_rec *r, const char *key,
+                           relay_cache_found_t **found);
+    /* Appends the whole body of `found` to bb (no EOS). */
+    apr_status_t (*body)(request_rec *r, relay_cache_found_t *found,
+                         apr_bucket_brigade *bb);
+    /*
+     * Starts storing a response under `key`; length_hint is the body
+     * length when known, -1 otherwise, or RELAY_CACHE_HEAD_ONLY.
+     * APR_SUCCESS with *w, or
+     * RELAY_CACHE_DECLINED when the store does not take it (size bounds).
+     */
+    apr_status_t (*begin)(request_rec *r, const char *key,
+                          apr_off_t length_hint, relay_cache_writer_t **w);
+    /* Adds body bytes; APR_ENOSPC: too big, the caller abandons. */
+    apr_status_t (*write)(relay_cache_writer_t *w, const char *data,
+                          apr_size_t len);
+    /* Publishes the body written with this head block. */
+    apr_status_t (*commit)(relay_cache_writer_t *w, const char *head,
+                           apr_size_t head_len);
+    /* Drops what was written; nothing is published. */
+    void (*abandon)(relay_cache_writer_t *w);
+    /* Replaces the head of the entry under `key`, keeping its body (a 304
+     * refreshed it); APR_NOTFOUND when it is gone. */
+    apr_status_t (*replace_head)(request_rec *r, const char *key,
+                                 const char *head, apr_size_t head_len);
+    /* Removes the entry under `key` and every variant of it. */
+    apr_status_t (*remove)(request_rec *r, const char *key);
+} relay_cache_provider_t;
+
+#endif

@@ -1,0 +1,231 @@
+/* Licensed under the Apache License, Version 2.0 (see LICENSE). */
+
+/*
+ * Looking a request up and answering it from the cache: the key, the
+ * variant its Vary selects, RFC 9111's decision (relay_cache_serve_decide)
+ * and then a hit (with Age, or 304 to a client's conditional request), a
+ * revalidation (validators added, the request goes on to the origin) or a
+ * miss (the request goes on; the save filter may store the answer).
+ */
+#include "apr_lib.h"
+#include "apr_strings.h"
+#include "http_core.h"
+#include "http_protocol.h"
+#include "http_request.h"
+
+#include "cache_private.h"
+
+APLOG_USE_MODULE(cache);
+
+void cache_mark(request_rec *r, const char *status, const char *reason)
+{
+    const cache_dir_conf_t *dc =
+        ap_get_module_config(r->per_dir_config, &cache_module);
+    const char *env = apr_pstrcat(r->pool, "cache-", status, NULL);
+    char *p;
+
+    for (p = (char *)env; *p; p++) {
+        *p = apr_tolower(*p);
+    }
+    apr_table_setn(r->subprocess_env, env, reason);
+    apr_table_setn(r->subprocess_env, "cache-status", reason);
+    if (dc->header == 1) {
+        apr_table_setn(r->err_headers_out, "X-Cache",
+                       apr_psprintf(r->pool, "%s from %s", status,
+                                    r->server->server_hostname));
+    }
+    if (dc->detail_header == 1) {
+        apr_table_setn(r->err_headers_out, "X-Cache-Detail",
+                       apr_psprintf(r->pool, "\"%s\" from %s", reason,
+                                    r->server->server_hostname));
+    }
+}
+
+/* Reads a found head; a block that does not decode is dropped. */
+static int decode(request_rec *r, cache_req_t *cr, const char *key,
+                  relay_cache_found_t *f, relay_cache_entry_t *e)
+{
+    relay_cache_entry_status_t st =
+        relay_cache_entry_decode(r->pool, f->head, f->head_len, e);
+
+    if (st == RELAY_CACHE_ENTRY_OK && e->body_length == f->body_len) {
+        return 1;
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
+                  RELAY_LOGNO(04000) "dropping the %s cache entry of %s: %s",
+                  cr->type, key,
+                  st == RELAY_CACHE_ENTRY_OK ? "body length mismatch"
+                                             : relay_cache_entry_describe(st));
+    cr->store->remove(r, key);
+    return 0;
+}
+
+/* The names of a Vary head's fields, as a Vary value. */
+static const char *vary_names(request_rec *r, const apr_array_header_t *v)
+{
+    apr_array_header_t *a = apr_array_make(r->pool, v->nelts, sizeof(char *));
+    int i;
+
+    for (i = 0; i < v->nelts; i++) {
+        APR_ARRAY_PUSH(a, const char *) =
+            APR_ARRAY_IDX(v, i, relay_cache_vary_field_t).name;
+    }
+    return apr_array_pstrcat(r->pool, a, ',');
+}
+
+/*
+ * Finds the entry that answers r: under the primary key, or, when that
+ * holds a Vary head, the variant the request's fields select.
+ */
+static relay_cache_found_t *find(request_rec *r, cache_req_t *cr,
+                                 relay_cache_entry_t *e, const char **key)
+{
+    relay_cache_found_t *f;
+    apr_array_header_t *fields;
+
+    *key = cr->key;
+    if (cr->store->lookup(r, cr->key, &f) != APR_SUCCESS ||
+        !decode(r, cr, cr->key, f, e)) {
+        return NULL;
+    }
+    if (!e->vary || e->vary->nelts == 0) {
+        return f;
+    }
+    fields =
+        relay_cache_vary_fields(r->pool, vary_names(r, e->vary), r->headers_in);
+    if (!fields) {
+        return NULL;
+    }
+    *key = apr_pstrcat(r->pool, cr->key, RELAY_CACHE_VARIANT_SEP,
+                       relay_cache_vary_key(r->pool, fields), NULL);
+    if (cr->store->lookup(r, *key, &f) != APR_SUCCESS ||
+        !decode(r, cr, *key, f, e)) {
+        return NULL;
+    }
+    if (!e->vary || !relay_cache_vary_match(r->pool, e->vary, r->headers_in)) {
+        return NULL;
+    }
+    return f;
+}
+
+int cache_serve(request_rec *r, cache_req_t *cr, relay_cache_found_t *found,
+                relay_cache_entry_t *e, const char *status, const char *reason)
+{
+    apr_bucket_brigade *bb =
+        apr_brigade_create(r->pool, r->connection->bucket_alloc);
+    const char *type = apr_table_get(e->headers, "Content-Type");
+    relay_cache_response_t resp;
+    relay_cache_cond_t cond;
+    apr_int64_t age;
+
+    relay_cache_response_read(&resp, r->pool, e->status, e->headers);
+    age = relay_cache_current_age(&resp, e->request_time, e->response_time,
+                                  apr_time_now());
+    cond = relay_cache_conditional(r->method, cr->client_headers, e->headers);
+    if (cond == RELAY_CACHE_COND_PRECONDITION_FAILED) {
+        cache_mark(r, status, reason);
+        return HTTP_PRECONDITION_FAILED;
+    }
+    r->headers_out = apr_table_copy(r->pool, e->headers);
+    apr_table_unset(r->headers_out, "Content-Length");
+    apr_table_unset(r->headers_out, "Content-Type");
+    apr_table_setn(r->headers_out, "Age",
+                   apr_psprintf(r->pool, "%" APR_INT64_T_FMT, age));
+    if (type) {
+        ap_set_content_type(r, type);
+    }
+    cache_mark(r, status, reason);
+    r->status_line = NULL;
+    if (cond == RELAY_CACHE_COND_NOT_MODIFIED) {
+        r->status = HTTP_NOT_MODIFIED;
+    }
+    else {
+        r->status = e->status;
+        ap_set_content_length(r, e->body_length);
+        if (!r->header_only && cr->store->body(r, found, bb) != APR_SUCCESS) {
+            return HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+    APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_eos_create(bb->bucket_alloc));
+    return ap_pass_brigade(r->output_filters, bb) == APR_SUCCESS
+               ? OK
+               : AP_FILTER_ERROR;
+}
+
+static int is_unsafe(const char *method)
+{
+    return strcmp(method, "GET") && strcmp(method, "HEAD") &&
+           strcmp(method, "OPTIONS") && strcmp(method, "TRACE");
+}
+
+int cache_lookup(request_rec *r, int quick)
+{
+    cache_req_t *cr = ap_get_module_config(r->request_config, &cache_module);
+    relay_cache_found_t *found;
+    relay_cache_entry_t e;
+    relay_cache_response_t stored;
+    const char *reason, *key;
+    int from_dir;
+
+    if (r->main || (cr && cr->quick_tried)) {
+        return DECLINED;
+    }
+    cr = apr_pcalloc(r->pool, sizeof(*cr));
+    cr->store = cache_select(r, &from_dir, &cr->type);
+    if (!cr->store || (quick && from_dir)) {
+        return DECLINED; /* a <Location>'s store is looked up later */
+    }
+    cr->quick_tried = quick;
+    ap_set_module_config(r->request_config, &cache_module, cr);
+    if (!cache_key(r, cr)) {
+        return DECLINED;
+    }
+    cache_settings(r, &cr->settings);
+    relay_cache_request_read(&cr->req, r->pool, r->method, r->args,
+                             r->headers_in);
+    cr->client_headers = apr_table_copy(r->pool, r->headers_in);
+    if (is_unsafe(r->method)) {
+        ap_add_output_filter_handle(cache_invalidate_filter_handle, cr, r,
+                                    r->connection);
+        return DECLINED;
+    }
+    if (relay_cache_lookup_allowed(&cr->settings, &cr->req, quick, &reason) !=
+        RELAY_CACHE_LOOKUP_OK) {
+        ap_log_rerror(APLOG_MARK, APLOG_TRACE1, 0, r,
+                      "cache of %s not used: %s", cr->key, reason);
+        return DECLINED;
+    }
+    found = find(r, cr, &e, &key);
+    if (!found) {
+        if (cr->req.cc.only_if_cached) {
+            cache_mark(r, "MISS", "only-if-cached and not in the cache");
+            return HTTP_GATEWAY_TIME_OUT;
+        }
+        ap_add_output_filter_handle(cache_save_filter_handle, cr, r,
+                                    r->connection);
+        return DECLINED;
+    }
+    relay_cache_response_read(&stored, r->pool, e.status, e.headers);
+    relay_cache_serve_decide(&cr->settings, &cr->req, &stored, e.request_time,
+                             e.response_time, apr_time_now(), &cr->decision);
+    switch (cr->decision.decision) {
+    case RELAY_CACHE_SERVE_FRESH:
+    case RELAY_CACHE_SERVE_STALE:
+        return cache_serve(r, cr, found, &e, "HIT", cr->decision.reason);
+    case RELAY_CACHE_SERVE_GATEWAY_TIMEOUT:
+        cache_mark(r, "MISS", cr->decision.reason);
+        return HTTP_GATEWAY_TIME_OUT;
+    default:
+        /* Revalidate (stale-while-revalidate too, for now: in the
+         * foreground, which is always allowed). */
+        break;
+    }
+    cr->stale = found;
+    cr->stale_entry = e;
+    cr->stale_key = key;
+    if (!relay_cache_validators_add(r->headers_in, e.headers)) {
+        cr->stale = NULL; /* cannot revalidate: fetch it anew */
+    }
+    ap_add_output_filter_handle(cache_save_filter_handle, cr, r, r->connection);
+    return DECLINED;
+}

@@ -1,0 +1,44 @@
+# Licensed under the Apache License, Version 2.0.
+#
+# Vary through Relay's mod_cache (t/conf/mod_cache_behaviour.conf.in, vhost
+# cache_behaviour): each variant of a response with Vary is stored and
+# served to the requests that select it, a request with other values is a
+# miss, and Vary: * is never stored.
+
+use strict;
+use warnings FATAL => 'all';
+
+use Apache::Test qw(-withtestmore);
+use Apache::TestRequest qw(GET);
+
+plan tests => 10;
+
+Apache::TestRequest::module('cache_behaviour');
+my $run = "$$-" . time;
+my $url = "/headers?Vary=X-Lang&Cache-Control=max-age%3D300&r=$run";
+
+sub origin_id {
+    my ($res) = @_;
+    return join '/', map { $res->header($_) // '' } qw(X-Origin-Conn X-Origin-Seq);
+}
+
+my $en1 = GET $url, 'X-Lang' => 'en';
+like($en1->header('X-Cache') // '', qr/^MISS/, 'en: miss');
+my $fr1 = GET $url, 'X-Lang' => 'fr';
+like($fr1->header('X-Cache') // '', qr/^MISS/, 'fr: a different variant, miss');
+my $en2 = GET $url, 'X-Lang' => 'en';
+like($en2->header('X-Cache') // '', qr/^HIT/, 'en: hit');
+is(origin_id($en2), origin_id($en1), 'en gets the en variant');
+my $fr2 = GET $url, 'X-Lang' => 'fr';
+like($fr2->header('X-Cache') // '', qr/^HIT/, 'fr: hit');
+is(origin_id($fr2), origin_id($fr1), 'fr gets the fr variant');
+my $none = GET $url;
+like($none->header('X-Cache') // '', qr/^MISS/, 'no X-Lang: its own variant, miss');
+my $none2 = GET $url;
+is(origin_id($none2), origin_id($none), 'absent field is a variant too');
+
+my $star = "/headers?Vary=*&Cache-Control=max-age%3D300&r=$run";
+GET $star;
+my $s2 = GET $star;
+like($s2->header('X-Cache') // '', qr/^MISS/, 'Vary: * never stored');
+like($s2->header('X-Cache-Detail') // '', qr/Vary/i, 'detail names the reason');
