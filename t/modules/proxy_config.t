@@ -20,52 +20,15 @@ use strict;
 use warnings FATAL => 'all';
 
 use Apache::Test qw(-withtestmore);
-use File::Spec ();
-use File::Temp qw(tempdir);
+use Relay::ConfigTest;
 
 plan tests => 51;
 
-my $httpd = Apache::Test::vars('httpd') || '/usr/sbin/apache2';
-my $t_dir = Apache::Test::vars('serverroot');
-my $build = $ENV{RELAY_MODULE_DIR}
-    // File::Spec->catdir($t_dir, '..', 'build', 'modules');
-my $dir = tempdir('proxy_config-XXXXXX', DIR => Apache::Test::vars('t_logs'),
-    CLEANUP => 1);
-
-my @stock_lines = do {
-    my $file = File::Spec->catfile($t_dir, 'conf', 'modules.conf');
-    open my $fh, '<', $file or die "$file: $!";
-    grep { /^\s*(?:LoadModule|TypesConfig)\b/ } <$fh>;
-};
-chomp @stock_lines;
+my $dir = case_dir('proxy_config');
+my $build = relay_module_dir();
 
 my $relay_proxy = "LoadModule proxy_module $build/mod_proxy.so";
 my $relay_http = "LoadModule proxy_http_module $build/mod_proxy_http.so";
-my $serial = 0;
-
-# Writes a configuration of the stock modules, then @modules, then @body,
-# and runs `httpd -t` on it. Returns (exit status, output, file name, and
-# the line number of the first line equal to $mark, if given).
-sub configtest {
-    my ($mark, $modules, @body) = @_;
-    my $file = File::Spec->catfile($dir, sprintf('case%02d.conf', ++$serial));
-    my @lines = ("ServerRoot \"$dir\"", 'ServerName 127.0.0.1',
-        "PidFile \"$dir/httpd.pid\"", "ErrorLog \"$dir/error_log\"",
-        @stock_lines, @$modules, @body);
-    open my $fh, '>', $file or die "$file: $!";
-    print $fh map { "$_\n" } @lines;
-    close $fh;
-    my ($line) = defined $mark
-        ? grep { $lines[$_ - 1] eq $mark } 1 .. @lines : ();
-    my $pid = open(my $out, '-|') // die "fork: $!";
-    if (!$pid) {
-        open STDERR, '>&', \*STDOUT or die "dup: $!";
-        exec $httpd, '-t', '-f', $file or die "cannot run $httpd: $!";
-    }
-    my $text = do { local $/; <$out> } // '';
-    close $out;
-    return ($? >> 8, $text, $file, $line);
-}
 
 # A configuration whose $bad line is refused at `-t`, with a message
 # naming file and line and matching $why. Two tests.

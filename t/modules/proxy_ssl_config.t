@@ -15,8 +15,7 @@ use strict;
 use warnings FATAL => 'all';
 
 use Apache::Test qw(-withtestmore);
-use File::Spec ();
-use File::Temp qw(tempdir);
+use Relay::ConfigTest;
 use IO::Socket::INET ();
 use IO::Socket::SSL ();
 use Time::HiRes ();
@@ -24,61 +23,15 @@ use Relay::Test;
 
 plan tests => 33;
 
-my $httpd = Apache::Test::vars('httpd') || '/usr/sbin/apache2';
-my $t_dir = Apache::Test::vars('serverroot');
-my $build = File::Spec->catdir($t_dir, '..', 'build', 'modules');
-my $dir = tempdir('proxy_ssl_config-XXXXXX',
-    DIR => Apache::Test::vars('t_logs'), CLEANUP => 1);
-chmod 0755, $dir;
+my $dir = case_dir('proxy_ssl_config');
+my $build = relay_module_dir();
 my $tls = $ENV{RELAY_TLS_DIR} // die "RELAY_TLS_DIR is not set\n";
 my $origin = 'https://localhost:' . ($ENV{RELAY_TLS_PORT} // 0) . '/';
-
-my @stock_lines = do {
-    my $file = File::Spec->catfile($t_dir, 'conf', 'modules.conf');
-    open my $fh, '<', $file or die "$file: $!";
-    grep { /^\s*(?:LoadModule|TypesConfig)\b/ } <$fh>;
-};
-chomp @stock_lines;
 
 my @relay = ("LoadModule proxy_module $build/mod_proxy.so",
     "LoadModule proxy_http_module $build/mod_proxy_http.so",
     "LoadModule proxy_ssl_module $build/mod_proxy_ssl.so");
 my $mod_ssl = 'LoadModule ssl_module /usr/lib/apache2/modules/mod_ssl.so';
-my $serial = 0;
-
-# Writes a configuration and returns (file, line of $mark or undef).
-sub write_conf {
-    my ($mark, $modules, @body) = @_;
-    my $file = File::Spec->catfile($dir, sprintf('case%02d.conf', ++$serial));
-    my @lines = ("ServerRoot \"$dir\"", 'ServerName 127.0.0.1',
-        "PidFile \"$dir/httpd$serial.pid\"", "ErrorLog \"$dir/error$serial.log\"",
-        "DefaultRuntimeDir \"$dir\"", @stock_lines, @$modules, @body);
-    open my $fh, '>', $file or die "$file: $!";
-    print $fh map { "$_\n" } @lines;
-    close $fh;
-    my ($line) = defined $mark
-        ? grep { $lines[$_ - 1] eq $mark } 1 .. @lines : ();
-    return ($file, $line);
-}
-
-sub run_httpd {
-    my @args = @_;
-    my $pid = open(my $out, '-|') // die "fork: $!";
-    if (!$pid) {
-        open STDERR, '>&', \*STDOUT or die "dup: $!";
-        exec $httpd, @args or die "cannot run $httpd: $!";
-    }
-    my $text = do { local $/; <$out> } // '';
-    close $out;
-    return ($? >> 8, $text);
-}
-
-sub configtest {
-    my ($mark, $modules, @body) = @_;
-    my ($file, $line) = write_conf($mark, $modules, @body);
-    my ($rc, $out) = run_httpd('-t', '-f', $file);
-    return ($rc, $out, $file, $line);
-}
 
 # A directive line refused at -t with file, line and $why. Two tests.
 sub refused {
@@ -178,12 +131,11 @@ for my $order (['mod_ssl first', [$mod_ssl, @relay]],
         $s->sockport;
     };
     my @user = $> == 0 ? ('User nobody', 'Group nogroup') : ();
-    my ($file) = write_conf(undef, [$mod_ssl, @relay], @user,
+    my ($file, undef, $pidfile) = write_conf(undef, [$mod_ssl, @relay], @user,
         "Listen 127.0.0.1:$port", "<VirtualHost 127.0.0.1:$port>",
         @ssl_vhost, '</VirtualHost>');
     my ($rc, $out) = run_httpd('-f', $file, '-k', 'start');
     is($rc, 0, 'mod_ssl first: server started') or diag($out);
-    my $pidfile = "$dir/httpd$serial.pid";
     my $deadline = Time::HiRes::time() + 10;
     my $client;
     while (!$client && Time::HiRes::time() < $deadline) {
