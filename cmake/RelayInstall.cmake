@@ -1,6 +1,7 @@
 # Installs the Debian-style .load/.conf snippets next to the modules, so
 # a2enmod can switch a Debian server over to Relay.
-set(RELAY_SNIPPETS relay-proxy relay-proxy-http relay-proxy-ssl relay-cache
+set(RELAY_SNIPPETS relay-proxy relay-proxy-http relay-proxy-ssl
+    relay-proxy-balancer relay-cache
     relay-mem-cache)
 set(RELAY_SNIPPET_DIR ${CMAKE_BINARY_DIR}/apache2)
 foreach(snippet ${RELAY_SNIPPETS})

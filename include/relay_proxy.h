@@ -15,6 +15,10 @@
  *    connections, worker health, response-header mapping).
  *  - A transport module registers a relay_transport_t in
  *    RELAY_TRANSPORT_GROUP under its name ("tcp", "tls").
+ *  - mod_proxy_balancer registers the scheme "balancer": its handler picks
+ *    a member of the relay_balancer_t that mod_proxy parsed (BalancerMember,
+ *    ProxySet) and has mod_proxy serve the request through that member's
+ *    own scheme (serve_member), trying another when the connect failed.
  *
  * Ownership: workers live in the configuration pool (pconf) and their
  * connection pools in the child process pool; a relay_proxy_req_t and
@@ -30,13 +34,18 @@
 #include "apr_network_io.h"
 #include "apr_tables.h"
 
+#include "apr_thread_mutex.h"
+
+#include "relay/relay_lb.h"
 #include "relay/relay_reverse.h"
 #include "relay/relay_response.h"
 
 #define RELAY_SCHEME_GROUP "relay-proxy-scheme"
 #define RELAY_SCHEME_VERSION "1"
 #define RELAY_PROXY_API_GROUP "relay-proxy-api"
-#define RELAY_PROXY_API_VERSION "1"
+#define RELAY_PROXY_API_VERSION                                                \
+    "2" /* 2: balancer_find, serve_member,                                     \
+         * worker_usable; connect_failed */
 #define RELAY_TRANSPORT_GROUP "relay-proxy-transport"
 #define RELAY_TRANSPORT_VERSION "2" /* 2: key, check_worker, peer_name */
 
@@ -207,7 +216,37 @@ typedef struct relay_proxy_req_t {
     const apr_array_header_t *reverse;        /* relay_reverse_rule_t */
     const apr_array_header_t *cookie_paths;   /* relay_cookie_rule_t */
     const apr_array_header_t *cookie_domains; /* relay_cookie_rule_t */
+
+    /* Set by acquire when no connection to the origin could be had (its
+     * worker in error state, or the connect failed): nothing of the
+     * request went out, so a balancer may try another member. */
+    int connect_failed;
 } relay_proxy_req_t;
+
+/* One BalancerMember: a worker of its own, and its balancing state. */
+typedef struct relay_member_t {
+    relay_worker_t *worker;
+    const char *url;   /* as written in BalancerMember */
+    const char *route; /* route=, or NULL */
+    /* lbfactor, lbset, flags from the configuration; the running state
+     * (lbstatus, busy, traffic) per child process, under the balancer's
+     * mutex. */
+    relay_lb_member_t lb;
+} relay_member_t;
+
+/* A balancer://name: its members and ProxySet parameters (pconf). */
+typedef struct relay_balancer_t {
+    const char *name;            /* "balancer://name", lower case */
+    apr_array_header_t *members; /* relay_member_t */
+    relay_lb_method_t lbmethod;
+    const char *sticky_cookie; /* stickysession=, cookie name, or NULL */
+    const char *sticky_param;  /* URL parameter name (after '|'), or NULL */
+    int scolonpathdelim;       /* ';' also ends a URL parameter */
+    int maxattempts;           /* RELAY_UNSET: members - 1 */
+    int nofailover;            /* a sticky session never changes member */
+    const char *defined_in;
+    apr_thread_mutex_t *mutex; /* per child, for the members' lb state */
+} relay_balancer_t;
 
 /* Services of mod_proxy that scheme handlers call. */
 typedef struct relay_proxy_api_t {
@@ -226,6 +265,18 @@ typedef struct relay_proxy_api_t {
     void (*map_response_headers)(relay_proxy_req_t *pr, apr_table_t *headers);
     /* The Via value this gateway adds ("1.1 host" or with version). */
     const char *(*via_value)(relay_proxy_req_t *pr, int http_minor);
+
+    /* Version 2, for mod_proxy_balancer. */
+    /* The balancer named by pr->url (balancer://name/...), or NULL. */
+    relay_balancer_t *(*balancer_find)(relay_proxy_req_t *pr);
+    /* Serves the request through `member`: the URL is the member's URL
+     * followed by pr->target, the scheme the member's. Returns as a scheme
+     * handler does; *connect_failed tells that nothing was sent because
+     * the member could not be reached. */
+    int (*serve_member)(relay_proxy_req_t *pr, relay_member_t *member,
+                        int *connect_failed);
+    /* Whether the worker is out of its error state at `now`. */
+    int (*worker_usable)(relay_worker_t *w, apr_time_t now);
 } relay_proxy_api_t;
 
 /* An origin protocol. */

@@ -17,11 +17,18 @@
 #include "relay_family.h"
 #include "proxy_private.h"
 
+static relay_balancer_t *balancer_find(relay_proxy_req_t *pr);
+static int serve_member(relay_proxy_req_t *pr, relay_member_t *member,
+                        int *connect_failed);
+
 static const relay_proxy_api_t proxy_api = {
     relay_conn_acquire,
     relay_conn_release,
     relay_proxy_map_response_headers,
     relay_proxy_via_value,
+    balancer_find,
+    serve_member,
+    relay_worker_is_usable,
 };
 
 /* Fills the request descriptor from the configuration in force. */
@@ -82,23 +89,24 @@ static relay_worker_t *choose_worker(request_rec *r, const char *url)
     return w ? w : sc->generic;
 }
 
-static int proxy_handler(request_rec *r)
+static relay_balancer_t *balancer_find(relay_proxy_req_t *pr)
+{
+    relay_proxy_server_conf_t *sc =
+        ap_get_module_config(pr->r->server->module_config, &proxy_module);
+
+    return relay_balancer_find(sc, pr->url, pr->r->pool);
+}
+
+/* Serves `url` through its scheme's module and `worker`; *pr_out is the
+ * request descriptor handed over. */
+static int serve(request_rec *r, const char *url, relay_worker_t *worker,
+                 relay_proxy_req_t **pr_out)
 {
     const relay_scheme_t *scheme;
     relay_proxy_req_t *pr;
-    relay_worker_t *worker;
-    const char *url;
     apr_uri_t uri;
     char *name;
 
-    if (!r->proxyreq || !r->filename || strncmp(r->filename, "proxy:", 6) ||
-        !r->handler || strcmp(r->handler, "proxy-server")) {
-        return DECLINED;
-    }
-    url = r->filename + 6;
-    if (r->proxyreq == PROXYREQ_REVERSE && !relay_proxy_request_rule(r)) {
-        url = relay_proxy_handed_over_url(r, url);
-    }
     if (apr_uri_parse(r->pool, url, &uri) != APR_SUCCESS || !uri.scheme ||
         !uri.hostname || !*uri.hostname) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
@@ -118,15 +126,46 @@ static int proxy_handler(request_rec *r)
         return r->proxyreq == PROXYREQ_PROXY ? HTTP_NOT_IMPLEMENTED
                                              : HTTP_INTERNAL_SERVER_ERROR;
     }
-    worker = choose_worker(r, url);
+    if (!worker) {
+        worker = choose_worker(r, url);
+    }
     pr = make_request(r, url, &uri, worker);
     if (!pr->port) {
         pr->port = scheme->default_port;
     }
+    *pr_out = pr;
     ap_log_rerror(APLOG_MARK, APLOG_TRACE1, 0, r,
                   "proxying %s %s through worker %s", r->method, url,
                   worker->name);
     return scheme->handle(pr, &proxy_api);
+}
+
+static int serve_member(relay_proxy_req_t *pr, relay_member_t *member,
+                        int *connect_failed)
+{
+    relay_proxy_req_t *mpr = NULL;
+    int rc =
+        serve(pr->r, relay_balancer_join(pr->r->pool, member->url, pr->target),
+              member->worker, &mpr);
+
+    *connect_failed = mpr && mpr->connect_failed;
+    return rc;
+}
+
+static int proxy_handler(request_rec *r)
+{
+    relay_proxy_req_t *pr;
+    const char *url;
+
+    if (!r->proxyreq || !r->filename || strncmp(r->filename, "proxy:", 6) ||
+        !r->handler || strcmp(r->handler, "proxy-server")) {
+        return DECLINED;
+    }
+    url = r->filename + 6;
+    if (r->proxyreq == PROXYREQ_REVERSE && !relay_proxy_request_rule(r)) {
+        url = relay_proxy_handed_over_url(r, url);
+    }
+    return serve(r, url, NULL, &pr);
 }
 
 /*
@@ -217,6 +256,31 @@ static int apply_proxysets(apr_pool_t *pconf, server_rec *s,
     return OK;
 }
 
+/* Every ProxyPass to a balancer names one with members. */
+static int check_balancers(apr_pool_t *ptemp, server_rec *s,
+                           relay_proxy_server_conf_t *sc)
+{
+    int i;
+
+    for (i = 0; i < sc->rules->nelts; i++) {
+        relay_pass_rule_t *rule =
+            &APR_ARRAY_IDX(sc->rules, i, relay_pass_rule_t);
+        relay_balancer_t *b;
+        if (!rule->url || !relay_balancer_is_url(rule->url)) {
+            continue;
+        }
+        b = relay_balancer_find(sc, rule->url, ptemp);
+        if (!b || !b->members->nelts) {
+            ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s,
+                         RELAY_LOGNO(01300) "ProxyPass at %s: %s has no "
+                                            "BalancerMember",
+                         rule->defined_in, rule->url);
+            return !OK;
+        }
+    }
+    return OK;
+}
+
 static int proxy_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                              apr_pool_t *ptemp, server_rec *main_s)
 {
@@ -238,6 +302,9 @@ static int proxy_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                                 s, sc);
         }
         relay_worker_finish(sc->generic, s, sc);
+        if (check_balancers(ptemp, s, sc) != OK) {
+            return !OK;
+        }
         if (!sc->route) {
             sc->route = relay_proxy_route_make(pconf, sc->rules);
         }
@@ -253,6 +320,11 @@ static void proxy_child_init(apr_pool_t *pchild, server_rec *main_s)
     for (s = main_s; s; s = s->next) {
         relay_proxy_server_conf_t *sc =
             ap_get_module_config(s->module_config, &proxy_module);
+        if (relay_balancer_child_init(pchild, sc) != APR_SUCCESS) {
+            ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s,
+                         RELAY_LOGNO(01301) "cannot create the balancers' "
+                                            "mutexes");
+        }
         for (i = 0; i < sc->workers->nelts; i++) {
             relay_worker_t *w = APR_ARRAY_IDX(sc->workers, i, relay_worker_t *);
             if (!w->conns && relay_conn_pool_create(w, pchild) != APR_SUCCESS) {

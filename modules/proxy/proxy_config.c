@@ -33,6 +33,7 @@ void *relay_proxy_create_server_conf(apr_pool_t *p, server_rec *s)
     c->workers = apr_array_make(p, 4, sizeof(relay_worker_t *));
     c->sections = apr_array_make(p, 4, sizeof(relay_proxy_section_t));
     c->proxysets = apr_array_make(p, 2, sizeof(relay_proxyset_t));
+    c->balancers = apr_array_make(p, 1, sizeof(relay_balancer_t *));
     c->generic = relay_worker_make_generic(p);
     return c;
 }
@@ -65,6 +66,7 @@ void *relay_proxy_merge_server_conf(apr_pool_t *p, void *basev, void *addv)
     c->workers = apr_array_append(p, base->workers, add->workers);
     c->sections = apr_array_append(p, base->sections, add->sections);
     c->proxysets = add->proxysets;
+    c->balancers = apr_array_append(p, base->balancers, add->balancers);
     c->generic = add->generic;
     return c;
 }
@@ -146,7 +148,7 @@ static int in_proxy_section(cmd_parms *cmd)
  * Refuses URLs Relay cannot or will not serve, naming the module to load
  * when only that is missing (stock fails at request time instead).
  */
-static const char *check_origin_url(cmd_parms *cmd, const char *url)
+const char *relay_proxy_check_origin_url(cmd_parms *cmd, const char *url)
 {
     const char *colon = ap_strchr_c(url, ':');
     char *scheme;
@@ -163,6 +165,12 @@ static const char *check_origin_url(cmd_parms *cmd, const char *url)
     scheme = apr_pstrmemdup(cmd->temp_pool, url, colon - url);
     ap_str_tolower(scheme);
     if (!ap_lookup_provider(RELAY_SCHEME_GROUP, scheme, RELAY_SCHEME_VERSION)) {
+        if (!strcmp(scheme, "balancer")) {
+            return apr_psprintf(cmd->pool,
+                                "'%s' needs Relay's mod_proxy_balancer; "
+                                "load it before this line",
+                                url);
+        }
         if (strcmp(scheme, "http") && strcmp(scheme, "https") &&
             strcmp(scheme, "ws") && strcmp(scheme, "wss")) {
             return apr_psprintf(cmd->pool,
@@ -272,7 +280,15 @@ static const char *cmd_pass(cmd_parms *cmd, void *dconf, const char *args)
     }
     rule.defined_in = where(cmd);
     relay_worker_params_unset(&params);
-    if ((err = parse_pass_options(cmd, args, &rule, &params)) != NULL) {
+    if (relay_balancer_is_url(rule.url)) {
+        /* A balancer's parameters are the balancer's; its members are
+         * workers of their own. */
+        err = relay_balancer_set(cmd, rule.url, args);
+        if (err) {
+            return apr_pstrcat(cmd->pool, cmd->cmd->name, ": ", err, NULL);
+        }
+    }
+    else if ((err = parse_pass_options(cmd, args, &rule, &params)) != NULL) {
         return apr_pstrcat(cmd->pool, cmd->cmd->name, ": ", err, NULL);
     }
     if (!strcmp(rule.url, "!")) {
@@ -280,7 +296,7 @@ static const char *cmd_pass(cmd_parms *cmd, void *dconf, const char *args)
     }
     else {
         const char *worker_url = rule.url;
-        if ((err = check_origin_url(cmd, rule.url)) != NULL) {
+        if ((err = relay_proxy_check_origin_url(cmd, rule.url)) != NULL) {
             return apr_pstrcat(cmd->pool, cmd->cmd->name, ": ", err, NULL);
         }
         if (rule.regex && ap_strchr_c(rule.url, '$')) {
@@ -292,7 +308,7 @@ static const char *cmd_pass(cmd_parms *cmd, void *dconf, const char *args)
                 worker_url = NULL; /* host substituted: generic worker */
             }
         }
-        if (worker_url) {
+        if (worker_url && !relay_balancer_is_url(worker_url)) {
             err = relay_worker_define(cmd->pool, sc, worker_url, &params,
                                       rule.defined_in, &rule.worker);
             if (err) {
@@ -566,6 +582,10 @@ static const char *cmd_set(cmd_parms *cmd, void *dconf, const char *args)
         ap_strchr_c(set.url, '*')) {
         return "ProxySet needs the URL of an origin";
     }
+    if (relay_balancer_is_url(set.url)) {
+        err = relay_balancer_set(cmd, set.url, args);
+        return err ? apr_pstrcat(cmd->pool, "ProxySet: ", err, NULL) : NULL;
+    }
     relay_worker_params_unset(&set.params);
     if ((err = parse_pass_options(cmd, args, &ignored, &set.params)) != NULL) {
         return apr_pstrcat(cmd->pool, "ProxySet: ", err, NULL);
@@ -700,4 +720,8 @@ const command_rec relay_proxy_cmds[] = {
                   "Sets the Max-Forwards value added to requests (-1: none)."),
     AP_INIT_RAW_ARGS("ProxySet", cmd_set, NULL, RSRC_CONF | ACCESS_CONF,
                      "Sets worker parameters for an origin URL."),
+    AP_INIT_RAW_ARGS("BalancerMember", relay_balancer_cmd_member, NULL,
+                     RSRC_CONF | ACCESS_CONF,
+                     "Adds a member URL, with its parameters, to a "
+                     "balancer://."),
     {NULL}};

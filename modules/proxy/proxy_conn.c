@@ -346,6 +346,7 @@ apr_status_t relay_conn_acquire(relay_proxy_req_t *pr, int fresh,
                       RELAY_LOGNO(01012) "worker %s is in error state, "
                                          "retried in %" APR_TIME_T_FMT " ms",
                       w->name, apr_time_as_msec(w->error_until - now));
+        pr->connect_failed = 1;
         return APR_ECONNREFUSED;
     }
     if (!w->is_generic && w->conns) {
@@ -373,6 +374,7 @@ apr_status_t relay_conn_acquire(relay_proxy_req_t *pr, int fresh,
                                              "%s:%u",
                           w->name, pr->hostname, pr->port);
             relay_worker_mark_failed(w, pr->r->server, rv);
+            pr->connect_failed = 1;
         }
         return rv;
     }

@@ -60,6 +60,7 @@ typedef struct relay_proxy_server_conf_t {
     apr_array_header_t *workers;   /* relay_worker_t *, defined here */
     apr_array_header_t *sections;  /* relay_proxy_section_t */
     apr_array_header_t *proxysets; /* relay_proxyset_t, applied at start */
+    apr_array_header_t *balancers; /* relay_balancer_t *, defined here */
     relay_worker_t *generic;       /* for URLs no worker covers */
 } relay_proxy_server_conf_t;
 
@@ -93,6 +94,8 @@ void *relay_proxy_create_server_conf(apr_pool_t *p, server_rec *s);
 void *relay_proxy_merge_server_conf(apr_pool_t *p, void *basev, void *addv);
 void *relay_proxy_create_dir_conf(apr_pool_t *p, char *dir);
 void *relay_proxy_merge_dir_conf(apr_pool_t *p, void *basev, void *addv);
+/* NULL when `url` may be proxied to, else why not (for a directive). */
+const char *relay_proxy_check_origin_url(cmd_parms *cmd, const char *url);
 
 /* proxy_worker.c */
 void relay_worker_params_unset(relay_worker_params_t *params);
@@ -135,6 +138,23 @@ relay_pass_rule_t *relay_proxy_request_rule(request_rec *r);
 relay_route_t *relay_proxy_route_make(apr_pool_t *p,
                                       const apr_array_header_t *rules);
 const char *relay_proxy_handed_over_url(request_rec *r, const char *url);
+
+/* proxy_balancer_config.c */
+int relay_balancer_is_url(const char *url);
+relay_balancer_t *relay_balancer_find(relay_proxy_server_conf_t *sc,
+                                      const char *url, apr_pool_t *p);
+/* ProxySet balancer://name key=value ... (and ProxyPass's parameters). */
+const char *relay_balancer_set(cmd_parms *cmd, const char *url,
+                               const char *args);
+const char *relay_balancer_cmd_member(cmd_parms *cmd, void *dconf,
+                                      const char *args);
+const char *relay_balancer_join(apr_pool_t *p, const char *url,
+                                const char *rest);
+/* `rules` with each rule to a balancer replaced by one per member. */
+const apr_array_header_t *
+relay_balancer_reverse_rules(request_rec *r, const apr_array_header_t *rules);
+apr_status_t relay_balancer_child_init(apr_pool_t *pchild,
+                                       relay_proxy_server_conf_t *sc);
 
 /* proxy_reverse.c */
 void relay_proxy_map_response_headers(relay_proxy_req_t *pr,

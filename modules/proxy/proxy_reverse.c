@@ -21,12 +21,14 @@ void relay_proxy_map_response_headers(relay_proxy_req_t *pr,
 {
     request_rec *r = pr->r;
     const apr_array_header_t *arr = apr_table_elts(headers);
+    const apr_array_header_t *reverse =
+        relay_balancer_reverse_rules(r, pr->reverse);
     apr_table_entry_t *e = (apr_table_entry_t *)arr->elts;
     const char *front = NULL;
     int i, j;
 
     AP_DEBUG_ASSERT(pr->magic == RELAY_REQ_MAGIC);
-    if (pr->reverse->nelts) {
+    if (reverse->nelts) {
         front = ap_construct_url(r->pool, "", r);
     }
     for (i = 0; i < arr->nelts; i++) {
@@ -44,15 +46,15 @@ void relay_proxy_map_response_headers(relay_proxy_req_t *pr,
             }
             continue;
         }
-        if (!pr->reverse->nelts) {
+        if (!reverse->nelts) {
             continue;
         }
         for (j = 0; url_headers[j]; j++) {
             if (!strcasecmp(e[i].key, url_headers[j])) {
                 e[i].val = (char *)relay_reverse_map_url(
                     r->pool, e[i].val,
-                    (const relay_reverse_rule_t *)pr->reverse->elts,
-                    pr->reverse->nelts, front);
+                    (const relay_reverse_rule_t *)reverse->elts, reverse->nelts,
+                    front);
                 break;
             }
         }

@@ -1,0 +1,373 @@
+/* Licensed under the Apache License, Version 2.0 (see LICENSE). */
+
+/*
+ * balancer:// definitions, mod_proxy's side: the BalancerMember directive,
+ * ProxySet (and ProxyPass) parameters of a balancer, finding a balancer by
+ * URL, ProxyPassReverse rules to a balancer expanded through its members,
+ * and each child's mutex for the members' balancing state. Picking a
+ * member is mod_proxy_balancer's (it registers the "balancer" scheme);
+ * these directives refuse to work without it, naming it.
+ */
+#include "apr_strings.h"
+#include "apr_lib.h"
+#include "http_core.h"
+#include "ap_provider.h"
+
+#include "proxy_private.h"
+
+#define BALANCER_PREFIX "balancer://"
+#define BALANCER_PREFIX_LEN (sizeof(BALANCER_PREFIX) - 1)
+/* Stock's retry for balancer members. */
+#define RELAY_MEMBER_RETRY apr_time_from_sec(60)
+
+int relay_balancer_is_url(const char *url)
+{
+    return !strncasecmp(url, BALANCER_PREFIX, BALANCER_PREFIX_LEN);
+}
+
+/* "balancer://name" of a balancer URL, lower case; NULL without a name. */
+static char *balancer_name(apr_pool_t *p, const char *url)
+{
+    const char *host = url + BALANCER_PREFIX_LEN;
+    apr_size_t len = strcspn(host, "/?#");
+    char *name;
+
+    if (!relay_balancer_is_url(url) || !len) {
+        return NULL;
+    }
+    name = apr_pstrmemdup(p, url, BALANCER_PREFIX_LEN + len);
+    ap_str_tolower(name);
+    return name;
+}
+
+relay_balancer_t *relay_balancer_find(relay_proxy_server_conf_t *sc,
+                                      const char *url, apr_pool_t *p)
+{
+    const char *name = balancer_name(p, url);
+    int i;
+
+    for (i = 0; name && i < sc->balancers->nelts; i++) {
+        relay_balancer_t *b =
+            APR_ARRAY_IDX(sc->balancers, i, relay_balancer_t *);
+        if (!strcmp(b->name, name)) {
+            return b;
+        }
+    }
+    return NULL;
+}
+
+/* The balancer of `url` in this server, defined on first mention. */
+static const char *balancer_get(cmd_parms *cmd, const char *url,
+                                relay_balancer_t **out)
+{
+    relay_proxy_server_conf_t *sc =
+        ap_get_module_config(cmd->server->module_config, &proxy_module);
+    relay_balancer_t *b;
+
+    if (!balancer_name(cmd->temp_pool, url)) {
+        return apr_psprintf(cmd->pool, "'%s' is not balancer://name", url);
+    }
+    if (!ap_lookup_provider(RELAY_SCHEME_GROUP, "balancer",
+                            RELAY_SCHEME_VERSION)) {
+        return apr_psprintf(cmd->pool,
+                            "'%s' needs Relay's mod_proxy_balancer; "
+                            "load it before this line",
+                            url);
+    }
+    b = relay_balancer_find(sc, url, cmd->temp_pool);
+    if (!b) {
+        b = apr_pcalloc(cmd->pool, sizeof(*b));
+        b->name = balancer_name(cmd->pool, url);
+        b->members = apr_array_make(cmd->pool, 4, sizeof(relay_member_t));
+        b->lbmethod = RELAY_LB_BYREQUESTS;
+        b->maxattempts = RELAY_UNSET;
+        b->defined_in =
+            apr_psprintf(cmd->pool, "%s:%d", cmd->directive->filename,
+                         cmd->directive->line_num);
+        APR_ARRAY_PUSH(sc->balancers, relay_balancer_t *) = b;
+    }
+    *out = b;
+    return NULL;
+}
+
+static const char *parse_flag(apr_pool_t *p, const char *key, const char *value,
+                              int *out)
+{
+    if (!strcasecmp(value, "on")) {
+        *out = 1;
+        return NULL;
+    }
+    if (!strcasecmp(value, "off")) {
+        *out = 0;
+        return NULL;
+    }
+    return apr_psprintf(p, "%s must be On or Off, not '%s'", key, value);
+}
+
+static const char *parse_number(apr_pool_t *p, const char *key,
+                                const char *value, int min, int max, int *out)
+{
+    char *end;
+    long n = strtol(value, &end, 10);
+
+    if (!apr_isdigit(*value) || *end || n < min || n > max) {
+        return apr_psprintf(p, "%s must be a number from %d to %d, not '%s'",
+                            key, min, max, value);
+    }
+    *out = (int)n;
+    return NULL;
+}
+
+/* One key=value of a balancer (ProxySet balancer://..., ProxyPass). */
+static const char *balancer_param(apr_pool_t *p, relay_balancer_t *b,
+                                  const char *key, const char *value)
+{
+    if (!strcasecmp(key, "lbmethod")) {
+        if (relay_lb_method_parse(value, &b->lbmethod)) {
+            return apr_psprintf(p,
+                                "lbmethod must be byrequests, bybusyness "
+                                "or bytraffic, not '%s'",
+                                value);
+        }
+        return NULL;
+    }
+    if (!strcasecmp(key, "stickysession")) {
+        const char *bar = ap_strchr_c(value, '|');
+        if (!*value || bar == value || (bar && !bar[1])) {
+            return apr_psprintf(p,
+                                "stickysession must be NAME or "
+                                "COOKIE|PARAMETER, not '%s'",
+                                value);
+        }
+        b->sticky_cookie =
+            bar ? apr_pstrmemdup(p, value, bar - value) : apr_pstrdup(p, value);
+        b->sticky_param = bar ? apr_pstrdup(p, bar + 1) : b->sticky_cookie;
+        return NULL;
+    }
+    if (!strcasecmp(key, "scolonpathdelim")) {
+        return parse_flag(p, key, value, &b->scolonpathdelim);
+    }
+    if (!strcasecmp(key, "nofailover")) {
+        return parse_flag(p, key, value, &b->nofailover);
+    }
+    if (!strcasecmp(key, "maxattempts")) {
+        return parse_number(p, key, value, 0, 1000, &b->maxattempts);
+    }
+    return apr_psprintf(p, "unknown balancer parameter '%s'", key);
+}
+
+const char *relay_balancer_set(cmd_parms *cmd, const char *url,
+                               const char *args)
+{
+    relay_balancer_t *b;
+    const char *word, *err;
+
+    if ((err = balancer_get(cmd, url, &b)) != NULL) {
+        return err;
+    }
+    while (*(word = ap_getword_conf(cmd->temp_pool, &args))) {
+        const char *eq = ap_strchr_c(word, '=');
+        if (!eq || eq == word) {
+            return apr_psprintf(cmd->pool, "'%s' is not key=value", word);
+        }
+        err = balancer_param(cmd->pool, b,
+                             apr_pstrmemdup(cmd->temp_pool, word, eq - word),
+                             eq + 1);
+        if (err) {
+            return err;
+        }
+    }
+    return NULL;
+}
+
+/* status=: letters, each optionally after + (set) or - (clear). */
+static const char *parse_status(apr_pool_t *p, const char *value,
+                                unsigned int *flags)
+{
+    static const char letters[] = "HDSIE";
+    static const unsigned int bits[] = {RELAY_LB_STANDBY, RELAY_LB_DISABLED,
+                                        RELAY_LB_STOPPED, RELAY_LB_IGNERR,
+                                        RELAY_LB_ERROR};
+    const char *c;
+    int set = 1;
+
+    for (c = value; *c; c++) {
+        const char *at;
+        if (*c == '+' || *c == '-') {
+            set = *c == '+';
+            continue;
+        }
+        at = strchr(letters, apr_toupper(*c));
+        if (!at) {
+            return apr_psprintf(p,
+                                "status must be made of +H, +D, +S, +I and "
+                                "+E, not '%s'",
+                                value);
+        }
+        if (set) {
+            *flags |= bits[at - letters];
+        }
+        else {
+            *flags &= ~bits[at - letters];
+        }
+    }
+    return NULL;
+}
+
+/* The member's own key=value words; the rest are worker parameters. */
+static const char *member_param(apr_pool_t *p, relay_member_t *m,
+                                relay_worker_params_t *params, const char *key,
+                                const char *value)
+{
+    if (!strcasecmp(key, "loadfactor")) {
+        return parse_number(p, key, value, 1, 100, &m->lb.lbfactor);
+    }
+    if (!strcasecmp(key, "lbset")) {
+        return parse_number(p, key, value, 0, 99, &m->lb.lbset);
+    }
+    if (!strcasecmp(key, "route")) {
+        m->route = apr_pstrdup(p, value);
+        return NULL;
+    }
+    if (!strcasecmp(key, "status")) {
+        return parse_status(p, value, &m->lb.flags);
+    }
+    return relay_worker_param_set(p, params, key, value);
+}
+
+/*
+ * BalancerMember [balancer://name] url [key=value ...]: inside
+ * <Proxy balancer://name> the balancer is the section's.
+ */
+const char *relay_balancer_cmd_member(cmd_parms *cmd, void *dconf,
+                                      const char *args)
+{
+    relay_proxy_server_conf_t *sc =
+        ap_get_module_config(cmd->server->module_config, &proxy_module);
+    relay_worker_params_t params;
+    relay_member_t m = {0};
+    relay_balancer_t *b;
+    const char *burl, *word, *err, *defined_in;
+
+    if (cmd->path && !relay_balancer_is_url(cmd->path)) {
+        return "BalancerMember is allowed at server level or in "
+               "<Proxy balancer://...>";
+    }
+    burl = cmd->path ? cmd->path : ap_getword_conf(cmd->pool, &args);
+    m.url = ap_getword_conf(cmd->pool, &args);
+    if (!*burl || !*m.url) {
+        return "BalancerMember needs a member URL (and, outside "
+               "<Proxy balancer://...>, the balancer first)";
+    }
+    if ((err = balancer_get(cmd, burl, &b)) != NULL ||
+        (err = relay_balancer_is_url(m.url)
+                   ? "a balancer cannot be a member of a balancer"
+                   : relay_proxy_check_origin_url(cmd, m.url)) != NULL) {
+        return apr_pstrcat(cmd->pool, "BalancerMember: ", err, NULL);
+    }
+    m.lb.lbfactor = 1;
+    relay_worker_params_unset(&params);
+    while (*(word = ap_getword_conf(cmd->temp_pool, &args))) {
+        const char *eq = ap_strchr_c(word, '=');
+        if (!eq || eq == word) {
+            return apr_psprintf(cmd->pool,
+                                "BalancerMember: '%s' is not key=value", word);
+        }
+        err = member_param(cmd->pool, &m, &params,
+                           apr_pstrmemdup(cmd->temp_pool, word, eq - word),
+                           eq + 1);
+        if (err) {
+            return apr_pstrcat(cmd->pool, "BalancerMember: ", err, NULL);
+        }
+    }
+    defined_in = apr_psprintf(cmd->pool, "%s:%d", cmd->directive->filename,
+                              cmd->directive->line_num);
+    err = relay_worker_define(cmd->pool, sc, m.url, &params, defined_in,
+                              &m.worker);
+    if (err) {
+        return apr_pstrcat(cmd->pool, "BalancerMember: ", err, NULL);
+    }
+    /* A worker this line made keeps stock's member retry by default. */
+    if (m.worker->defined_in == defined_in &&
+        m.worker->params.retry == RELAY_UNSET) {
+        m.worker->params.retry = RELAY_MEMBER_RETRY;
+    }
+    APR_ARRAY_PUSH(b->members, relay_member_t) = m;
+    return NULL;
+}
+
+/* `url` followed by `rest`, with one slash where both have one. */
+const char *relay_balancer_join(apr_pool_t *p, const char *url,
+                                const char *rest)
+{
+    apr_size_t len = strlen(url);
+
+    if (len && url[len - 1] == '/' && *rest == '/') {
+        rest++;
+    }
+    return apr_pstrcat(p, url, rest, NULL);
+}
+
+const apr_array_header_t *
+relay_balancer_reverse_rules(request_rec *r, const apr_array_header_t *rules)
+{
+    relay_proxy_server_conf_t *sc =
+        ap_get_module_config(r->server->module_config, &proxy_module);
+    const relay_reverse_rule_t *rule =
+        (const relay_reverse_rule_t *)rules->elts;
+    apr_array_header_t *out;
+    int i, j, any = 0;
+
+    for (i = 0; i < rules->nelts && !any; i++) {
+        any = relay_balancer_is_url(rule[i].origin_url);
+    }
+    if (!any) {
+        return rules;
+    }
+    out = apr_array_make(r->pool, rules->nelts * 2, sizeof(*rule));
+    for (i = 0; i < rules->nelts; i++) {
+        relay_balancer_t *b;
+        if (!relay_balancer_is_url(rule[i].origin_url)) {
+            APR_ARRAY_PUSH(out, relay_reverse_rule_t) = rule[i];
+            continue;
+        }
+        b = relay_balancer_find(sc, rule[i].origin_url, r->pool);
+        for (j = 0; b && j < b->members->nelts; j++) {
+            relay_member_t *m = &APR_ARRAY_IDX(b->members, j, relay_member_t);
+            relay_reverse_rule_t mapped;
+            mapped.public_path = rule[i].public_path;
+            mapped.origin_url = relay_balancer_join(
+                r->pool, m->url, rule[i].origin_url + strlen(b->name));
+            APR_ARRAY_PUSH(out, relay_reverse_rule_t) = mapped;
+        }
+    }
+    return out;
+}
+
+apr_status_t relay_balancer_child_init(apr_pool_t *pchild,
+                                       relay_proxy_server_conf_t *sc)
+{
+    int i, j;
+
+    for (i = 0; i < sc->balancers->nelts; i++) {
+        relay_balancer_t *b =
+            APR_ARRAY_IDX(sc->balancers, i, relay_balancer_t *);
+        apr_status_t rv;
+        if (b->mutex) {
+            continue; /* inherited from the main server */
+        }
+        for (j = 0; j < b->members->nelts; j++) {
+            relay_member_t *m = &APR_ARRAY_IDX(b->members, j, relay_member_t);
+            if (m->lb.flags & RELAY_LB_ERROR) {
+                m->worker->error_until =
+                    apr_time_now() + m->worker->params.retry;
+            }
+        }
+        rv = apr_thread_mutex_create(&b->mutex, APR_THREAD_MUTEX_DEFAULT,
+                                     pchild);
+        if (rv != APR_SUCCESS) {
+            return rv;
+        }
+    }
+    return APR_SUCCESS;
+}
