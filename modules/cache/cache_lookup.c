@@ -341,8 +341,9 @@ int cache_lookup(request_rec *r, int quick)
     case RELAY_CACHE_SERVE_STALE_REFRESH:
         /* stale-while-revalidate: the request that takes the key's lock
          * (CacheLock on or not) revalidates in the foreground, every other
-         * one gets the stale entry at once. */
-        if (cache_lock_take(r, cr) == APR_EEXIST) {
+         * one gets the stale entry at once; only-if-cached never goes
+         * forward. */
+        if (cr->req.cc.only_if_cached || cache_lock_take(r, cr) == APR_EEXIST) {
             return serve_stale(r, cr, found, &e,
                                "cache hit: stale while another request "
                                "refreshes it (stale-while-revalidate)");

@@ -64,6 +64,9 @@
 #                         all connections), waits N ms, then status S (200)
 #                         with Cache-Control CC if given and body
 #                         "count NAME N\n", N the requests so far
+#   /lastmod/S/NAME       Last-Modified S seconds ago, ETag "NAME", no
+#                         query and no explicit expiry (heuristic freshness);
+#                         body "lastmod NAME\n"
 #   /counted/NAME         how many requests /count/NAME has had ("N\n",
 #                         no-store)
 # Anything else is 404 "not found\n". HEAD is GET without the body.
@@ -501,6 +504,11 @@ sub dispatch {
     }
     if ($path =~ m{^/count/([\w.-]+)\z}) {
         return h_count($req, $1);
+    }
+    if ($path =~ m{^/lastmod/(\d+)/([\w.-]+)\z}) {
+        drain_body($req);
+        return respond($req, 200, [['Last-Modified', http_date(time - $1)],
+                                   ['ETag', qq("$2")]], "lastmod $2\n");
     }
     if ($path =~ m{^/counted/([\w.-]+)\z}) {
         return h_counted($req, $1);
