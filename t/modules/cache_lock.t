@@ -6,20 +6,24 @@
 # origin. A failed fetch releases the lock at once (waiters go to the
 # origin themselves, the next request too); a stale entry being refreshed
 # is served stale with Warning 110 to the others; a client's no-cache
-# does not wait for the lock. The origin's /count/NAME counts requests.
+# does not wait for the lock. No request waits longer than CacheLockMaxAge
+# (vhost cache_lock_short), and a lock file older than that is broken
+# (RL04100). The origin's /count/NAME counts requests.
 
 use strict;
 use warnings FATAL => 'all';
 
 use Apache::Test qw(-withtestmore);
 use Apache::TestRequest ();
+use Digest::MD5 qw(md5_hex);
 use Time::HiRes ();
 
 use lib 't/lib';
 use Relay::Test qw(raw_connect raw_request read_until
-                   parse_response header_values origin_port vhost_port);
+                   parse_response header_values origin_port vhost_port
+                   error_log_mark error_log_wait);
 
-plan tests => 16;
+plan tests => 21;
 
 my $run = "$$-" . time;
 
@@ -114,3 +118,43 @@ Time::HiRes::sleep(0.05) while counted($name) < 1 && Time::HiRes::time() < $dead
              "Cache-Control: no-cache\r\n");
 is($r->{body}, "count $name 2\n", 'no-cache: went to the origin, not waiting');
 close $slow;
+
+# CacheLockMaxAge 1: a waiter behind a 4 s fetch goes to the origin itself
+# (answering at once) after about a second instead of waiting for it.
+$name = "short-$run";
+my $short = vhost_port('cache_lock_short');
+my @socks = map {
+    my $s = raw_connect($short, 15);
+    syswrite($s, "GET /count/$name?ms=$_&cc=max-age%3D300 HTTP/1.1\r\n"
+        . "Host: 127.0.0.1:$short\r\nConnection: close\r\n\r\n");
+    # The slow one holds the lock once the origin has seen it.
+    $deadline = Time::HiRes::time() + 5;
+    Time::HiRes::sleep(0.05)
+        while $_ && counted($name) < 1 && Time::HiRes::time() < $deadline;
+    $s;
+} 4000, 0;
+$t0 = Time::HiRes::time();
+my $buf = '';
+read_until($socks[1], \$buf, undef, 15);
+$took = Time::HiRes::time() - $t0;
+$r = parse_response($buf);
+is($r && $r->{body}, "count $name 2\n", 'lock max age: the waiter went to the origin');
+ok($took > 0.5 && $took < 3,
+   "lock max age: it waited about a second, not for the fetch ($took s)");
+close $_ for @socks;
+
+# A lock file older than CacheLockMaxAge (its request died) is broken.
+$name = "orphan-$run";
+$path = "/count/$name?ms=0&cc=max-age%3D300";
+my $lockfile = '/tmp/mod_cache-lock/' . md5_hex("http://127.0.0.1:$lock$path");
+open my $lf, '>', $lockfile or die "$lockfile: $!";
+close $lf;
+utime time - 60, time - 60, $lockfile;
+my $mark = error_log_mark();
+$t0 = Time::HiRes::time();
+($r) = burst($lock, $path, '');
+$took = Time::HiRes::time() - $t0;
+is($r->{body}, "count $name 1\n", 'stale lock file: served from the origin');
+cmp_ok($took, '<', 2, 'stale lock file: no waiting for it');
+ok(error_log_wait($mark, qr/RL04100: .*\Q$name\E/, 5),
+   'stale lock file: broken, RL04100 logged');
