@@ -267,7 +267,6 @@ static int wait_for_fetch(request_rec *r, cache_req_t *cr)
             }
         }
         if (last) {
-            cr->fwd = "uri-miss";
             return DECLINED;
         }
         apr_sleep(CACHE_LOCK_POLL);
