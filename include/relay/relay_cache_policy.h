@@ -206,6 +206,12 @@ typedef struct relay_cache_serve_t {
      * relay_cache_serve_stale_on_error().
      */
     int stale_on_error;
+    /*
+     * Whether the stored response may be served stale at all while
+     * another request refreshes it (CacheLock, stale-while-revalidate):
+     * never under no-cache, must-revalidate, proxy-revalidate or s-maxage.
+     */
+    int may_serve_stale;
     const char *reason; /* for X-Cache-Detail */
 } relay_cache_serve_t;
 

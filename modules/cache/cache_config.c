@@ -6,7 +6,7 @@
  * CacheQuickHandler, CacheIgnoreCacheControl, CacheIgnoreQueryString,
  * CacheIgnoreHeaders, CacheIgnoreURLSessionIdentifiers, CacheKeyBaseURL,
  * CacheLock*. Per server or <Location>: the freshness and storing
- * switches and the headers.
+ * switches and the headers (CacheStatusHeader is Relay's own).
  */
 #include <errno.h>
 
@@ -67,6 +67,7 @@ void *cache_create_dir_conf(apr_pool_t *p, char *dir)
     c->stale_on_error = CACHE_UNSET;
     c->header = CACHE_UNSET;
     c->detail_header = CACHE_UNSET;
+    c->status_header = CACHE_UNSET;
     return c;
 }
 
@@ -88,6 +89,7 @@ void *cache_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
     c->stale_on_error = MERGE(stale_on_error, CACHE_UNSET);
     c->header = MERGE(header, CACHE_UNSET);
     c->detail_header = MERGE(detail_header, CACHE_UNSET);
+    c->status_header = MERGE(status_header, CACHE_UNSET);
     return c;
 }
 
@@ -367,6 +369,10 @@ const command_rec cache_cmds[] = {
     AP_INIT_FLAG("CacheDetailHeader", ap_set_flag_slot, DIR_OFF(detail_header),
                  CONTEXTS,
                  "Whether responses carry X-Cache-Detail with the reason."),
+    AP_INIT_FLAG("CacheStatusHeader", ap_set_flag_slot, DIR_OFF(status_header),
+                 CONTEXTS,
+                 "Whether responses carry an RFC 9211 Cache-Status field "
+                 "(a Relay extension)."),
     AP_INIT_TAKE1("CacheKeyBaseURL", set_key_base_url, NULL, RSRC_CONF,
                   "The scheme://host:port that reverse-proxied keys use."),
     AP_INIT_FLAG("CacheLock", set_server_flag, SRV_OFF(lock), RSRC_CONF,

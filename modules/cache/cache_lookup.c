@@ -17,6 +17,50 @@
 
 APLOG_USE_MODULE(cache);
 
+/*
+ * The Cache-Status member of this cache (RFC 9211): "hit" when the stored
+ * response answered without a forward request, else fwd= with the reason
+ * (uri-miss, vary-miss, stale, request, method, or miss), fwd-status,
+ * "stored" when the response is being stored and "collapsed" when the
+ * request waited for another's fetch (CacheLock); ttl on answers from the
+ * cache, negative when stale.
+ */
+static const char *status_field(request_rec *r, const char *status)
+{
+    const cache_req_t *cr =
+        ap_get_module_config(r->request_config, &cache_module);
+    int hit = !strcmp(status, "HIT");
+    const char *v;
+
+    if (!cr) {
+        return "Relay; fwd=miss";
+    }
+    if (hit && !cr->fwd_status && !cr->collapsed) {
+        v = "Relay; hit";
+    }
+    else {
+        v = apr_pstrcat(r->pool, "Relay; fwd=",
+                        !strcmp(status, "INVALIDATE") ? "method"
+                        : cr->fwd                     ? cr->fwd
+                                                      : "miss",
+                        NULL);
+        if (cr->fwd_status) {
+            v = apr_psprintf(r->pool, "%s; fwd-status=%d", v, cr->fwd_status);
+        }
+        if (cr->storing) {
+            v = apr_pstrcat(r->pool, v, "; stored", NULL);
+        }
+        if (cr->collapsed) {
+            v = apr_pstrcat(r->pool, v, "; collapsed", NULL);
+        }
+    }
+    if (hit && cr->decided) {
+        v = apr_psprintf(r->pool, "%s; ttl=%" APR_INT64_T_FMT, v,
+                         cr->decision.lifetime - cr->decision.age);
+    }
+    return v;
+}
+
 void cache_mark(request_rec *r, const char *status, const char *reason)
 {
     const cache_dir_conf_t *dc =
@@ -38,6 +82,10 @@ void cache_mark(request_rec *r, const char *status, const char *reason)
         apr_table_setn(r->err_headers_out, "X-Cache-Detail",
                        apr_psprintf(r->pool, "\"%s\" from %s", reason,
                                     r->server->server_hostname));
+    }
+    if (dc->status_header == 1) {
+        apr_table_setn(r->err_headers_out, "Cache-Status",
+                       status_field(r, status));
     }
 }
 
@@ -84,13 +132,16 @@ static relay_cache_found_t *find(request_rec *r, cache_req_t *cr,
     apr_array_header_t *fields;
 
     *key = cr->key;
+    cr->fwd = "uri-miss";
     if (cr->store->lookup(r, cr->key, &f) != APR_SUCCESS ||
         !decode(r, cr, cr->key, f, e)) {
         return NULL;
     }
     if (!e->vary || e->vary->nelts == 0) {
+        cr->fwd = NULL;
         return f;
     }
+    cr->fwd = "vary-miss";
     fields =
         relay_cache_vary_fields(r->pool, vary_names(r, e->vary), r->headers_in);
     if (!fields) {
@@ -105,6 +156,7 @@ static relay_cache_found_t *find(request_rec *r, cache_req_t *cr,
     if (!e->vary || !relay_cache_vary_match(r->pool, e->vary, r->headers_in)) {
         return NULL;
     }
+    cr->fwd = NULL;
     return f;
 }
 
@@ -158,6 +210,69 @@ static int is_unsafe(const char *method)
            strcmp(method, "OPTIONS") && strcmp(method, "TRACE");
 }
 
+/* How long a waiter sleeps between looks at the store. */
+#define CACHE_LOCK_POLL apr_time_from_msec(20)
+
+/* Whether the client asked for something fresher than the cache's own
+ * rules would give; such a request never waits for or uses another's
+ * fetch. */
+static int client_forces(const cache_req_t *cr)
+{
+    const relay_cache_control_t *cc = &cr->req.cc;
+
+    return !cr->settings.ignore_cache_control &&
+           (relay_cache_control_request_no_cache(cc) ||
+            cc->max_age != RELAY_CC_UNSET || cc->min_fresh != RELAY_CC_UNSET);
+}
+
+/* Serves a stale entry while another request refreshes it. */
+static int serve_stale(request_rec *r, cache_req_t *cr,
+                       relay_cache_found_t *found, relay_cache_entry_t *e,
+                       const char *reason)
+{
+    apr_table_setn(r->err_headers_out, "Warning",
+                   "110 - \"Response is Stale\"");
+    return cache_serve(r, cr, found, e, "HIT", reason);
+}
+
+/*
+ * CacheLock: another request is fetching the key. Polls the store until
+ * the entry appears (served as a collapsed hit), the lock goes away
+ * without one (the fetch failed or was not storable) or CacheLockMaxAge
+ * passes; DECLINED then sends r to the origin itself.
+ */
+static int wait_for_fetch(request_rec *r, cache_req_t *cr)
+{
+    apr_time_t deadline = apr_time_now() + cache_lock_max_age(r);
+    relay_cache_found_t *found;
+    relay_cache_entry_t e;
+    relay_cache_response_t stored;
+    const char *key;
+
+    for (;;) {
+        /* The holder stores before it unlocks: look after the lock. */
+        int last = !cache_lock_held(r, cr) || apr_time_now() >= deadline;
+
+        if ((found = find(r, cr, &e, &key)) != NULL) {
+            relay_cache_response_read(&stored, r->pool, e.status, e.headers);
+            relay_cache_serve_decide(&cr->settings, &cr->req, &stored,
+                                     e.request_time, e.response_time,
+                                     apr_time_now(), &cr->decision);
+            if (cr->decision.decision == RELAY_CACHE_SERVE_FRESH) {
+                cr->decided = 1;
+                cr->collapsed = 1;
+                return cache_serve(r, cr, found, &e, "HIT",
+                                   "cache hit: collapsed onto another "
+                                   "request's fetch (CacheLock)");
+            }
+        }
+        if (last) {
+            return DECLINED;
+        }
+        apr_sleep(CACHE_LOCK_POLL);
+    }
+}
+
 int cache_lookup(request_rec *r, int quick)
 {
     cache_req_t *cr = ap_get_module_config(r->request_config, &cache_module);
@@ -165,7 +280,7 @@ int cache_lookup(request_rec *r, int quick)
     relay_cache_entry_t e;
     relay_cache_response_t stored;
     const char *reason, *key;
-    int from_dir;
+    int from_dir, rc;
 
     if (r->main || (cr && cr->quick_tried)) {
         return DECLINED;
@@ -201,6 +316,12 @@ int cache_lookup(request_rec *r, int quick)
             cache_mark(r, "MISS", "only-if-cached and not in the cache");
             return HTTP_GATEWAY_TIME_OUT;
         }
+        /* CacheLock: one fetch per key, the first burst included. */
+        if (cache_lock_enabled(r) && !client_forces(cr) &&
+            cache_lock_take(r, cr) == APR_EEXIST &&
+            (rc = wait_for_fetch(r, cr)) != DECLINED) {
+            return rc;
+        }
         ap_add_output_filter_handle(cache_save_filter_handle, cr, r,
                                     r->connection);
         return DECLINED;
@@ -208,6 +329,7 @@ int cache_lookup(request_rec *r, int quick)
     relay_cache_response_read(&stored, r->pool, e.status, e.headers);
     relay_cache_serve_decide(&cr->settings, &cr->req, &stored, e.request_time,
                              e.response_time, apr_time_now(), &cr->decision);
+    cr->decided = 1;
     switch (cr->decision.decision) {
     case RELAY_CACHE_SERVE_FRESH:
     case RELAY_CACHE_SERVE_STALE:
@@ -215,11 +337,30 @@ int cache_lookup(request_rec *r, int quick)
     case RELAY_CACHE_SERVE_GATEWAY_TIMEOUT:
         cache_mark(r, "MISS", cr->decision.reason);
         return HTTP_GATEWAY_TIME_OUT;
+    case RELAY_CACHE_SERVE_STALE_REFRESH:
+        /* stale-while-revalidate: the request that takes the key's lock
+         * (CacheLock on or not) revalidates in the foreground, every other
+         * one gets the stale entry at once; only-if-cached never goes
+         * forward. */
+        if (cr->req.cc.only_if_cached || cache_lock_take(r, cr) == APR_EEXIST) {
+            return serve_stale(r, cr, found, &e,
+                               "cache hit: stale while another request "
+                               "refreshes it (stale-while-revalidate)");
+        }
+        break;
     default:
-        /* Revalidate (stale-while-revalidate too, for now: in the
-         * foreground, which is always allowed). */
+        /* CacheLock: while another request refreshes a stale entry, the
+         * others get the stale entry, where it may be served stale. */
+        if (cache_lock_enabled(r) && !client_forces(cr) &&
+            cr->decision.may_serve_stale &&
+            cache_lock_take(r, cr) == APR_EEXIST) {
+            return serve_stale(r, cr, found, &e,
+                               "cache hit: stale while another request "
+                               "refreshes it (CacheLock)");
+        }
         break;
     }
+    cr->fwd = cr->decision.age < cr->decision.lifetime ? "request" : "stale";
     cr->stale = found;
     cr->stale_entry = e;
     cr->stale_key = key;

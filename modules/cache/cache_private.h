@@ -40,9 +40,9 @@ typedef struct cache_server_conf_t {
     apr_array_header_t *ignore_headers; /* CacheIgnoreHeaders; NULL unset */
     apr_array_header_t *session_ids;    /* CacheIgnoreURLSessionIdentifiers */
     const char *key_base_url;           /* CacheKeyBaseURL */
-    int lock;                           /* CacheLock [off], parsed only */
-    const char *lock_path;              /* CacheLockPath, parsed only */
-    apr_int64_t lock_max_age;           /* CacheLockMaxAge [5], parsed only */
+    int lock;                           /* CacheLock [off] */
+    const char *lock_path;    /* CacheLockPath [/tmp/mod_cache-lock] */
+    apr_int64_t lock_max_age; /* CacheLockMaxAge [5] */
 } cache_server_conf_t;
 
 typedef struct cache_dir_conf_t {
@@ -60,6 +60,7 @@ typedef struct cache_dir_conf_t {
     int stale_on_error;
     int header;        /* CacheHeader [off] */
     int detail_header; /* CacheDetailHeader [off] */
+    int status_header; /* CacheStatusHeader [off], Relay's */
 } cache_dir_conf_t;
 
 extern const command_rec cache_cmds[];
@@ -86,6 +87,16 @@ typedef struct cache_req_t {
     relay_cache_entry_t stale_entry;
     const char *stale_key;
     relay_cache_serve_t decision;
+    int decided; /* decision is set */
+    /* The key's CacheLock while this request holds it, and its pool. */
+    const char *lock_file;
+    apr_pool_t *lock_pool;
+    /* For Cache-Status: why the request went forward (RFC 9211 fwd), or
+     * NULL; whether it waited for another's fetch; whether it is stored. */
+    const char *fwd;
+    int fwd_status; /* the origin's status, once known */
+    int collapsed;
+    int storing;
 } cache_req_t;
 
 /* The store CacheEnable/CacheDisable pick for r, or NULL. */
@@ -106,7 +117,16 @@ int cache_lookup(request_rec *r, int quick);
 int cache_serve(request_rec *r, cache_req_t *cr, relay_cache_found_t *found,
                 relay_cache_entry_t *e, const char *status, const char *reason);
 
-/* X-Cache, X-Cache-Detail and the cache-* environment variables. */
+/* CacheLock (cache_lock.c). cache_lock_take: APR_SUCCESS when r now holds
+ * the key's lock (released with r->pool), APR_EEXIST when another request
+ * holds it, another error when locking is not possible. */
+int cache_lock_enabled(request_rec *r);
+apr_interval_time_t cache_lock_max_age(request_rec *r);
+apr_status_t cache_lock_take(request_rec *r, cache_req_t *cr);
+int cache_lock_held(request_rec *r, cache_req_t *cr);
+
+/* X-Cache, X-Cache-Detail, Cache-Status and the cache-* environment
+ * variables. */
 void cache_mark(request_rec *r, const char *status, const char *reason);
 
 /* The output filters of cache_save.c. */

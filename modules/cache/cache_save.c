@@ -91,6 +91,7 @@ static apr_status_t refreshed(ap_filter_t *f, apr_bucket_brigade *bb,
     }
     apr_brigade_cleanup(bb);
     ap_remove_output_filter(f);
+    cr->fwd_status = HTTP_NOT_MODIFIED;
     return cache_serve(r, cr, cr->stale, e, "REVALIDATE",
                        "conditional cache hit: entry updated") == OK
                ? APR_SUCCESS
@@ -107,6 +108,7 @@ static apr_status_t stale_on_error(ap_filter_t *f, apr_bucket_brigade *bb,
     ap_remove_output_filter(f);
     apr_table_setn(r->err_headers_out, "Warning",
                    "111 - \"Revalidation Failed\"");
+    cr->fwd_status = r->status;
     return cache_serve(r, cr, cr->stale, &cr->stale_entry, "HIT",
                        "cache hit: stale entry served on error") == OK
                ? APR_SUCCESS
@@ -174,6 +176,7 @@ static save_ctx_t *start(ap_filter_t *f, cache_req_t *cr)
     save_ctx_t *ctx;
     const char *miss = cr->stale ? "REVALIDATE" : "MISS";
 
+    cr->fwd_status = r->status;
     relay_cache_response_read(&resp, r->pool, r->status, headers);
     if (cr->stale) {
         relay_cache_response_read(&stored, r->pool, cr->stale_entry.status,
@@ -219,6 +222,7 @@ static save_ctx_t *start(ap_filter_t *f, cache_req_t *cr)
         relay_cache_entry_store_headers(r->pool, headers, ignored(r), &resp.cc);
     apr_table_unset(ctx->entry.headers, "Age");
     ctx->entry.vary = ctx->vary;
+    cr->storing = 1;
     cache_mark(r, miss, "cache miss: attempting entity save");
     return ctx;
 }

@@ -383,6 +383,7 @@ void relay_cache_serve_decide(const relay_cache_settings_t *s,
         (window == RELAY_CC_UNSET || rq->stale_if_error > window)) {
         window = rq->stale_if_error;
     }
+    out->may_serve_stale = !no_stale;
     out->stale_on_error =
         !no_stale &&
         (s->stale_on_error || (s->stale_if_error && window != RELAY_CC_UNSET &&

@@ -5,7 +5,8 @@
 # above MCacheMaxObjectSize (RL04500) and MCacheMinObjectSize above
 # MCacheMaxObjectSize (RL04501) are refused naming file and line; bad
 # numbers, an unknown MCacheRemovalAlgorithm, a bad CacheDefaultExpire or
-# CacheKeyBaseURL, CacheEnable without a URL and CacheDisable on outside a
+# CacheKeyBaseURL, CacheLockMaxAge 0, a CacheStatusHeader that is neither
+# on nor off, CacheEnable without a URL and CacheDisable on outside a
 # <Location> are refused by the directive (line and file); Relay's
 # mod_mem_cache next to the stock mod_cache stops with RL00001.
 
@@ -15,7 +16,7 @@ use warnings FATAL => 'all';
 use Apache::Test qw(-withtestmore);
 use Relay::ConfigTest;
 
-plan tests => 23;
+plan tests => 27;
 
 my $dir = case_dir('cache_config');
 my $build = relay_module_dir();
@@ -46,7 +47,8 @@ my ($rc, $out) = configtest(undef, \@relay,
     'CacheEnable mem /', 'MCacheSize 4096', 'MCacheMaxObjectCount 100',
     'MCacheMinObjectSize 1', 'MCacheMaxObjectSize 2048',
     'CacheDisable http://security.update.server/update-list/',
-    'CacheHeader on', 'CacheDetailHeader on', 'CacheQuickHandler on',
+    'CacheHeader on', 'CacheDetailHeader on', 'CacheStatusHeader on',
+    'CacheQuickHandler on',
     'CacheDefaultExpire 3600', 'CacheMaxExpire 86400', 'CacheMinExpire 0',
     'CacheLastModifiedFactor 0.1', 'CacheIgnoreNoLastMod Off',
     'CacheIgnoreCacheControl Off', 'CacheIgnoreQueryString Off',
@@ -72,6 +74,8 @@ refused('MCacheMaxObjectCount 0', 'MCacheMaxObjectCount 0', qr/'0' is not a whol
 refused('MCacheRemovalAlgorithm', 'MCacheRemovalAlgorithm FIFO', qr/'FIFO' is neither LRU nor GDSF/);
 refused('CacheDefaultExpire', 'CacheDefaultExpire -5', qr/'-5' is not a number of seconds/);
 refused('CacheKeyBaseURL', 'CacheKeyBaseURL not-a-url', qr/'not-a-url' is not an absolute/);
+refused('CacheLockMaxAge 0', 'CacheLockMaxAge 0', qr/'0' is not a number of seconds above 0/);
+refused('CacheStatusHeader', 'CacheStatusHeader maybe', qr/CacheStatusHeader must be On or Off/);
 refused('CacheEnable without URL', 'CacheEnable mem', qr/give the cache type and a URL/);
 refused('CacheDisable on outside Location', 'CacheDisable on', qr/only inside a <Location>/);
 

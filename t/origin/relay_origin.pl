@@ -60,6 +60,15 @@
 #   /close-after          200, then closes without Connection: close
 #   /raw/CASE             canned byte-exact response (see %RAW), then close
 #   /stats                origin parent pid and connections accepted so far
+#   /count/NAME[?ms=N&status=S&cc=CC]  counts the requests for NAME (across
+#                         all connections), waits N ms, then status S (200)
+#                         with Cache-Control CC if given and body
+#                         "count NAME N\n", N the requests so far
+#   /lastmod/S/NAME       Last-Modified S seconds ago, ETag "NAME", no
+#                         query and no explicit expiry (heuristic freshness);
+#                         body "lastmod NAME\n"
+#   /counted/NAME         how many requests /count/NAME has had ("N\n",
+#                         no-store)
 # Anything else is 404 "not found\n". HEAD is GET without the body.
 
 use strict;
@@ -68,6 +77,8 @@ use warnings;
 use Digest::MD5 ();
 use Digest::SHA ();
 use Errno qw(EINTR EAGAIN);
+use Fcntl qw(:flock O_RDWR O_CREAT);
+use File::Temp ();
 use Getopt::Long qw(GetOptions);
 use IO::Select ();
 use IO::Socket::INET ();
@@ -134,6 +145,9 @@ my %RAW = (
 );
 
 my $PARENT = $$;     # the listening process
+# /count's counters, one file per name, shared by the connection children.
+my $COUNT_DIR = File::Temp::tempdir('relay-origin-XXXXXX', TMPDIR => 1,
+                                    CLEANUP => 1);
 my $accepted = 0;    # connections accepted, as of the child's fork
 my %kids;            # live connection children
 my ($SOCK, $INBUF, $SEQ);    # a child's connection, read buffer, requests
@@ -488,6 +502,17 @@ sub dispatch {
     if ($path =~ m{^/echo/}) {
         return h_echo($req);
     }
+    if ($path =~ m{^/count/([\w.-]+)\z}) {
+        return h_count($req, $1);
+    }
+    if ($path =~ m{^/lastmod/(\d+)/([\w.-]+)\z}) {
+        drain_body($req);
+        return respond($req, 200, [['Last-Modified', http_date(time - $1)],
+                                   ['ETag', qq("$2")]], "lastmod $2\n");
+    }
+    if ($path =~ m{^/counted/([\w.-]+)\z}) {
+        return h_counted($req, $1);
+    }
     if ($path =~ m{^/cond/([\w.-]+)\z}) {
         return h_cond($req, qq("$1"));
     }
@@ -701,6 +726,38 @@ sub h_close_after {
     drain_body($req);
     respond($req, 200, [], "close-after\n");
     $req->{close} = 1;    # after the head: no Connection: close was sent
+}
+
+# Adds $add to the counter NAME under an exclusive lock; the new value.
+sub counter {
+    my ($name, $add) = @_;
+    sysopen(my $fh, "$COUNT_DIR/$name", O_RDWR | O_CREAT)
+        or die "relay_origin: counter $name: $!\n";
+    flock($fh, LOCK_EX) or die "relay_origin: flock: $!\n";
+    my $n = <$fh> // 0;
+    $n += $add;
+    seek($fh, 0, 0);
+    truncate($fh, 0);
+    print {$fh} "$n\n";
+    close $fh;
+    return $n + 0;
+}
+
+sub h_count {
+    my ($req, $name) = @_;
+    drain_body($req);
+    my $n = counter($name, 1);
+    msleep(int_param($req, 'ms', 0));
+    my $cc = param($req, 'cc');
+    my @h = defined $cc ? (['Cache-Control', $cc]) : ();
+    respond($req, int_param($req, 'status', 200), \@h, "count $name $n\n");
+}
+
+sub h_counted {
+    my ($req, $name) = @_;
+    drain_body($req);
+    respond($req, 200, [['Cache-Control', 'no-store']],
+            counter($name, 0) . "\n");
 }
 
 sub h_stats {

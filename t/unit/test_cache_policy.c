@@ -576,6 +576,38 @@ static int run_serve_case(const serve_case_t *c, apr_pool_t *pool)
     return 1;
 }
 
+/* may_serve_stale: a stored response that forbids stale use says so. */
+static void test_may_serve_stale(apr_pool_t *pool)
+{
+    static const struct {
+        const char *stored;
+        int expect;
+    } cases[] = {
+        {MA60, 1},
+        {MA60 ", must-revalidate", 0},
+        {MA60 ", proxy-revalidate", 0},
+        {MA60 ", s-maxage=60", 0},
+        {MA60 ", no-cache", 0},
+    };
+    apr_size_t i;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        relay_cache_settings_t s;
+        relay_cache_request_t req;
+        relay_cache_response_t stored;
+        relay_cache_serve_t d;
+
+        relay_cache_settings_default(&s);
+        relay_cache_request_read(&req, pool, "GET", NULL,
+                                 relay_test_fields(pool, ""));
+        relay_cache_response_read(&stored, pool, 200,
+                                  relay_test_fields(pool, cases[i].stored));
+        relay_cache_serve_decide(&s, &req, &stored, AT(0), AT(0), AT(100), &d);
+        relay_test_ok(d.may_serve_stale == cases[i].expect,
+                      "may serve stale: %s", cases[i].stored);
+    }
+}
+
 static void test_stale_on_error(void)
 {
     relay_cache_serve_t d;
@@ -881,6 +913,7 @@ int main(void)
     RUN(age_cases, run_age_case, "age");
     RUN(serve_cases, run_serve_case, "serve");
     test_stale_on_error();
+    test_may_serve_stale(pool);
     RUN(validators_cases, run_validators_case, "validators");
     RUN(cond_cases, run_cond_case, "conditional");
     RUN(merge_cases, run_merge_case, "merge 304");
