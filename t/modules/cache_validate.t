@@ -35,8 +35,8 @@ is($b->code, 200, 'forced revalidation answered 200 to the client');
 like($b->header('X-Cache') // '', qr/^REVALIDATE/, 'X-Cache REVALIDATE');
 is($b->content, "cond\n", 'stored body served after the 304');
 is($b->header('X-Seen-INM'), '"v1"', 'origin saw If-None-Match from the stored ETag');
-isnt($b->header('X-Origin-Seq'), $a->header('X-Origin-Seq'),
-    'headers refreshed from the 304');
+isnt(origin_id($b), origin_id($a),
+    'headers refreshed from the 304 (another origin connection or request)');
 my $c = GET $url;
 like($c->header('X-Cache') // '', qr/^HIT/, 'refreshed entry is a hit');
 is(origin_id($c), origin_id($b), 'the hit carries the refreshed headers');
