@@ -21,36 +21,12 @@ use Time::HiRes ();
 use lib 't/lib';
 use Relay::Test qw(raw_connect raw_request read_until
                    parse_response header_values origin_port vhost_port
-                   error_log_mark error_log_wait);
+                   error_log_mark error_log_wait burst
+                   origin_count);
 
 plan tests => 21;
 
 my $run = "$$-" . time;
-
-# Sends one GET per entry of @extra (extra header lines) at once on
-# separate connections; the parsed responses, in order.
-sub burst {
-    my ($port, $path, @extra) = @_;
-    my @socks = map {
-        my $s = raw_connect($port, 15);
-        syswrite($s, "GET $path HTTP/1.1\r\nHost: 127.0.0.1:$port\r\n"
-                      . $_ . "Connection: close\r\n\r\n");
-        $s;
-    } @extra;
-    return map {
-        my $buf = '';
-        read_until($_, \$buf, undef, 15);
-        close $_;
-        parse_response($buf) // { status => 0, body => '', headers => [] };
-    } @socks;
-}
-
-sub counted {
-    my ($name) = @_;
-    my $res = parse_response(raw_request(origin_port(),
-        "GET /counted/$name HTTP/1.1\r\nHost: o\r\nConnection: close\r\n\r\n"));
-    return $res && $res->{body} =~ /^(\d+)/ ? $1 : -1;
-}
 
 my $lock = vhost_port('cache_lock');
 my $off = vhost_port('cache_lock_off');
@@ -61,7 +37,7 @@ my @res = burst($lock, "/count/$name?ms=800&cc=max-age%3D300", ('') x 8);
 is(scalar(grep { $_->{status} == 200 } @res), 8, 'burst: all 8 get 200');
 is(scalar(grep { $_->{body} eq "count $name 1\n" } @res), 8,
    'burst: all 8 get the one origin answer');
-is(counted($name), 1, 'burst: the origin saw exactly one request');
+is(origin_count($name), 1, 'burst: the origin saw exactly one request');
 my @cs = map { header_values($_, 'Cache-Status') } @res;
 is(scalar(grep { /\bfwd=uri-miss\b.*\bstored\b/ } @cs), 1,
    'Cache-Status: one fetch stored');
@@ -72,7 +48,7 @@ is(scalar(grep { /\bcollapsed\b/ } @cs), 7,
 $name = "nolock-$run";
 @res = burst($off, "/count/$name?ms=800&cc=max-age%3D300", ('') x 8);
 is(scalar(grep { $_->{status} == 200 } @res), 8, 'no lock: all 8 get 200');
-cmp_ok(counted($name), '>', 1, 'no lock: the origin saw several requests');
+cmp_ok(origin_count($name), '>', 1, 'no lock: the origin saw several requests');
 
 # A failed fetch (500, not stored) releases the lock: the waiters go to
 # the origin themselves as soon as it ends, not after CacheLockMaxAge.
@@ -82,9 +58,9 @@ my $t0 = Time::HiRes::time();
 my $took = Time::HiRes::time() - $t0;
 is(scalar(grep { $_->{status} == 500 } @res), 3, 'failed fetch: all see 500');
 cmp_ok($took, '<', 4, 'failed fetch: waiters did not wait for the lock age');
-is(counted($name), 3, 'failed fetch: each waiter went to the origin');
+is(origin_count($name), 3, 'failed fetch: each waiter went to the origin');
 ($res[0]) = burst($lock, "/count/$name?ms=0&status=500", '');
-is(counted($name), 4, 'failed fetch: the next request goes to the origin');
+is(origin_count($name), 4, 'failed fetch: the next request goes to the origin');
 
 # A stale entry being refreshed: the other requests get it stale.
 $name = "stale-$run";
@@ -97,7 +73,7 @@ do {
     ($r) = burst($lock, $path, "Cache-Control: only-if-cached\r\n");
 } while ($r->{status} == 200 && Time::HiRes::time() < $deadline);
 @res = burst($lock, $path, ('') x 4);
-is(counted($name), 2, 'stale: one refresh reached the origin');
+is(origin_count($name), 2, 'stale: one refresh reached the origin');
 my @stale = grep { $_->{body} eq "count $name 1\n" } @res;
 is(scalar @stale, 3, 'stale: the others got the stale entry');
 is(scalar(grep { ((header_values($_, 'Warning'))[0] // '') =~ /^110 / }
@@ -113,7 +89,7 @@ my $slow = raw_connect($lock, 15);
 syswrite($slow, "GET /count/$name?ms=1500&cc=max-age%3D300 HTTP/1.1\r\n"
     . "Host: 127.0.0.1:$lock\r\nConnection: close\r\n\r\n");
 $deadline = Time::HiRes::time() + 5;
-Time::HiRes::sleep(0.05) while counted($name) < 1 && Time::HiRes::time() < $deadline;
+Time::HiRes::sleep(0.05) while origin_count($name) < 1 && Time::HiRes::time() < $deadline;
 ($r) = burst($lock, "/count/$name?ms=1500&cc=max-age%3D300",
              "Cache-Control: no-cache\r\n");
 is($r->{body}, "count $name 2\n", 'no-cache: went to the origin, not waiting');
@@ -130,7 +106,7 @@ my @socks = map {
     # The slow one holds the lock once the origin has seen it.
     $deadline = Time::HiRes::time() + 5;
     Time::HiRes::sleep(0.05)
-        while $_ && counted($name) < 1 && Time::HiRes::time() < $deadline;
+        while $_ && origin_count($name) < 1 && Time::HiRes::time() < $deadline;
     $s;
 } 4000, 0;
 $t0 = Time::HiRes::time();

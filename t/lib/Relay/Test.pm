@@ -34,7 +34,7 @@ use Time::HiRes ();
 
 our @EXPORT = qw(
     origin_port dead_port origin_url vhost_port
-    raw_request raw_connect read_until
+    raw_request raw_connect read_until burst origin_count
     parse_response header_values dechunk
     bytes_pattern bytes_md5
     ws_accept ws_frame ws_read_frame
@@ -317,6 +317,34 @@ sub error_log_wait {
         return undef if Time::HiRes::time() >= $deadline;
         Time::HiRes::sleep(0.05);
     }
+}
+
+
+# Sends one GET of $path per entry of @extra (extra header lines, each
+# ending in CRLF, or '') at once, on separate connections to $port; the
+# parsed responses, in order ({ status => 0 } for none).
+sub burst {
+    my ($port, $path, @extra) = @_;
+    my @socks = map {
+        my $s = raw_connect($port, 15);
+        write_all($s, "GET $path HTTP/1.1\r\nHost: 127.0.0.1:$port\r\n"
+                      . $_ . "Connection: close\r\n\r\n");
+        $s;
+    } @extra;
+    return map {
+        my $buf = '';
+        read_until($_, \$buf, undef, 15);
+        close $_;
+        parse_response($buf) // { status => 0, body => '', headers => [] };
+    } @socks;
+}
+
+# How many requests the origin's /count/NAME endpoint has seen (-1: none).
+sub origin_count {
+    my ($name) = @_;
+    my $res = parse_response(raw_request(origin_port(),
+        "GET /counted/$name HTTP/1.1\r\nHost: o\r\nConnection: close\r\n\r\n"));
+    return $res && $res->{body} =~ /^(\d+)/ ? $1 : -1;
 }
 
 1;
