@@ -9,6 +9,7 @@
 
 #include "apr_strings.h"
 
+#include "relay_keyword.h"
 #include "mem_private.h"
 
 APLOG_USE_MODULE(mem_cache);
@@ -130,22 +131,17 @@ static const char *set_number(cmd_parms *cmd, void *dummy, const char *arg)
     return NULL;
 }
 
+static const relay_keyword_t algorithm_words[] = {
+    {"LRU", RELAY_EVICT_LRU}, {"GDSF", RELAY_EVICT_GDSF}, {NULL, 0}};
+
 static const char *set_algorithm(cmd_parms *cmd, void *dummy, const char *arg)
 {
     mem_config_t *c =
         ap_get_module_config(cmd->server->module_config, &mem_cache_module);
+    const char *err = relay_keyword_parse(cmd, arg, algorithm_words, &c->algo);
 
-    if (!strcasecmp(arg, "LRU")) {
-        c->algo = RELAY_EVICT_LRU;
-    }
-    else if (!strcasecmp(arg, "GDSF")) {
-        c->algo = RELAY_EVICT_GDSF;
-    }
-    else {
-        return apr_psprintf(cmd->pool,
-                            "MCacheRemovalAlgorithm: '%s' is neither LRU "
-                            "nor GDSF",
-                            arg);
+    if (err) {
+        return err;
     }
     c->own = 1;
     c->where = where(cmd);

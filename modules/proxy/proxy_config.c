@@ -16,6 +16,7 @@
 #include "ap_provider.h"
 
 #include "relay/relay_headers.h"
+#include "relay_keyword.h"
 #include "proxy_private.h"
 
 void *relay_proxy_create_server_conf(apr_pool_t *p, server_rec *s)
@@ -446,21 +447,16 @@ static const char *cmd_error_override(cmd_parms *cmd, void *dconf,
 }
 
 /* One accepted word of a keyword directive and the value it stands for. */
-typedef struct keyword_t {
-    const char *word;
-    int value;
-} keyword_t;
-
-static const keyword_t via_words[] = {{"Off", RELAY_VIA_OFF},
-                                      {"On", RELAY_VIA_ON},
-                                      {"Full", RELAY_VIA_FULL},
-                                      {"Block", RELAY_VIA_BLOCK},
-                                      {NULL, 0}};
+static const relay_keyword_t via_words[] = {{"Off", RELAY_VIA_OFF},
+                                            {"On", RELAY_VIA_ON},
+                                            {"Full", RELAY_VIA_FULL},
+                                            {"Block", RELAY_VIA_BLOCK},
+                                            {NULL, 0}};
 /* ProxyStatus: how much of the workers' state status pages may show
  * (Debian's status.conf sets it). */
-static const keyword_t status_words[] = {
+static const relay_keyword_t status_words[] = {
     {"Off", 0}, {"On", 1}, {"Full", 2}, {NULL, 0}};
-static const keyword_t bad_header_words[] = {
+static const relay_keyword_t bad_header_words[] = {
     {"IsError", RELAY_BADHEADER_ISERROR},
     {"Ignore", RELAY_BADHEADER_IGNORE},
     {"StartBody", RELAY_BADHEADER_STARTBODY},
@@ -469,7 +465,7 @@ static const keyword_t bad_header_words[] = {
 /* A keyword directive: its words and where its value and "set" flag live
  * in the server record. */
 typedef struct keyword_directive_t {
-    const keyword_t *words;
+    const relay_keyword_t *words;
     apr_size_t value_offset;
     apr_size_t set_offset;
 } keyword_directive_t;
@@ -487,26 +483,18 @@ static const keyword_directive_t status_directive =
 static const keyword_directive_t bad_header_directive =
     KEYWORD_DIRECTIVE(bad_header_words, bad_header);
 
-/* Takes one of the directive's words (compared without case), or returns
- * an error that lists them. */
+/* Takes one of the directive's words and marks the value set. */
 static const char *cmd_keyword(cmd_parms *cmd, void *dconf, const char *arg)
 {
     const keyword_directive_t *kd = cmd->info;
     char *sc = (char *)server_conf(cmd);
-    const char *list = "";
-    int i;
+    const char *err = relay_keyword_parse(cmd, arg, kd->words,
+                                          (int *)(sc + kd->value_offset));
 
-    for (i = 0; kd->words[i].word; i++) {
-        if (!strcasecmp(arg, kd->words[i].word)) {
-            *(int *)(sc + kd->value_offset) = kd->words[i].value;
-            *(int *)(sc + kd->set_offset) = 1;
-            return NULL;
-        }
-        list = apr_pstrcat(cmd->temp_pool, list, *list ? ", " : "",
-                           kd->words[i].word, NULL);
+    if (!err) {
+        *(int *)(sc + kd->set_offset) = 1;
     }
-    return apr_psprintf(cmd->pool, "%s must be one of %s, not '%s'",
-                        cmd->cmd->name, list, arg);
+    return err;
 }
 
 static const char *cmd_timeout(cmd_parms *cmd, void *dconf, const char *arg)

@@ -19,6 +19,7 @@
 #include "apr_lib.h"
 
 #include "relay/relay_tls.h"
+#include "relay_keyword.h"
 #include "ssl_private.h"
 
 void *relay_ssl_create_dir_conf(apr_pool_t *p, char *dir)
@@ -129,30 +130,18 @@ static const char *cmd_engine(cmd_parms *cmd, void *dconf, int flag)
     return NULL;
 }
 
+static const relay_keyword_t verify_words[] = {
+    {"none", RELAY_SSL_VERIFY_NONE},
+    {"optional", RELAY_SSL_VERIFY_OPTIONAL},
+    {"require", RELAY_SSL_VERIFY_REQUIRE},
+    {"optional_no_ca", RELAY_SSL_VERIFY_OPTIONAL_NO_CA},
+    {NULL, 0}};
+
 static const char *cmd_verify(cmd_parms *cmd, void *dconf, const char *arg)
 {
     relay_ssl_dir_conf_t *dc = dconf;
 
-    if (!strcasecmp(arg, "none")) {
-        dc->verify = RELAY_SSL_VERIFY_NONE;
-    }
-    else if (!strcasecmp(arg, "optional")) {
-        dc->verify = RELAY_SSL_VERIFY_OPTIONAL;
-    }
-    else if (!strcasecmp(arg, "require")) {
-        dc->verify = RELAY_SSL_VERIFY_REQUIRE;
-    }
-    else if (!strcasecmp(arg, "optional_no_ca")) {
-        dc->verify = RELAY_SSL_VERIFY_OPTIONAL_NO_CA;
-    }
-    else {
-        return apr_psprintf(cmd->pool,
-                            "SSLProxyVerify must be none, "
-                            "optional, require or optional_no_ca, "
-                            "not '%s'",
-                            arg);
-    }
-    return NULL;
+    return relay_keyword_parse(cmd, arg, verify_words, &dc->verify);
 }
 
 static const char *cmd_verify_depth(cmd_parms *cmd, void *dconf,
@@ -203,26 +192,17 @@ static const char *cmd_path(cmd_parms *cmd, void *dconf, const char *arg)
     return checked_path(cmd, arg, dir, (const char **)((char *)dconf + offset));
 }
 
+static const relay_keyword_t crl_check_words[] = {
+    {"none", RELAY_SSL_CRL_NONE},
+    {"leaf", RELAY_SSL_CRL_LEAF},
+    {"chain", RELAY_SSL_CRL_CHAIN},
+    {NULL, 0}};
+
 static const char *cmd_crl_check(cmd_parms *cmd, void *dconf, const char *arg)
 {
     relay_ssl_dir_conf_t *dc = dconf;
 
-    if (!strcasecmp(arg, "none")) {
-        dc->crl_check = RELAY_SSL_CRL_NONE;
-    }
-    else if (!strcasecmp(arg, "leaf")) {
-        dc->crl_check = RELAY_SSL_CRL_LEAF;
-    }
-    else if (!strcasecmp(arg, "chain")) {
-        dc->crl_check = RELAY_SSL_CRL_CHAIN;
-    }
-    else {
-        return apr_psprintf(cmd->pool,
-                            "SSLProxyCARevocationCheck must be "
-                            "chain, leaf or none, not '%s'",
-                            arg);
-    }
-    return NULL;
+    return relay_keyword_parse(cmd, arg, crl_check_words, &dc->crl_check);
 }
 
 /* The on/off directives: cmd->info is the field's offset. */

@@ -71,7 +71,7 @@ refused_check('min above max', 'RL04501', 'MCacheMinObjectSize 20000',
     qr/MCacheMinObjectSize \(20000\)/, 'MCacheMinObjectSize 20000');
 refused('MCacheSize not a number', 'MCacheSize lots', qr/'lots' is not a whole number/);
 refused('MCacheMaxObjectCount 0', 'MCacheMaxObjectCount 0', qr/'0' is not a whole number/);
-refused('MCacheRemovalAlgorithm', 'MCacheRemovalAlgorithm FIFO', qr/'FIFO' is neither LRU nor GDSF/);
+refused('MCacheRemovalAlgorithm', 'MCacheRemovalAlgorithm FIFO', qr/MCacheRemovalAlgorithm must be one of LRU, GDSF, not 'FIFO'/);
 refused('CacheDefaultExpire', 'CacheDefaultExpire -5', qr/'-5' is not a number of seconds/);
 refused('CacheKeyBaseURL', 'CacheKeyBaseURL not-a-url', qr/'not-a-url' is not an absolute/);
 refused('CacheLockMaxAge 0', 'CacheLockMaxAge 0', qr/'0' is not a number of seconds above 0/);
