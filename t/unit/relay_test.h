@@ -33,6 +33,17 @@ const char *relay_test_fields_text(apr_pool_t *pool, const apr_table_t *t);
 /* Number of rows of a test table. */
 #define RELAY_TEST_COUNT(table) ((int)(sizeof(table) / sizeof((table)[0])))
 
+/* Runs fn(&row, pool) for every row of a case table (rows have a `desc`),
+ * one TAP point each, labelled "label: desc". */
+#define RELAY_TEST_TABLE(table, fn, label, pool)                               \
+    do {                                                                       \
+        int row_;                                                              \
+        for (row_ = 0; row_ < RELAY_TEST_COUNT(table); row_++) {               \
+            relay_test_ok(fn(&(table)[row_], pool), label ": %s",              \
+                          (table)[row_].desc);                                 \
+        }                                                                      \
+    } while (0)
+
 /* Initialises APR; the pool returned lives until relay_test_done(). */
 apr_pool_t *relay_test_init(void);
 

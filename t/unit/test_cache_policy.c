@@ -615,25 +615,18 @@ static void test_stale_on_error(void)
                   "stale on error: not allowed");
 }
 
-/* Validators for revalidation. */
-
 int main(void)
 {
     apr_pool_t *pool = relay_test_init();
     int i;
 
-#define RUN(table, fn, label)                                                  \
-    for (i = 0; i < RELAY_TEST_COUNT(table); i++) {                            \
-        relay_test_ok(fn(&table[i], pool), label ": %s", table[i].desc);       \
-    }
-    RUN(lookup_cases, run_lookup_case, "lookup");
-    RUN(store_cases, run_store_case, "store");
-    RUN(fresh_cases, run_fresh_case, "freshness");
-    RUN(age_cases, run_age_case, "age");
-    RUN(serve_cases, run_serve_case, "serve");
+    RELAY_TEST_TABLE(lookup_cases, run_lookup_case, "lookup", pool);
+    RELAY_TEST_TABLE(store_cases, run_store_case, "store", pool);
+    RELAY_TEST_TABLE(fresh_cases, run_fresh_case, "freshness", pool);
+    RELAY_TEST_TABLE(age_cases, run_age_case, "age", pool);
+    RELAY_TEST_TABLE(serve_cases, run_serve_case, "serve", pool);
     test_stale_on_error();
     test_may_serve_stale(pool);
-#undef RUN
     for (i = RELAY_CACHE_STORE_OK; i <= RELAY_CACHE_STORE_ENV_NO_CACHE; i++) {
         const char *r = relay_cache_store_reason((relay_cache_store_t)i);
 

@@ -290,15 +290,10 @@ int main(void)
     apr_pool_t *pool = relay_test_init();
     int i;
 
-#define RUN(table, fn, label)                                                  \
-    for (i = 0; i < RELAY_TEST_COUNT(table); i++) {                            \
-        relay_test_ok(fn(&table[i], pool), label ": %s", table[i].desc);       \
-    }
-    RUN(validators_cases, run_validators_case, "validators");
-    RUN(cond_cases, run_cond_case, "conditional");
-    RUN(merge_cases, run_merge_case, "merge 304");
-    RUN(inval_cases, run_inval_case, "invalidate");
-#undef RUN
+    RELAY_TEST_TABLE(validators_cases, run_validators_case, "validators", pool);
+    RELAY_TEST_TABLE(cond_cases, run_cond_case, "conditional", pool);
+    RELAY_TEST_TABLE(merge_cases, run_merge_case, "merge 304", pool);
+    RELAY_TEST_TABLE(inval_cases, run_inval_case, "invalidate", pool);
     for (i = 0; i < RELAY_TEST_COUNT(etag_cases); i++) {
         const etag_case_t *c = &etag_cases[i];
         int strong = relay_cache_etag_match(c->list, c->etag, 0);
