@@ -8,19 +8,24 @@
 #  - max=1 with acquire: a request finding no free connection waits that
 #    long, then gets 503 (RL01013);
 #  - keepalive=On puts TCP keep-alive on the origin connection (seen in
-#    the socket's timer with ss).
+#    the socket's timer with ss);
+#  - connectiontimeout bounds the connect alone (1 s and 3 s against a
+#    listener whose queue the test keeps full, with timeout=30): 503 after
+#    that long, RL01014 logged.
 
 use strict;
 use warnings FATAL => 'all';
 
 use Apache::Test qw(-withtestmore);
 use Apache::TestRequest ();
+use IO::Socket::INET ();
+use Socket qw(AF_INET SOCK_STREAM SOL_SOCKET SO_REUSEADDR inet_aton pack_sockaddr_in);
 use Time::HiRes qw(time);
 
 use Relay::Test;
 use Relay::Client;
 
-plan tests => 14;
+plan tests => 19;
 
 sub conn_of { (header_values($_[0], 'X-Origin-Conn'))[0] // '' }
 
@@ -111,6 +116,38 @@ SKIP: {
     $c->disconnect;
 }
 
-my @unexpected = error_log_errors($mark, qw(RL02011 RL02010 RL01013));
+# connectiontimeout: a listener with a backlog of 0 that never accepts,
+# and one connection of the test's own in its queue: the kernel drops
+# further SYNs, so a connect to it neither succeeds nor fails until the
+# connecting side gives up.
+{
+    my $silent = Relay::Test::env_port('RELAY_SILENT_PORT');
+    socket(my $listener, AF_INET, SOCK_STREAM, 0) or die "socket: $!";
+    setsockopt($listener, SOL_SOCKET, SO_REUSEADDR, 1);
+    bind($listener, pack_sockaddr_in($silent, inet_aton('127.0.0.1')))
+        or die "bind 127.0.0.1:$silent: $!";
+    listen($listener, 0) or die "listen: $!";
+    my $filler = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+        PeerPort => $silent, Timeout => 2) or die "filler: $@";
+
+    for my $case ([1, 'proxy_params_conntimeout1'],
+                  [3, 'proxy_params_conntimeout3']) {
+        my ($secs, $vhost) = @$case;
+        my $t0 = time;
+        my $res = Relay::Client->new(vhost_port($vhost))
+            ->get('/echo', Connection => 'close');
+        my $took = time - $t0;
+        is($res && $res->{status}, 503, "connectiontimeout=$secs: 503");
+        ok($took >= $secs - 0.2 && $took < $secs + 2.5,
+            sprintf("connectiontimeout=$secs: given up after about "
+                . "$secs s, not timeout=30 (%.1f s)", $took));
+    }
+    ok(error_log_wait($mark, qr/RL01014:.*:$silent/, 5),
+        'connectiontimeout: RL01014 names the origin');
+    close $filler;
+    close $listener;
+}
+
+my @unexpected = error_log_errors($mark, qw(RL02011 RL02010 RL01013 RL01014 RL01002));
 is(scalar @unexpected, 0, 'no unexpected error lines')
     or diag join '', @unexpected;
