@@ -376,7 +376,8 @@ static void abort_body(relay_http_exchange_t *ex, apr_bucket_brigade *bb)
 /*
  * Streams the body to the client, one connection buffer per pass. A pass
  * ends with a flush when the origin had nothing more ready (or with
- * flushpackets=on), so event streams are not held back. Returns OK, also
+ * flushpackets=on), so event streams are not held back; trace1 logs how
+ * many passes there were and how many of them flushed. Returns OK, also
  * when either side broke off: the client connection then tells the story.
  */
 static int stream_body(relay_http_exchange_t *ex, body_reader_t *br)
@@ -387,6 +388,7 @@ static int stream_body(relay_http_exchange_t *ex, body_reader_t *br)
     apr_bucket_alloc_t *ba = r->connection->bucket_alloc;
     int flush_always = ex->pr->worker->params.flushpackets == RELAY_FLUSH_ON;
     int short_read = 1;
+    int passes = 0, flushes = 0;
 
     for (;;) {
         relay_status_t err = RELAY_OK;
@@ -408,7 +410,9 @@ static int stream_body(relay_http_exchange_t *ex, body_reader_t *br)
         if (!APR_BRIGADE_EMPTY(bb)) {
             if (flush_always || short_read) {
                 APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_flush_create(ba));
+                flushes++;
             }
+            passes++;
             rv = ap_pass_brigade(r->output_filters, bb);
             apr_brigade_cleanup(bb);
             if (rv != APR_SUCCESS || r->connection->aborted) {
@@ -442,6 +446,10 @@ static int stream_body(relay_http_exchange_t *ex, body_reader_t *br)
             return OK;
         }
     }
+    ap_log_rerror(APLOG_MARK, APLOG_TRACE1, 0, r,
+                  RELAY_LOGNO(02023) "response body for %s: %d passes, "
+                                     "%d flushed",
+                  ex->pr->target, passes, flushes);
     APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_eos_create(ba));
     if (ap_pass_brigade(r->output_filters, bb) != APR_SUCCESS) {
         c->reusable = 0;

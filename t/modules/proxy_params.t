@@ -11,7 +11,10 @@
 #    the socket's timer with ss);
 #  - connectiontimeout bounds the connect alone (1 s and 3 s against a
 #    listener whose queue the test keeps full, with timeout=30): 503 after
-#    that long, RL01014 logged.
+#    that long, RL01014 logged;
+#  - flushpackets=on flushes the client connection after every read from
+#    the origin, the default only after reads that found nothing more
+#    waiting (counted by the trace1 line RL02023).
 
 use strict;
 use warnings FATAL => 'all';
@@ -25,7 +28,7 @@ use Time::HiRes qw(time);
 use Relay::Test;
 use Relay::Client;
 
-plan tests => 19;
+plan tests => 25;
 
 sub conn_of { (header_values($_[0], 'X-Origin-Conn'))[0] // '' }
 
@@ -146,6 +149,32 @@ SKIP: {
         'connectiontimeout: RL01014 names the origin');
     close $filler;
     close $listener;
+}
+
+# flushpackets: a 4 MiB body read by a client that waits a little first,
+# so the origin connection has more data waiting at most reads.
+for my $case (['on', 'proxy_params_flush_on'],
+              ['default', 'proxy_params_flush_default']) {
+    my ($name, $vhost) = @$case;
+    my $c = Relay::Client->new(vhost_port($vhost));
+    my $target = "/bytes?n=4194304&flush=$name";
+    $c->send_request('GET', $target, Connection => 'close');
+    Time::HiRes::sleep(0.5);
+    my $res = $c->read_response('GET');
+    is($res && length($res->{body} // ''), 4194304,
+        "flushpackets $name: whole body");
+    my $line = error_log_wait($mark,
+        qr/RL02023: response body for \Q$target\E:/, 5) // '';
+    my ($passes, $flushed) = $line =~ /: (\d+) passes, (\d+) flushed/;
+    ok(defined $passes && $passes > 1, "flushpackets $name: passes counted")
+        or diag $line;
+    if ($name eq 'on') {
+        is($flushed, $passes, 'flushpackets=on: every pass flushed');
+    } else {
+        ok(defined $flushed && $flushed < $passes,
+            "default: reads with more waiting did not flush ($flushed of "
+            . ($passes // '?') . ')');
+    }
 }
 
 my @unexpected = error_log_errors($mark, qw(RL02011 RL02010 RL01013 RL01014 RL01002));
