@@ -21,22 +21,13 @@
  * t/unit/test_route.c checks on random rule sets.
  */
 #include <limits.h>
-#include <string.h>
 
 #include <apr_tables.h>
 
 #include "relay/relay_route.h"
+#include "relay/relay_trie.h"
 
-typedef struct node_t node_t;
-
-struct node_t {
-    int rule;  /* first rule ending here, or INT_MAX */
-    int below; /* lowest rule here or in any descendant */
-    int nkids; /* children, sorted by their byte */
-    int cap;
-    unsigned char *bytes; /* bytes[i] leads to kids[i] */
-    node_t **kids;
-};
+typedef relay_trie_node_t node_t; /* value: first rule ending here */
 
 struct relay_route_t {
     apr_pool_t *pool;
@@ -44,66 +35,6 @@ struct relay_route_t {
     node_t *root[RELAY_ROUTE_SUBJECTS];
     apr_array_header_t *opaque; /* int: opaque rule numbers, in order */
 };
-
-static node_t *node_make(apr_pool_t *pool)
-{
-    node_t *n = apr_pcalloc(pool, sizeof(*n));
-
-    n->rule = INT_MAX;
-    n->below = INT_MAX;
-    return n;
-}
-
-/* The child of `n` reached by byte `c`, or NULL; `at` is where it is or
- * would be inserted. */
-static node_t *child(const node_t *n, unsigned char c, int *at)
-{
-    int lo = 0, hi = n->nkids;
-
-    while (lo < hi) {
-        int mid = lo + (hi - lo) / 2;
-        if (n->bytes[mid] < c) {
-            lo = mid + 1;
-        }
-        else {
-            hi = mid;
-        }
-    }
-    if (at != NULL) {
-        *at = lo;
-    }
-    return lo < n->nkids && n->bytes[lo] == c ? n->kids[lo] : NULL;
-}
-
-static node_t *child_add(apr_pool_t *pool, node_t *n, unsigned char c)
-{
-    int at;
-    node_t *k = child(n, c, &at);
-
-    if (k != NULL) {
-        return k;
-    }
-    if (n->nkids == n->cap) {
-        int cap = n->cap ? n->cap * 2 : 2;
-        unsigned char *bytes = apr_palloc(pool, (apr_size_t)cap);
-        node_t **kids = apr_palloc(pool, (apr_size_t)cap * sizeof(*kids));
-        if (n->nkids) {
-            memcpy(bytes, n->bytes, (apr_size_t)n->nkids);
-            memcpy(kids, n->kids, (apr_size_t)n->nkids * sizeof(*kids));
-        }
-        n->bytes = bytes;
-        n->kids = kids;
-        n->cap = cap;
-    }
-    memmove(n->bytes + at + 1, n->bytes + at, (apr_size_t)(n->nkids - at));
-    memmove(n->kids + at + 1, n->kids + at,
-            (apr_size_t)(n->nkids - at) * sizeof(*n->kids));
-    k = node_make(pool);
-    n->bytes[at] = c;
-    n->kids[at] = k;
-    n->nkids++;
-    return k;
-}
 
 relay_route_t *relay_route_make(apr_pool_t *pool)
 {
@@ -125,7 +56,7 @@ int relay_route_add(relay_route_t *rt, int subject, const char *prefix)
         return rule;
     }
     if (rt->root[subject] == NULL) {
-        rt->root[subject] = node_make(rt->pool);
+        rt->root[subject] = relay_trie_node_make(rt->pool);
     }
     /* Rules come in increasing order: the first to reach a node keeps it,
      * and every node on the way already has a lower `below` or gets this
@@ -144,13 +75,13 @@ int relay_route_add(relay_route_t *rt, int subject, const char *prefix)
         else {
             a++;
         }
-        n = child_add(rt->pool, n, c);
+        n = relay_trie_child_add(rt->pool, n, c);
         if (n->below == INT_MAX) {
             n->below = rule;
         }
     }
-    if (n->rule == INT_MAX) {
-        n->rule = rule;
+    if (n->value == INT_MAX) {
+        n->value = rule;
     }
     return rule;
 }
@@ -172,8 +103,8 @@ static int lookup(const node_t *root, const char *path, int bound,
     if (n == NULL || path == NULL) {
         return best;
     }
-    if (n->rule < best) {
-        best = n->rule;
+    if (n->value < best) {
+        best = n->value;
         *covered = 0;
     }
     while (*u != '\0') {
@@ -186,12 +117,12 @@ static int lookup(const node_t *root, const char *path, int bound,
         else {
             u++;
         }
-        n = child(n, c, NULL);
+        n = relay_trie_child(n, c);
         if (n == NULL || n->below >= best) {
             break;
         }
-        if (n->rule < best && (c == '/' || *u == '\0' || *u == '/')) {
-            best = n->rule;
+        if (n->value < best && (c == '/' || *u == '\0' || *u == '/')) {
+            best = n->value;
             *covered = (long)((const char *)u - path);
         }
     }

@@ -217,6 +217,7 @@ static int proxy_check_config(apr_pool_t *pconf, apr_pool_t *plog,
     for (; s; s = s->next) {
         relay_proxy_server_conf_t *sc =
             ap_get_module_config(s->module_config, &proxy_module);
+        sc->section_index = relay_proxy_sections_index(pconf, sc->sections);
         if (check_transports(ptemp, s, sc) != OK) {
             return !OK;
         }
@@ -308,6 +309,7 @@ static int proxy_post_config(apr_pool_t *pconf, apr_pool_t *plog,
         if (!sc->route) {
             sc->route = relay_proxy_route_make(pconf, sc->rules);
         }
+        sc->worker_names = relay_worker_names_index(pconf, sc->workers);
     }
     return OK;
 }
@@ -338,6 +340,7 @@ static void proxy_child_init(apr_pool_t *pchild, server_rec *main_s)
             }
         }
     }
+    relay_sweeper_start(pchild, main_s);
 }
 
 static void proxy_register_hooks(apr_pool_t *p)

@@ -7,7 +7,8 @@
  * A pooled connection is checked before reuse: one the origin has closed
  * (or that holds unexpected bytes) is readable while idle, so a zero-wait
  * poll finds it and it is dropped instead of being handed out. Idle
- * connections older than the worker's ttl are dropped too. Each connection
+ * connections older than the worker's ttl are dropped too, and closed by
+ * the child's sweeper (proxy_sweep.c) when nothing asks. Each connection
  * has a pool of its own (with its own allocator), so creating and
  * destroying one never touches a pool another thread uses.
  */
@@ -159,6 +160,32 @@ static apr_status_t take_idle_or_slot(request_rec *r, relay_worker_t *w,
                           w->name);
         }
         conn_destroy(conn); /* gives its slot back */
+    }
+}
+
+/* Closes the idle connections of `w` idle for its ttl or longer, least
+ * recently used first (they are at the bottom of the stack). */
+void relay_conn_pool_expire(relay_worker_t *w, apr_time_t now)
+{
+    relay_conn_pool_t *cp = w->conns;
+
+    if (!cp || w->params.ttl <= 0) {
+        return;
+    }
+    for (;;) {
+        relay_conn_t *conn = NULL;
+        apr_thread_mutex_lock(cp->mutex);
+        if (cp->nidle > 0 && now - cp->idle[0]->last_used >= w->params.ttl) {
+            conn = cp->idle[0];
+            memmove(&cp->idle[0], &cp->idle[1],
+                    (cp->nidle - 1) * sizeof(relay_conn_t *));
+            cp->nidle--;
+        }
+        apr_thread_mutex_unlock(cp->mutex);
+        if (!conn) {
+            return;
+        }
+        conn_destroy(conn); /* outside the lock: its cleanup takes it */
     }
 }
 

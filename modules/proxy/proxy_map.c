@@ -312,31 +312,90 @@ int relay_proxy_detect_forward(request_rec *r)
     return DECLINED;
 }
 
-static int section_matches(const relay_proxy_section_t *sec, const char *url)
+/* Whether a wildcard or regex section matches `url`. */
+static int patterned_section_matches(const relay_proxy_section_t *sec,
+                                     const char *url)
 {
     if (sec->regex) {
         return !ap_regexec(sec->regex, url, 0, NULL, 0);
     }
-    if (sec->is_wildcard) {
-        return !apr_fnmatch(sec->pattern, url, 0) || !strcmp(sec->pattern, "*");
-    }
-    return !strncmp(url, sec->pattern, strlen(sec->pattern));
+    return !apr_fnmatch(sec->pattern, url, 0) || !strcmp(sec->pattern, "*");
 }
 
+relay_section_index_t *
+relay_proxy_sections_index(apr_pool_t *p, const apr_array_header_t *sections)
+{
+    relay_section_index_t *ix = apr_palloc(p, sizeof(*ix));
+    int i;
+
+    ix->prefixes = relay_prefix_set_make(p);
+    ix->prefix_section = apr_array_make(p, sections->nelts, sizeof(int));
+    ix->patterned = apr_array_make(p, 2, sizeof(int));
+    for (i = 0; i < sections->nelts; i++) {
+        const relay_proxy_section_t *sec =
+            &APR_ARRAY_IDX(sections, i, relay_proxy_section_t);
+        if (sec->regex || sec->is_wildcard) {
+            APR_ARRAY_PUSH(ix->patterned, int) = i;
+        }
+        else {
+            relay_prefix_set_add(ix->prefixes, sec->pattern);
+            APR_ARRAY_PUSH(ix->prefix_section, int) = i;
+        }
+    }
+    return ix;
+}
+
+typedef struct section_hits_t {
+    const relay_section_index_t *ix;
+    apr_array_header_t *sections; /* int: matching sections */
+} section_hits_t;
+
+static int note_prefix_section(void *baton, int member)
+{
+    section_hits_t *hits = baton;
+
+    APR_ARRAY_PUSH(hits->sections, int) =
+        APR_ARRAY_IDX(hits->ix->prefix_section, member, int);
+    return 0;
+}
+
+static int by_number(const void *a, const void *b)
+{
+    return *(const int *)a - *(const int *)b;
+}
+
+/*
+ * The prefix sections matching `url` come from the index, at a cost that
+ * does not grow with their number; wildcard and regex sections are tried
+ * one by one. All are merged in configuration order.
+ */
 ap_conf_vector_t *relay_proxy_sections_conf(apr_pool_t *p, server_rec *s,
                                             ap_conf_vector_t *conf,
                                             const char *url)
 {
     relay_proxy_server_conf_t *sc =
         ap_get_module_config(s->module_config, &proxy_module);
+    section_hits_t hits;
     int i;
 
-    for (i = 0; i < sc->sections->nelts; i++) {
-        relay_proxy_section_t *sec =
-            &APR_ARRAY_IDX(sc->sections, i, relay_proxy_section_t);
-        if (section_matches(sec, url)) {
-            conf = ap_merge_per_dir_configs(p, conf, sec->dir_conf);
+    AP_DEBUG_ASSERT(sc->section_index != NULL);
+    hits.ix = sc->section_index;
+    hits.sections = apr_array_make(p, 4, sizeof(int));
+    relay_prefix_set_walk(hits.ix->prefixes, url, note_prefix_section, &hits);
+    for (i = 0; i < hits.ix->patterned->nelts; i++) {
+        int n = APR_ARRAY_IDX(hits.ix->patterned, i, int);
+        if (patterned_section_matches(
+                &APR_ARRAY_IDX(sc->sections, n, relay_proxy_section_t), url)) {
+            APR_ARRAY_PUSH(hits.sections, int) = n;
         }
+    }
+    qsort(hits.sections->elts, (size_t)hits.sections->nelts, sizeof(int),
+          by_number);
+    for (i = 0; i < hits.sections->nelts; i++) {
+        int n = APR_ARRAY_IDX(hits.sections, i, int);
+        conf = ap_merge_per_dir_configs(
+            p, conf,
+            APR_ARRAY_IDX(sc->sections, n, relay_proxy_section_t).dir_conf);
     }
     return conf;
 }

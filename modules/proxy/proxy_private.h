@@ -15,6 +15,7 @@
 
 #include "relay_proxy.h"
 #include "relay_log.h"
+#include "relay/relay_prefix_set.h"
 #include "relay/relay_route.h"
 
 APLOG_USE_MODULE(proxy);
@@ -39,6 +40,13 @@ typedef struct relay_proxy_section_t {
     ap_conf_vector_t *dir_conf;
 } relay_proxy_section_t;
 
+/* A server's <Proxy> sections indexed for the walk (built at startup). */
+typedef struct relay_section_index_t {
+    relay_prefix_set_t *prefixes;       /* the URL-prefix sections' patterns */
+    apr_array_header_t *prefix_section; /* int: section of each member */
+    apr_array_header_t *patterned;      /* int: wildcard and regex sections */
+} relay_section_index_t;
+
 typedef struct relay_proxy_server_conf_t {
     int requests; /* ProxyRequests */
     int requests_set;
@@ -55,10 +63,12 @@ typedef struct relay_proxy_server_conf_t {
     int status_set;
     int pass_inherit; /* ProxyPassInherit */
     int pass_inherit_set;
-    apr_array_header_t *rules;     /* relay_pass_rule_t, server level */
-    relay_route_t *route;          /* `rules` routed, built in post_config */
-    apr_array_header_t *workers;   /* relay_worker_t *, defined here */
-    apr_array_header_t *sections;  /* relay_proxy_section_t */
+    apr_array_header_t *rules;    /* relay_pass_rule_t, server level */
+    relay_route_t *route;         /* `rules` routed, built in post_config */
+    apr_array_header_t *workers;  /* relay_worker_t *, defined here */
+    apr_array_header_t *sections; /* relay_proxy_section_t */
+    relay_section_index_t *section_index; /* built in check_config */
+    relay_prefix_set_t *worker_names;     /* `workers` by name, post_config */
     apr_array_header_t *proxysets; /* relay_proxyset_t, applied at start */
     apr_array_header_t *balancers; /* relay_balancer_t *, defined here */
     relay_worker_t *generic;       /* for URLs no worker covers */
@@ -107,6 +117,9 @@ const char *relay_worker_define(apr_pool_t *p, relay_proxy_server_conf_t *conf,
                                 const char *url,
                                 const relay_worker_params_t *params,
                                 const char *defined_in, relay_worker_t **out);
+/* The names of `workers` indexed for relay_worker_find. */
+relay_prefix_set_t *relay_worker_names_index(apr_pool_t *p,
+                                             const apr_array_header_t *workers);
 relay_worker_t *relay_worker_find(relay_proxy_server_conf_t *conf,
                                   const char *url, apr_pool_t *p);
 relay_worker_t *relay_worker_make_generic(apr_pool_t *p);
@@ -122,6 +135,10 @@ apr_status_t relay_conn_pool_create(relay_worker_t *worker, apr_pool_t *pchild);
 apr_status_t relay_conn_acquire(relay_proxy_req_t *pr, int fresh,
                                 relay_conn_t **conn, int *reused);
 void relay_conn_release(relay_conn_t *conn);
+void relay_conn_pool_expire(relay_worker_t *worker, apr_time_t now);
+
+/* proxy_sweep.c */
+void relay_sweeper_start(apr_pool_t *pchild, server_rec *main_s);
 extern const relay_transport_t relay_transport_tcp;
 
 /* proxy_map.c */
@@ -129,6 +146,9 @@ int relay_proxy_pre_translate(request_rec *r);
 int relay_proxy_translate(request_rec *r);
 int relay_proxy_detect_forward(request_rec *r);
 int relay_proxy_map_storage(request_rec *r);
+/* Indexes the server's <Proxy> sections for relay_proxy_sections_conf. */
+relay_section_index_t *
+relay_proxy_sections_index(apr_pool_t *p, const apr_array_header_t *sections);
 /* `conf` merged with the <Proxy> sections of `s` that match `url`. */
 ap_conf_vector_t *relay_proxy_sections_conf(apr_pool_t *p, server_rec *s,
                                             ap_conf_vector_t *conf,

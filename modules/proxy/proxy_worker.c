@@ -297,32 +297,55 @@ const char *relay_worker_define(apr_pool_t *p, relay_proxy_server_conf_t *conf,
     return NULL;
 }
 
+relay_prefix_set_t *relay_worker_names_index(apr_pool_t *p,
+                                             const apr_array_header_t *workers)
+{
+    relay_prefix_set_t *names = relay_prefix_set_make(p);
+    int i;
+
+    for (i = 0; i < workers->nelts; i++) {
+        relay_prefix_set_add(names,
+                             APR_ARRAY_IDX(workers, i, relay_worker_t *)->name);
+    }
+    return names;
+}
+
+typedef struct longest_name_t {
+    const apr_array_header_t *workers;
+    relay_worker_t *best; /* the first of the longest names so far */
+} longest_name_t;
+
+/* The walk finds shorter names first: keeps a strictly longer one. */
+static int note_longer_name(void *baton, int member)
+{
+    longest_name_t *longest = baton;
+    relay_worker_t *w =
+        APR_ARRAY_IDX(longest->workers, member, relay_worker_t *);
+
+    if (!longest->best || strlen(w->name) > strlen(longest->best->name)) {
+        longest->best = w;
+    }
+    return 0;
+}
+
 /*
  * Finds the worker whose name is the longest prefix of `url` (after the
- * same normalisation), or NULL.
+ * same normalisation), or NULL, through the index of worker names.
  */
 relay_worker_t *relay_worker_find(relay_proxy_server_conf_t *conf,
                                   const char *url, apr_pool_t *p)
 {
     const char *scheme, *host, *name;
     apr_port_t port;
-    relay_worker_t *best = NULL;
-    apr_size_t best_len = 0;
-    int i;
+    longest_name_t longest = {conf->workers, NULL};
 
     name = worker_name(p, url, &scheme, &host, &port);
     if (!name) {
         return NULL;
     }
-    for (i = 0; i < conf->workers->nelts; i++) {
-        relay_worker_t *w = APR_ARRAY_IDX(conf->workers, i, relay_worker_t *);
-        apr_size_t len = strlen(w->name);
-        if (len > best_len && !strncmp(w->name, name, len)) {
-            best = w;
-            best_len = len;
-        }
-    }
-    return best;
+    AP_DEBUG_ASSERT(conf->worker_names != NULL);
+    relay_prefix_set_walk(conf->worker_names, name, note_longer_name, &longest);
+    return longest.best;
 }
 
 /* The worker for URLs no ProxyPass defined: it never pools connections. */

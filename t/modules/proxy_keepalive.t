@@ -11,7 +11,8 @@
 #  - the keep-alive race: after /close-after (the origin closes without
 #    saying so) the next requests still succeed, never a 502;
 #  - ttl=1: a connection idle for over a second is replaced, a younger one
-#    is reused;
+#    is reused, and one nobody asks for again is closed within a couple
+#    of seconds (the origin's connection process ends);
 #  - max=1: concurrent slow requests all succeed, queued on one origin
 #    connection per child process.
 
@@ -27,7 +28,7 @@ use Relay::Test;
 use Relay::Client;
 use Relay::Proc;
 
-plan tests => 32;
+plan tests => 34;
 
 sub conn_of { (header_values($_[0], 'X-Origin-Conn'))[0] // '' }
 sub seq_of  { (header_values($_[0], 'X-Origin-Seq'))[0] // 0 }
@@ -175,6 +176,20 @@ my $pooled_conn;
     my $again = $c->get('/echo');
     is(conn_of($again), conn_of($late), 'ttl=1: the new one is pooled in turn');
     $c->disconnect;
+}
+
+# ttl=1 without further requests: the child's sweeper closes the idle
+# connection, which ends its origin process (X-Origin-Conn is its pid).
+{
+    my $c = Relay::Client->new(vhost_port('proxy_keepalive_ttl'));
+    my $res = $c->get('/echo', Connection => 'close');
+    my $pid = conn_of($res);
+    ok($pid =~ /^\d+$/ && kill(0, $pid), 'ttl=1: origin connection open');
+    my $deadline = Time::HiRes::time() + 6;
+    Time::HiRes::sleep(0.1)
+        while kill(0, $pid) && Time::HiRes::time() < $deadline;
+    ok(!kill(0, $pid), 'ttl=1: the idle connection is closed without '
+        . 'another request');
 }
 
 # max=1: eight concurrent slow requests. Each child process may hold one
