@@ -140,6 +140,12 @@ my %RAW = (
     truncatedchunk => $OK . "Transfer-Encoding: chunked\r\n\r\n10\r\n01234567",
     badheaderline  => $OK . "X-Before: 1\r\nNoColonHere\r\nX-After: 2\r\n"
         . "Content-Length: 5\r\n\r\nbody\n",
+    # A 304 nobody asked for (no conditional in the request), storable.
+    unsolicited304 => "HTTP/1.1 304 Not Modified\r\nETag: \"u\"\r\n"
+        . "Cache-Control: public, max-age=300\r\n\r\n",
+    # A storable 200 whose Content-Length runs past what is sent.
+    truncatedfresh => $OK . "Cache-Control: public, max-age=300\r\n"
+        . "Content-Length: 1000\r\n\r\n0123456789",
     silent     => undef,    # read the request, answer nothing for 30 s
     close      => '',       # read the request, close without a byte
 );
