@@ -39,12 +39,32 @@ static void parse_limits(relay_http_exchange_t *ex, relay_response_limits_t *l)
 }
 
 /*
- * Reads one response head from the connection. Returns APR_SUCCESS,
- * APR_EOF when the origin closed before sending any byte of it,
- * RELAY_EMALFORMED with *perr telling why, or the I/O error.
+ * Receives like the transport's recv, but gives up at `deadline`
+ * (APR_TIMEUP), so that a head trickling in a byte at a time cannot hold
+ * the request longer than the timeout.
  */
-static apr_status_t read_head(relay_http_exchange_t *ex,
-                              relay_response_head_t *head, relay_status_t *perr)
+static apr_status_t recv_by(relay_conn_t *c, char *buf, apr_size_t *n,
+                            apr_time_t deadline)
+{
+    apr_interval_time_t left = deadline - apr_time_now();
+
+    if (left <= 0) {
+        *n = 0;
+        return APR_TIMEUP;
+    }
+    apr_socket_timeout_set(c->sock, left);
+    return c->transport->recv(c, buf, n);
+}
+
+/*
+ * Reads one response head from the connection, all of it before
+ * `deadline`. Returns APR_SUCCESS, APR_EOF when the origin closed before
+ * sending any byte of it, RELAY_EMALFORMED with *perr telling why, or the
+ * I/O error.
+ */
+static apr_status_t read_head_by(relay_http_exchange_t *ex,
+                                 relay_response_head_t *head,
+                                 relay_status_t *perr, apr_time_t deadline)
 {
     relay_conn_t *c = ex->conn;
     relay_response_limits_t limits;
@@ -78,7 +98,7 @@ static apr_status_t read_head(relay_http_exchange_t *ex,
             return RELAY_EMALFORMED;
         }
         n = c->buf_size - c->buf_len;
-        rv = c->transport->recv(c, c->buf + c->buf_len, &n);
+        rv = recv_by(c, c->buf + c->buf_len, &n, deadline);
         c->buf_len += n;
         if (n == 0 && (rv == APR_SUCCESS || APR_STATUS_IS_EOF(rv))) {
             rv = APR_EOF;
@@ -91,6 +111,22 @@ static apr_status_t read_head(relay_http_exchange_t *ex,
             return rv;
         }
     }
+}
+
+/* Reads one response head within the socket's current timeout, counted
+ * for the whole head rather than per read. */
+static apr_status_t read_head(relay_http_exchange_t *ex,
+                              relay_response_head_t *head, relay_status_t *perr)
+{
+    relay_conn_t *c = ex->conn;
+    apr_interval_time_t timeout;
+    apr_status_t rv;
+
+    apr_socket_timeout_get(c->sock, &timeout);
+    rv = read_head_by(ex, head, perr,
+                      timeout > 0 ? apr_time_now() + timeout : APR_INT64_MAX);
+    apr_socket_timeout_set(c->sock, timeout);
+    return rv;
 }
 
 /* Logs a failed head read and gives the client's status for it. */

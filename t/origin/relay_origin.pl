@@ -50,6 +50,8 @@
 #                         a cache may store without explicit expiry)
 #   /delay?ms=N           waits N ms before the response head
 #   /slowbody?ms=N&chunks=K[&chunked=0]  head, then K 16-byte pieces N ms apart
+#   /trickle?ms=N&bytes=K  a response head sent one byte every N ms, with
+#                         a header padded to about K bytes in all, body "ok\n"
 #   /bytes?n=N[&chunked=1][&cc=CC]  N bytes of the 64-byte line pattern
 #   /bytes-md5?n=N        md5 hex of those N bytes
 #   /chunked?chunks=N&size=M  chunked body, extension on the first chunk,
@@ -140,6 +142,9 @@ my %RAW = (
     truncatedchunk => $OK . "Transfer-Encoding: chunked\r\n\r\n10\r\n01234567",
     badheaderline  => $OK . "X-Before: 1\r\nNoColonHere\r\nX-After: 2\r\n"
         . "Content-Length: 5\r\n\r\nbody\n",
+    # A 101 to a request that asked for no upgrade, then bytes.
+    unrequested101 => "HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\n"
+        . "Connection: Upgrade\r\n\r\nnot http\n",
     # A 304 nobody asked for (no conditional in the request), storable.
     unsolicited304 => "HTTP/1.1 304 Not Modified\r\nETag: \"u\"\r\n"
         . "Cache-Control: public, max-age=300\r\n\r\n",
@@ -167,6 +172,7 @@ my %ROUTE = (
     '/cond'        => \&h_cond,
     '/delay'       => \&h_delay,
     '/slowbody'    => \&h_slowbody,
+    '/trickle'     => \&h_trickle,
     '/bytes'       => \&h_bytes,
     '/bytes-md5'   => \&h_bytes_md5,
     '/chunked'     => \&h_chunked,
@@ -646,6 +652,22 @@ sub h_slowbody {
         $chunked ? write_chunk($piece) : write_all($piece);
     }
     write_all("0\r\n\r\n") if $chunked;
+}
+
+sub h_trickle {
+    my ($req) = @_;
+    my $ms = int_param($req, 'ms', 100);
+    my $bytes = int_param($req, 'bytes', 100);
+    drain_body($req);
+    my $head = "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n";
+    my $pad = $bytes - length($head) - 15;
+    $head .= 'X-Trickle: ' . ('t' x ($pad > 0 ? $pad : 1))
+        . "\r\n\r\n";
+    for my $byte (split //, $head) {
+        write_all($byte);
+        msleep($ms);
+    }
+    write_all("ok\n") unless $req->{method} eq 'HEAD';
 }
 
 sub bytes_md5 {
