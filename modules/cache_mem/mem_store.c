@@ -36,6 +36,9 @@ APLOG_USE_MODULE(mem_cache);
 #define ENTRY_MAGIC 0x524d4345  /* "RMCE" */
 #define WRITER_MAGIC 0x524d4357 /* "RMCW" */
 
+/* How many entries an eviction compares (see evict_one). */
+#define EVICT_SAMPLE 32
+
 typedef struct mem_shared_t {
     apr_uint32_t magic;
     apr_uint32_t nbuckets;
@@ -43,7 +46,8 @@ typedef struct mem_shared_t {
     apr_size_t used; /* bytes charged to the entries */
     apr_uint64_t tick;
     double clock;
-    apr_rmm_off_t buckets[1]; /* nbuckets of them */
+    apr_uint32_t evict_cursor; /* the bucket the next eviction starts at */
+    apr_rmm_off_t buckets[1];  /* nbuckets of them */
 } mem_shared_t;
 
 typedef struct mem_entry_t {
@@ -210,30 +214,37 @@ static void touch(mem_cache_t *cache, mem_entry_t *e)
                                        sh->clock, e->tick, e->hits, e->charge);
 }
 
-/* Evicts the entry with the lowest priority; 0 when the index is empty. */
-static int evict_one(mem_cache_t *cache, apr_pool_t *scratch)
+/*
+ * Evicts the entry with the lowest priority among EVICT_SAMPLE candidates,
+ * taken in index order from a cursor that goes round the index from one
+ * eviction to the next; 0 when the index is empty. With no more entries
+ * than that, all are candidates and the choice is exact; beyond, it is
+ * the best of a sample (as Redis does), so that an eviction costs the
+ * same with a hundred entries or a hundred thousand.
+ */
+static int evict_one(mem_cache_t *cache)
 {
     mem_shared_t *sh = cache->shared;
-    relay_evict_item_t *items;
-    apr_rmm_off_t **slots;
-    apr_uint32_t b;
+    relay_evict_item_t items[EVICT_SAMPLE];
+    apr_rmm_off_t *slots[EVICT_SAMPLE];
+    apr_uint32_t b = sh->evict_cursor, seen;
     int n = 0, victim;
 
     if (sh->count == 0) {
         return 0;
     }
-    items = apr_palloc(scratch, sh->count * sizeof(*items));
-    slots = apr_palloc(scratch, sh->count * sizeof(*slots));
-    for (b = 0; b < sh->nbuckets; b++) {
+    for (seen = 0; seen < sh->nbuckets && n < EVICT_SAMPLE; seen++) {
         apr_rmm_off_t *slot = &sh->buckets[b];
-        while (*slot && n < (int)sh->count) {
+        while (*slot && n < EVICT_SAMPLE) {
             mem_entry_t *e = ENTRY(cache, *slot);
             items[n].priority = e->priority;
             items[n].tick = e->tick;
             slots[n++] = slot;
             slot = &e->next;
         }
+        b = (b + 1) % sh->nbuckets;
     }
+    sh->evict_cursor = b;
     victim = relay_evict_victim(items, n);
     if (victim < 0) {
         return 0;
@@ -245,13 +256,12 @@ static int evict_one(mem_cache_t *cache, apr_pool_t *scratch)
 }
 
 /* Allocates under the lock, evicting until it fits; 0 when it cannot. */
-static apr_rmm_off_t alloc_evicting(mem_cache_t *cache, apr_size_t size,
-                                    apr_pool_t *scratch)
+static apr_rmm_off_t alloc_evicting(mem_cache_t *cache, apr_size_t size)
 {
     apr_rmm_off_t off;
 
     while (!(off = apr_rmm_malloc(cache->rmm, size))) {
-        if (!evict_one(cache, scratch)) {
+        if (!evict_one(cache)) {
             return 0;
         }
     }
@@ -455,14 +465,13 @@ static apr_status_t mem_commit(relay_cache_writer_t *w, const char *head,
     }
     while (sh->count >= cache->conf.max_count ||
            sh->used + charge > cache->capacity) {
-        if (!evict_one(cache, w->r->pool)) {
+        if (!evict_one(cache)) {
             break;
         }
     }
-    off = alloc_evicting(cache, sizeof(mem_entry_t) + key_len + w->len,
-                         w->r->pool);
+    off = alloc_evicting(cache, sizeof(mem_entry_t) + key_len + w->len);
     if (off) {
-        hoff = alloc_evicting(cache, head_len, w->r->pool);
+        hoff = alloc_evicting(cache, head_len);
         if (!hoff) {
             apr_rmm_free(cache->rmm, off);
             off = 0;

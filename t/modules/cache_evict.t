@@ -4,6 +4,9 @@
 # caches with room for two objects). Store a big object A (6000 bytes) and
 # a small one B (100 bytes), hit A once, then store C: LRU evicts B, the
 # least recently used; GDSF evicts A, whose hits per byte are lowest.
+# With room for 50 objects and 200 stored one after the other, the store
+# keeps the most recent ones and has evicted the first ones (an eviction
+# compares a sample of the entries once there are more than 32).
 
 use strict;
 use warnings FATAL => 'all';
@@ -11,7 +14,7 @@ use warnings FATAL => 'all';
 use Apache::Test qw(-withtestmore);
 use Apache::TestRequest qw(GET);
 
-plan tests => 10;
+plan tests => 12;
 
 my $run = "$$-" . time;
 
@@ -37,4 +40,14 @@ for my $algo (qw(lru gdsf)) {
         like(xc($b), qr/^HIT/, 'gdsf: B (small) kept');
         like(xc($a), qr/^MISS/, 'gdsf: A (big, few hits per byte) evicted');
     }
+}
+
+{
+    Apache::TestRequest::module('cache_evict_many');
+    my $url = sub { "/bytes?n=100&cc=max-age%3D300&r=$run-many-$_[0]" };
+    xc($url->($_)) for 1 .. 200;
+    my $recent = grep { xc($url->($_)) =~ /^HIT/ } 191 .. 200;
+    is($recent, 10, 'many: the ten most recent objects are kept');
+    my $first = grep { xc($url->($_)) =~ /^HIT/ } 1 .. 10;
+    is($first, 0, 'many: the first ten were evicted');
 }
