@@ -6,7 +6,9 @@
 # /usr/lib/apache2/modules/relay/, every a2enmod snippet in
 # /etc/apache2/mods-available/ and listed as a conffile, the docs and the
 # copyright file), and maintainer scripts that a2dismod each Relay module,
-# dependents first. Then, unpacked into a scratch root with a copy of
+# dependents first. dpkg installs it into an empty root (dpkg --root, its
+# own database) and purges it without a file left. Then, unpacked into a
+# scratch root with a copy of
 # /etc/apache2 (never the machine's own): a2enmod of Relay's snippets gives
 # a configuration that passes configtest with Relay's mod_proxy loaded, and
 # going back to the stock modules passes too.
@@ -20,7 +22,7 @@ use File::Basename qw(basename dirname);
 use File::Spec ();
 use File::Temp qw(tempdir);
 
-plan tests => 16, need {
+plan tests => 19, need {
     'dpkg-deb and dpkg-shlibdeps' => !system('command -v dpkg-deb >/dev/null'
         . ' && command -v dpkg-shlibdeps >/dev/null'),
     'Debian apache2 configuration' => -f '/etc/apache2/apache2.conf'
@@ -91,6 +93,31 @@ ok(defined $at{'relay-proxy'} && defined $at{'relay-proxy-http'}
        && $at{'relay-mem-cache'} < $at{'relay-cache'},
    'dependent modules are disabled first') or diag "@dismod";
 ok(-x "$control/postrm", 'postrm present (purge)');
+
+# Installed into an empty root with a dpkg database of its own, then
+# purged. The maintainer scripts see DPKG_ROOT and leave this machine's
+# apache2 alone.
+SKIP: {
+    skip 'dpkg --root needs root', 3 if $> != 0;
+    my $clean = "$tmp/clean";
+    run('mkdir', '-p', "$clean/var/lib/dpkg/info", "$clean/var/lib/dpkg/updates");
+    run('touch', "$clean/var/lib/dpkg/status");
+    ($rc, $out) = run('dpkg', "--root=$clean", '--force-script-chrootless',
+        '--force-depends', '-i', $deb);
+    my (undef, $status) = run('dpkg-query', "--admindir=$clean/var/lib/dpkg",
+        '-W', '-f=${Status}', 'libapache2-mod-relay');
+    is($status, 'install ok installed', 'dpkg --root installs it')
+        or diag $out;
+    ok(-f "$clean/usr/lib/apache2/modules/relay/mod_proxy.so"
+           && -f "$clean/etc/apache2/mods-available/relay-proxy.load",
+       'modules and snippets in place');
+    ($rc, $out) = run('dpkg', "--root=$clean", '--force-script-chrootless',
+        '--purge', 'libapache2-mod-relay');
+    my @left = grep { !m{/var/lib/dpkg/} && -f }
+        split /\n/, `find '$clean' -type f`;
+    ok($rc == 0 && !@left, 'purge leaves no file behind')
+        or diag "$out @left";
+}
 
 # Unpacked into a scratch root, with a copy of /etc/apache2 whose Relay
 # snippets point into that root.
