@@ -67,6 +67,15 @@
  */
 #define RELAY_ETLS (APR_OS_START_USERERR + 100)
 
+/*
+ * The request note (r->notes) in which Relay's proxy modules leave the
+ * cause of a failed proxied request, as a relay_proxy_error_name() string
+ * (include/relay/relay_proxy_error.h): mod_proxy turns it into the
+ * Proxy-Status field (ProxyStatusHeader), and LogFormat can show it as
+ * %{relay-proxy-error}n. The last failure of a request wins.
+ */
+#define RELAY_NOTE_PROXY_ERROR "relay-proxy-error"
+
 /* An unset numeric parameter. */
 #define RELAY_UNSET (-1)
 

@@ -14,8 +14,12 @@
 #include "ap_provider.h"
 
 #include "relay/relay_url.h"
+#include "relay_error_note.h"
 #include "relay_family.h"
 #include "proxy_private.h"
+
+/* Note of a request that a balancer member's origin was reached for. */
+#define NOTE_MEMBER_REACHED "relay-proxy-member-reached"
 
 static relay_balancer_t *balancer_find(relay_proxy_req_t *pr);
 static int serve_member(relay_proxy_req_t *pr, relay_member_t *member,
@@ -123,6 +127,7 @@ static int serve(request_rec *r, const char *url, relay_worker_t *worker,
                       RELAY_LOGNO(01021) "no loaded module serves %s:// "
                                          "URLs (proxying %s)",
                       name, url);
+        relay_error_note_set(r, RELAY_PROXY_ERROR_CONFIGURATION);
         return r->proxyreq == PROXYREQ_PROXY ? HTTP_NOT_IMPLEMENTED
                                              : HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -144,11 +149,15 @@ static int serve_member(relay_proxy_req_t *pr, relay_member_t *member,
                         int *connect_failed)
 {
     relay_proxy_req_t *mpr = NULL;
-    int rc =
-        serve(pr->r, relay_balancer_join(pr->r->pool, member->url, pr->target),
-              member->worker, &mpr);
+    int rc;
 
+    apr_table_unset(pr->r->notes, RELAY_NOTE_PROXY_ERROR); /* the last try's */
+    rc = serve(pr->r, relay_balancer_join(pr->r->pool, member->url, pr->target),
+               member->worker, &mpr);
     *connect_failed = mpr && mpr->connect_failed;
+    if (!*connect_failed) {
+        apr_table_setn(pr->r->notes, NOTE_MEMBER_REACHED, "1");
+    }
     return rc;
 }
 
@@ -156,6 +165,7 @@ static int proxy_handler(request_rec *r)
 {
     relay_proxy_req_t *pr;
     const char *url;
+    int rc;
 
     if (!r->proxyreq || !r->filename || strncmp(r->filename, "proxy:", 6) ||
         !r->handler || strcmp(r->handler, "proxy-server")) {
@@ -165,7 +175,11 @@ static int proxy_handler(request_rec *r)
     if (r->proxyreq == PROXYREQ_REVERSE && !relay_proxy_request_rule(r)) {
         url = relay_proxy_handed_over_url(r, url);
     }
-    return serve(r, url, NULL, &pr);
+    rc = serve(r, url, NULL, &pr);
+    relay_status_header_add(r, rc,
+                            relay_balancer_is_url(url) &&
+                                !apr_table_get(r->notes, NOTE_MEMBER_REACHED));
+    return rc;
 }
 
 /*

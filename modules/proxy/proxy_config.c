@@ -115,6 +115,8 @@ void *relay_proxy_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
     c->proxy100 = add->proxy100_set ? add->proxy100 : base->proxy100;
     c->proxy100_set = add->proxy100_set || base->proxy100_set;
     c->section_url = add->section_url ? add->section_url : base->section_url;
+    c->status_header =
+        add->status_header.mode ? add->status_header : base->status_header;
     return c;
 }
 
@@ -696,6 +698,11 @@ const command_rec relay_proxy_cmds[] = {
                   RSRC_CONF,
                   "Sets how much worker state status pages show: Off, On or "
                   "Full."),
+    AP_INIT_TAKE12("ProxyStatusHeader", relay_status_header_cmd, NULL,
+                   RSRC_CONF | ACCESS_CONF,
+                   "Adds Proxy-Status (RFC 9209) to the errors the gateway "
+                   "generates: Off, On or Details, then an optional proxy "
+                   "name."),
     AP_INIT_TAKE1("ProxyBadHeader", cmd_keyword, (void *)&bad_header_directive,
                   RSRC_CONF,
                   "Handles malformed origin header lines: IsError, Ignore or "

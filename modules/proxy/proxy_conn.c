@@ -18,6 +18,7 @@
 #include "apr_thread_cond.h"
 #include "ap_provider.h"
 
+#include "relay_error_note.h"
 #include "proxy_private.h"
 
 #define RELAY_CONN_BUFFER_MIN 65536
@@ -271,6 +272,7 @@ static apr_status_t conn_open(relay_proxy_req_t *pr, relay_conn_t *conn)
         ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, pr->r,
                       RELAY_LOGNO(01010) "worker %s: cannot resolve %s",
                       w->name, pr->hostname);
+        relay_error_note_set(pr->r, RELAY_PROXY_ERROR_DNS);
         return rv;
     }
     for (; addr; addr = addr->next) {
@@ -342,6 +344,7 @@ static apr_status_t conn_create(relay_proxy_req_t *pr, const char *key,
                       RELAY_LOGNO(01011) "worker %s: %s:// needs Relay's "
                                          "mod_proxy_ssl, which is not loaded",
                       w->name, pr->scheme);
+        relay_error_note_set(pr->r, RELAY_PROXY_ERROR_CONFIGURATION);
         apr_pool_destroy(pool);
         return APR_ENOTIMPL;
     }
@@ -373,6 +376,7 @@ apr_status_t relay_conn_acquire(relay_proxy_req_t *pr, int fresh,
                       RELAY_LOGNO(01012) "worker %s is in error state, "
                                          "retried in %" APR_TIME_T_FMT " ms",
                       w->name, apr_time_as_msec(w->error_until - now));
+        relay_error_note_set(pr->r, RELAY_PROXY_ERROR_WORKER_DOWN);
         pr->connect_failed = 1;
         return APR_ECONNREFUSED;
     }
@@ -388,6 +392,7 @@ apr_status_t relay_conn_acquire(relay_proxy_req_t *pr, int fresh,
                           RELAY_LOGNO(01013) "worker %s: all %d connections "
                                              "busy",
                           w->name, w->params.max);
+            relay_error_note_set(pr->r, RELAY_PROXY_ERROR_CONN_LIMIT);
             return rv;
         }
     }
@@ -401,6 +406,9 @@ apr_status_t relay_conn_acquire(relay_proxy_req_t *pr, int fresh,
                                              "%s:%u",
                           w->name, pr->hostname, pr->port);
             relay_worker_mark_failed(w, pr->r->server, rv);
+            if (relay_error_note_get(pr->r) != RELAY_PROXY_ERROR_DNS) {
+                relay_error_note_set(pr->r, relay_proxy_error_of_connect(rv));
+            }
             pr->connect_failed = 1;
         }
         return rv;

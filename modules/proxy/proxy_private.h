@@ -74,6 +74,15 @@ typedef struct relay_proxy_server_conf_t {
     relay_worker_t *generic;       /* for URLs no worker covers */
 } relay_proxy_server_conf_t;
 
+/* ProxyStatusHeader; mode 0 is unset (Off). */
+#define RELAY_STATUS_HEADER_OFF 1
+#define RELAY_STATUS_HEADER_ON 2
+#define RELAY_STATUS_HEADER_DETAILS 3
+typedef struct relay_status_header_conf_t {
+    int mode;
+    const char *name; /* the proxy's name in the field */
+} relay_status_header_conf_t;
+
 typedef struct relay_proxy_dir_conf_t {
     apr_array_header_t *rules;          /* ProxyPass in <Location> */
     apr_array_header_t *reverse;        /* relay_reverse_rule_t */
@@ -89,6 +98,7 @@ typedef struct relay_proxy_dir_conf_t {
     int proxy100;
     int proxy100_set;
     const char *section_url; /* URL pattern of the <Proxy> section, if any */
+    relay_status_header_conf_t status_header;
 } relay_proxy_dir_conf_t;
 
 /* A ProxySet line waiting for its worker, applied in post_config. */
@@ -175,6 +185,14 @@ const apr_array_header_t *
 relay_balancer_reverse_rules(request_rec *r, const apr_array_header_t *rules);
 apr_status_t relay_balancer_child_init(apr_pool_t *pchild,
                                        relay_proxy_server_conf_t *sc);
+
+/* proxy_status_header.c */
+const char *relay_status_header_cmd(cmd_parms *cmd, void *dconf,
+                                    const char *mode, const char *name);
+/* Adds Proxy-Status to the error response `rc` of `r` when the
+ * configuration asks for it; `unavailable`: a balancer found no member to
+ * try, so an unexplained 503 is destination_unavailable. */
+void relay_status_header_add(request_rec *r, int rc, int unavailable);
 
 /* proxy_reverse.c */
 void relay_proxy_map_response_headers(relay_proxy_req_t *pr,

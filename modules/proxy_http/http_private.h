@@ -14,6 +14,7 @@
 
 #include "relay_proxy.h"
 #include "relay_log.h"
+#include "relay_error_note.h"
 #include "relay/relay_response.h"
 
 APLOG_USE_MODULE(proxy_http);
@@ -44,6 +45,9 @@ apr_status_t relay_http_send_head(relay_http_exchange_t *ex);
 int relay_http_send_body(relay_http_exchange_t *ex);
 apr_status_t relay_http_send_all(relay_conn_t *conn, const char *buf,
                                  apr_size_t len);
+/* Notes why sending the request failed (status `rv`) and gives the
+ * client's status: 504 for a timeout, else 502. */
+int relay_http_send_failure(relay_http_exchange_t *ex, apr_status_t rv);
 
 /* http_response.c */
 int relay_http_read_response(relay_http_exchange_t *ex);

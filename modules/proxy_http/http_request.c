@@ -25,6 +25,16 @@ typedef struct writer_t {
     apr_size_t len;
 } writer_t;
 
+int relay_http_send_failure(relay_http_exchange_t *ex, apr_status_t rv)
+{
+    if (APR_STATUS_IS_TIMEUP(rv)) {
+        relay_error_note_set(ex->r, RELAY_PROXY_ERROR_SEND_TIMEOUT);
+        return HTTP_GATEWAY_TIME_OUT;
+    }
+    relay_error_note_set(ex->r, RELAY_PROXY_ERROR_SEND_FAILED);
+    return HTTP_BAD_GATEWAY;
+}
+
 apr_status_t relay_http_send_all(relay_conn_t *conn, const char *buf,
                                  apr_size_t len)
 {
@@ -332,8 +342,7 @@ int relay_http_send_body(relay_http_exchange_t *ex)
                       RELAY_LOGNO(02003) "worker %s: sending the request "
                                          "body to the origin failed",
                       ex->pr->worker->name);
-        return APR_STATUS_IS_TIMEUP(rv) ? HTTP_GATEWAY_TIME_OUT
-                                        : HTTP_BAD_GATEWAY;
+        return relay_http_send_failure(ex, rv);
     }
     return OK;
 }

@@ -23,8 +23,10 @@
 #define RELAY_CONTINUE_WAIT apr_time_from_sec(1)
 #define RELAY_MIN_RESPONSE_FIELDS 100
 
-/* Status of read_head() besides APR's: the head is malformed. */
+/* Statuses of read_head() besides APR's: the head is malformed, or the
+ * origin closed the connection inside it. */
 #define RELAY_EMALFORMED APR_OS_START_USERERR
+#define RELAY_EINCOMPLETE (APR_OS_START_USERERR + 1)
 
 static void parse_limits(relay_http_exchange_t *ex, relay_response_limits_t *l)
 {
@@ -106,7 +108,7 @@ static apr_status_t read_head_by(relay_http_exchange_t *ex,
         if (rv != APR_SUCCESS && n == 0) {
             if (APR_STATUS_IS_EOF(rv) && c->buf_len > 0) {
                 *perr = RELAY_EBADSTATUS; /* closed inside the head */
-                return RELAY_EMALFORMED;
+                return RELAY_EINCOMPLETE;
             }
             return rv;
         }
@@ -138,17 +140,24 @@ static int head_failure(relay_http_exchange_t *ex, apr_status_t rv,
 
     ex->conn->reusable = 0;
     if (rv == RELAY_ETLS) {
+        relay_error_note_set(r, RELAY_PROXY_ERROR_TLS_PROTOCOL);
         return HTTP_BAD_GATEWAY; /* logged by the TLS transport */
     }
-    if (rv == RELAY_EMALFORMED) {
+    if (rv == RELAY_EMALFORMED || rv == RELAY_EINCOMPLETE) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
                       RELAY_LOGNO(02010) "worker %s: malformed response to "
                                          "%s %s: %s",
                       worker, r->method, ex->pr->target,
-                      relay_status_describe(err));
+                      rv == RELAY_EINCOMPLETE
+                          ? "the origin closed the connection inside the head"
+                          : relay_status_describe(err));
+        relay_error_note_set(r, rv == RELAY_EINCOMPLETE
+                                    ? RELAY_PROXY_ERROR_INCOMPLETE
+                                    : relay_proxy_error_of_response(err));
         return HTTP_BAD_GATEWAY;
     }
     if (APR_STATUS_IS_TIMEUP(rv)) {
+        relay_error_note_set(r, RELAY_PROXY_ERROR_RESPONSE_TIMEOUT);
         ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r,
                       RELAY_LOGNO(02011) "worker %s: timed out waiting for "
                                          "the response to %s %s",
@@ -159,6 +168,7 @@ static int head_failure(relay_http_exchange_t *ex, apr_status_t rv,
                   RELAY_LOGNO(02012) "worker %s: connection closed before "
                                      "a response to %s %s",
                   worker, r->method, ex->pr->target);
+    relay_error_note_set(r, RELAY_PROXY_ERROR_CLOSED);
     return HTTP_BAD_GATEWAY;
 }
 
@@ -217,6 +227,7 @@ int relay_http_read_response(relay_http_exchange_t *ex)
                                    "request that asked for no upgrade",
                 ex->pr->worker->name);
             ex->conn->reusable = 0;
+            relay_error_note_set(ex->r, RELAY_PROXY_ERROR_MALFORMED);
             return HTTP_BAD_GATEWAY;
         }
         if (ex->head.status >= 200) {
@@ -437,6 +448,7 @@ static int stream_body(relay_http_exchange_t *ex, body_reader_t *br)
                                              "body for %s: %s",
                           ex->pr->worker->name, ex->pr->target,
                           relay_status_describe(err));
+            relay_error_note_set(r, relay_proxy_error_of_response(err));
             abort_body(ex, bb);
             return OK;
         }
@@ -478,6 +490,7 @@ static int stream_body(relay_http_exchange_t *ex, body_reader_t *br)
                 ex->pr->worker->name,
                 APR_STATUS_IS_TIMEUP(rv) ? "timed out" : "origin closed",
                 ex->pr->target);
+            relay_error_note_set(r, RELAY_PROXY_ERROR_INCOMPLETE);
             abort_body(ex, bb);
             return OK;
         }
@@ -515,6 +528,7 @@ int relay_http_relay_response(relay_http_exchange_t *ex)
                                          "untrustworthy framing: %s",
                       ex->pr->worker->name, r->method, ex->pr->target,
                       relay_status_describe(st));
+        relay_error_note_set(r, relay_proxy_error_of_response(st));
         return HTTP_BAD_GATEWAY;
     }
     if (!origin_keeps_alive(&ex->head) ||

@@ -105,8 +105,7 @@ static int attempt(relay_http_exchange_t *ex)
                       RELAY_LOGNO(02040) "worker %s: sending the request to "
                                          "the origin failed",
                       ex->pr->worker->name);
-        return APR_STATUS_IS_TIMEUP(rv) ? HTTP_GATEWAY_TIME_OUT
-                                        : HTTP_BAD_GATEWAY;
+        return relay_http_send_failure(ex, rv);
     }
     if (ex->has_body) {
         if (ex->expect_100) {
@@ -164,6 +163,7 @@ static int http_handle(relay_proxy_req_t *pr, const relay_proxy_api_t *api)
                            "closed before a response, and %s %s cannot be "
                            "sent again",
                 pr->worker->name, r->method, pr->target);
+            relay_error_note_set(r, RELAY_PROXY_ERROR_CLOSED);
             return HTTP_BAD_GATEWAY;
         }
         ap_log_rerror(

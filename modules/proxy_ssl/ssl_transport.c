@@ -17,6 +17,7 @@
 #include "apr_strings.h"
 
 #include "relay/relay_tls.h"
+#include "relay_error_note.h"
 #include "ssl_private.h"
 
 #define RELAY_TLS_CONN_MAGIC 0x52544c53 /* "RTLS" */
@@ -281,6 +282,7 @@ static apr_status_t tls_open(relay_conn_t *conn, request_rec *r,
     const unsigned char *alpn = NULL;
     unsigned int alpn_len = 0;
     const char *fingerprint, *err = NULL;
+    relay_proxy_error_t cause = RELAY_PROXY_ERROR_TLS_PROTOCOL;
     SSL_SESSION *sess;
     SSL_CTX *ctx;
     BIO *bio;
@@ -294,6 +296,7 @@ static apr_status_t tls_open(relay_conn_t *conn, request_rec *r,
             RELAY_LOGNO(03001) "worker %s: TLS to origins is off "
                                "for %s (SSLProxyEngine); not connecting to %s",
             w->name, r->filename, peer_address(conn));
+        relay_error_note_set(r, RELAY_PROXY_ERROR_CONFIGURATION);
         return APR_ENOTIMPL;
     }
     fingerprint = relay_ssl_settings_fingerprint(conn->pool, &tc->st);
@@ -303,6 +306,7 @@ static apr_status_t tls_open(relay_conn_t *conn, request_rec *r,
                       RELAY_LOGNO(03002) "worker %s: cannot set up TLS to %s: "
                                          "%s",
                       w->name, peer_address(conn), err);
+        relay_error_note_set(r, RELAY_PROXY_ERROR_CONFIGURATION);
         return RELAY_ETLS;
     }
     ERR_clear_error();
@@ -315,6 +319,7 @@ static apr_status_t tls_open(relay_conn_t *conn, request_rec *r,
                                          "%s",
                       w->name, peer_address(conn),
                       relay_ssl_errors(conn->pool));
+        relay_error_note_set(r, RELAY_PROXY_ERROR_TLS_PROTOCOL);
         return RELAY_ETLS;
     }
     BIO_set_data(bio, tc);
@@ -344,6 +349,12 @@ static apr_status_t tls_open(relay_conn_t *conn, request_rec *r,
 
     if (SSL_connect(tc->ssl) != 1) {
         err = handshake_reason(tc);
+        if (tc->verify_error) {
+            cause = RELAY_PROXY_ERROR_TLS_CERTIFICATE;
+        }
+        else if (APR_STATUS_IS_TIMEUP(tc->io_rv)) {
+            cause = RELAY_PROXY_ERROR_CONNECT_TIMEOUT;
+        }
     }
     else {
         SSL_get0_alpn_selected(tc->ssl, &alpn, &alpn_len);
@@ -355,6 +366,7 @@ static apr_status_t tls_open(relay_conn_t *conn, request_rec *r,
         }
         else if (tc->st.names == RELAY_SSL_NAMES_CN) {
             err = check_cn(tc, hostname);
+            cause = RELAY_PROXY_ERROR_TLS_CERTIFICATE;
         }
     }
     if (err) {
@@ -363,6 +375,7 @@ static apr_status_t tls_open(relay_conn_t *conn, request_rec *r,
                                          "(name '%s') failed: %s",
                       w->name, peer_address(conn), hostname, err);
         relay_ssl_session_forget(tc->session_key);
+        relay_error_note_set(r, cause);
         return RELAY_ETLS;
     }
     ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
