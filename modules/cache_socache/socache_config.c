@@ -118,9 +118,8 @@ static const char *set_socache(cmd_parms *cmd, void *dummy, const char *arg)
         return apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name, err);
     }
     st->spec = apr_pstrdup(cmd->pool, arg);
-    st->item_max = (!strcmp(type, "memcache") || !strcmp(type, "redis"))
-                       ? ITEM_MAX_NETWORK
-                       : ITEM_MAX_SMALL;
+    st->probe = (!strcmp(type, "memcache") || !strcmp(type, "redis")) && sep;
+    st->item_max = st->probe ? ITEM_MAX_NETWORK : ITEM_MAX_SMALL;
     c->store = st;
     c->own = 1;
     return NULL;

@@ -36,6 +36,8 @@ typedef struct socache_store_t {
     int ready;                  /* initialised in post_config */
     socache_breaker_t *breaker;
     apr_size_t item_max; /* the largest item written, in bytes */
+    int probe;           /* a network store: probed (socache_probe.c) */
+    volatile apr_uint32_t probed; /* this process's last probe, seconds */
 } socache_store_t;
 
 /*
@@ -78,6 +80,12 @@ void socache_breaker_failed(socache_breaker_t *b, request_rec *r,
 /* An operation succeeded (closes the breaker; logs the recovery once). */
 void socache_breaker_succeeded(socache_breaker_t *b, request_rec *r,
                                const socache_store_t *st);
+
+/*
+ * Probes a network store at most once a second per process: 0 (and the
+ * breaker opened) when a server does not answer in time, else 1.
+ */
+int socache_probe(request_rec *r, socache_store_t *st);
 
 extern const relay_cache_provider_t socache_store;
 

@@ -55,7 +55,8 @@ static socache_store_t *usable(request_rec *r, socache_config_t *c)
         ap_get_module_config(r->server->module_config, &cache_socache_module);
 
     if (!conf->store || !conf->store->ready ||
-        !socache_breaker_allows(conf->store->breaker, r)) {
+        !socache_breaker_allows(conf->store->breaker, r) ||
+        !socache_probe(r, conf->store)) {
         return NULL;
     }
     *c = *conf;
