@@ -142,7 +142,9 @@ CacheSocache $o{socache}
 $extra
 CONF
     close $fh;
-    my $server = spawn($port, $dir, '/usr/sbin/apache2', '-f',
+    # The suite's httpd: in the sanitizer run, a wrapper preloading ASan.
+    my $httpd = eval { Apache::Test::vars('httpd') } || '/usr/sbin/apache2';
+    my $server = spawn($port, $dir, $httpd, '-f',
                        "$dir/httpd.conf", '-DFOREGROUND');
     $server->{error_log} = "$dir/error_log";
     return $server;
