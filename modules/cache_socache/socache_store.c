@@ -64,11 +64,15 @@ static socache_store_t *usable(request_rec *r, socache_config_t *c)
     return c->store;
 }
 
-/* Whether rv is the cache's own failure, not an answer. */
+/*
+ * Whether rv is the cache's own failure, not an answer. An item too large
+ * for the buffer (APR_ENOSPC; memcache says APR_ENOMEM) is no failure of
+ * the server: it is treated as a miss.
+ */
 static int failure(apr_status_t rv, int store)
 {
     return rv != APR_SUCCESS && rv != APR_ENOSPC &&
-           (store || rv != APR_NOTFOUND);
+           (store || (rv != APR_NOTFOUND && rv != APR_ENOMEM));
 }
 
 static apr_status_t note(request_rec *r, socache_store_t *st, apr_status_t rv,
