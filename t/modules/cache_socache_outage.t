@@ -2,9 +2,9 @@
 #
 # The shared cache going away (t/lib/Relay/Socache.pm starts memcached
 # and a gateway of its own): with memcached stopped in the middle of the
-# run, requests go on uncached with 200, never a 5xx, each quickly; the
-# store is skipped for a back-off, and the outage is logged once (RL06501)
-# however many requests pass; when memcached is back, entries are stored
+# run, under load from four clients, requests go on uncached with 200,
+# never a 5xx, each quickly; the store is skipped for a back-off, and the
+# outage is logged once (RL06501) however many requests pass; when memcached is back, entries are stored
 # and hit again and the recovery is logged once (RL06502). A store on a
 # port that accepts nothing, or accepts and never replies (memcached and
 # Redis), costs one bounded wait, then is skipped.
@@ -15,13 +15,14 @@ use warnings FATAL => 'all';
 use Apache::Test qw(-withtestmore);
 use IO::Socket::INET ();
 use LWP::UserAgent ();
+use POSIX ();
 use Time::HiRes ();
 
 use lib 't/lib';
 use Relay::Test qw(origin_port);
 use Relay::Socache;
 
-plan tests => 24;
+plan tests => 25;
 
 my $run = "$$-" . time;
 my $ua = LWP::UserAgent->new(timeout => 20);
@@ -53,6 +54,26 @@ my $url = "/count/out-$run?cc=max-age%3D300";
 get($gw, $url);
 like(xc((get($gw, $url))[0]), qr/^HIT/, 'cached while memcached runs');
 
+# Load from four clients while memcached is stopped under it: each exits
+# with the number of its answers that were not a timely 200.
+my @load;
+for my $c (1 .. 4) {
+    my $pid = fork // die "fork: $!";
+    if ($pid == 0) {
+        my $lua = LWP::UserAgent->new(timeout => 20);
+        my ($bad, $k) = (0, 0);
+        my $end = Time::HiRes::time() + 4;
+        while (Time::HiRes::time() < $end) {
+            my $t0 = Time::HiRes::time();
+            my $res = $lua->get("http://127.0.0.1:$gw->{port}/count/load-$run-$c-"
+                                . ($k++ % 5) . "?cc=max-age%3D300");
+            $bad++ if $res->code != 200 || Time::HiRes::time() - $t0 > 2;
+        }
+        POSIX::_exit($bad > 255 ? 255 : $bad);
+    }
+    push @load, $pid;
+}
+Time::HiRes::sleep(0.5);
 stop_server($mc);
 
 # Requests for 5 s, longer than the 3 s back-off, while memcached is gone.
@@ -71,6 +92,12 @@ is($bad, 0, 'all of them 200: never a 5xx because of the cache');
 is($cached, 0, 'none served from the gone cache');
 cmp_ok($slowest, '<', 2, sprintf('each answered quickly (slowest %.2f s)', $slowest));
 is(log_count($gw, 'RL06501'), 1, 'the outage is logged once');
+my $load_bad = 0;
+for my $pid (@load) {
+    waitpid($pid, 0);
+    $load_bad += $? >> 8;
+}
+is($load_bad, 0, 'under load from four clients: every answer a timely 200');
 
 # memcached back on its port: stored and hit again after the back-off.
 push @servers, start_memcached(port => $mc->{port});
