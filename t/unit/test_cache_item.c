@@ -6,6 +6,7 @@
  * refused; ids differ by kind, key, generation, stamp and index; expiry
  * is clamped.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "relay/relay_cache_item.h"
@@ -24,8 +25,14 @@ static void head_refuses_damage(const char *what, const char *buf,
         copy[i] ^= 0x20;
         flips += !relay_cache_item_head_decode(copy, len, &h);
         copy[i] ^= 0x20;
-        cuts += !relay_cache_item_head_decode(copy, i, &h);
+        /* A copy of exactly i bytes, so a read past the end is caught. */
+        {
+            char *cut = relay_test_dup(buf, i);
+            cuts += !relay_cache_item_head_decode(cut, i, &h);
+            free(cut);
+        }
     }
+    free(copy);
     relay_test_ok(flips == (int)len, "%s: every flipped byte refused", what);
     relay_test_ok(cuts == (int)len, "%s: every truncation refused", what);
 }
@@ -121,7 +128,10 @@ static void chunks(apr_pool_t *pool)
         char *copy = relay_test_dup(buf, len);
         copy[i] ^= 0x01;
         cuts += !relay_cache_item_chunk_decode(copy, len, 42, 3, 6, &data);
-        cuts += !relay_cache_item_chunk_decode(buf, i, 42, 3, 6, &data);
+        free(copy);
+        copy = relay_test_dup(buf, i);
+        cuts += !relay_cache_item_chunk_decode(copy, i, 42, 3, 6, &data);
+        free(copy);
     }
     relay_test_ok(cuts == (int)(2 * len),
                   "chunk: every flipped byte and truncation refused");
