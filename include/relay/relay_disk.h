@@ -92,8 +92,8 @@ const char *relay_disk_path(apr_pool_t *pool, const char *root, int levels,
                             int length, const char *key);
 
 /* The vary directory of a primary key (which holds no separator). */
-const char *relay_disk_vary_dir(apr_pool_t *pool, const char *root,
-                                int levels, int length, const char *key);
+const char *relay_disk_vary_dir(apr_pool_t *pool, const char *root, int levels,
+                                int length, const char *key);
 
 /*
  * The bytes that follow the body of an entry: key, head block and

@@ -41,9 +41,9 @@ void disk_remove_leftovers(apr_pool_t *ptemp, server_rec *s,
 /* Whether what was stored since the last scan may exceed a limit. */
 static int maybe_over(disk_root_t *root)
 {
-    apr_off_t bytes = root->scanned_bytes +
-                      (apr_off_t)apr_atomic_read32(&root->shared->added_kib) *
-                          1024;
+    apr_off_t bytes =
+        root->scanned_bytes +
+        (apr_off_t)apr_atomic_read32(&root->shared->added_kib) * 1024;
     apr_int64_t entries =
         root->scanned_entries + apr_atomic_read32(&root->shared->added_entries);
 
@@ -82,7 +82,8 @@ static void clean(disk_root_t *root, apr_pool_t *pool, apr_time_t now)
                      RELAY_LOGNO(06008) "disk cache %s: removed %d entries "
                                         "(%" APR_OFF_T_FMT " bytes), %d "
                                         "unfinished and %d bad file(s); "
-                                        "%" APR_OFF_T_FMT " bytes in %" APR_INT64_T_FMT
+                                        "%" APR_OFF_T_FMT
+                                        " bytes in %" APR_INT64_T_FMT
                                         " entries remain",
                      root->path, removed, freed, scan.leftovers, scan.bad,
                      root->scanned_bytes, root->scanned_entries);
@@ -104,8 +105,8 @@ static apr_status_t clean_tick(int state, void *data, apr_pool_t *pool)
 apr_status_t disk_cleaner_start(apr_pool_t *pconf, server_rec *s,
                                 apr_array_header_t *roots)
 {
-    APR_OPTIONAL_FN_TYPE(ap_watchdog_get_instance) *get_instance;
-    APR_OPTIONAL_FN_TYPE(ap_watchdog_register_callback) *register_callback;
+    APR_OPTIONAL_FN_TYPE(ap_watchdog_get_instance) * get_instance;
+    APR_OPTIONAL_FN_TYPE(ap_watchdog_register_callback) * register_callback;
     ap_watchdog_t *wd = NULL;
     apr_status_t rv;
     int i;

@@ -92,8 +92,7 @@ int disk_config_check(server_rec *s, const disk_server_conf_t *c)
 
 static disk_server_conf_t *server_conf(cmd_parms *cmd)
 {
-    return ap_get_module_config(cmd->server->module_config,
-                                &cache_disk_module);
+    return ap_get_module_config(cmd->server->module_config, &cache_disk_module);
 }
 
 static const char *set_root(cmd_parms *cmd, void *dummy, const char *arg)
@@ -129,8 +128,8 @@ static const char *set_layout(cmd_parms *cmd, void *dummy, const char *arg)
         return apr_psprintf(cmd->pool,
                             "%s %s: CacheDirLevels (%d) times CacheDirLength "
                             "(%d) must not exceed %d",
-                            cmd->cmd->name, arg, disk_levels(c),
-                            disk_length(c), RELAY_DISK_DIR_CHARS_MAX);
+                            cmd->cmd->name, arg, disk_levels(c), disk_length(c),
+                            RELAY_DISK_DIR_CHARS_MAX);
     }
     return NULL;
 }

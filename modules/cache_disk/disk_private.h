@@ -55,9 +55,9 @@ typedef struct disk_server_conf_t {
 /* Per directory (CacheMinFileSize, CacheMaxFileSize, CacheReadSize,
  * CacheReadTime). */
 typedef struct disk_dir_conf_t {
-    apr_off_t min_size;   /* [1] */
-    apr_off_t max_size;   /* [1000000] */
-    apr_off_t read_size;  /* [0] */
+    apr_off_t min_size;    /* [1] */
+    apr_off_t max_size;    /* [1000000] */
+    apr_off_t read_size;   /* [0] */
     apr_int64_t read_time; /* ms [0] */
 } disk_dir_conf_t;
 

@@ -146,13 +146,13 @@ static apr_status_t writer_cleanup(void *data)
 static apr_status_t make_temp(request_rec *r, disk_root_t *root,
                               apr_file_t **fd, char **name)
 {
-    *name = apr_psprintf(r->pool, "%s/" RELAY_DISK_TMP_PREFIX "%" APR_PID_T_FMT
-                                  ".XXXXXX",
-                         root->path, getpid());
+    *name = apr_psprintf(
+        r->pool, "%s/" RELAY_DISK_TMP_PREFIX "%" APR_PID_T_FMT ".XXXXXX",
+        root->path, getpid());
     return apr_file_mktemp(fd, *name,
-                           APR_FOPEN_CREATE | APR_FOPEN_WRITE |
-                               APR_FOPEN_READ | APR_FOPEN_EXCL |
-                               APR_FOPEN_BINARY | APR_FOPEN_BUFFERED,
+                           APR_FOPEN_CREATE | APR_FOPEN_WRITE | APR_FOPEN_READ |
+                               APR_FOPEN_EXCL | APR_FOPEN_BINARY |
+                               APR_FOPEN_BUFFERED,
                            r->pool);
 }
 
@@ -349,8 +349,7 @@ static apr_status_t disk_replace_head(request_rec *r, const char *key,
 }
 
 /* Removes the variants in a primary key's vary directory. */
-static void remove_variants(request_rec *r, disk_root_t *root,
-                            const char *key)
+static void remove_variants(request_rec *r, disk_root_t *root, const char *key)
 {
     const char *dir = relay_disk_vary_dir(r->pool, root->path, root->levels,
                                           root->length, key);

@@ -104,8 +104,8 @@ static int disk_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     if (roots->nelts == 0) {
         return OK;
     }
-    rv = apr_shm_create(&shm, roots->nelts * sizeof(disk_shared_t), NULL,
-                        pconf);
+    rv =
+        apr_shm_create(&shm, roots->nelts * sizeof(disk_shared_t), NULL, pconf);
     if (rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_EMERG, rv, s,
                      RELAY_LOGNO(06001) "cannot create the disk cache's "
@@ -133,11 +133,7 @@ static void disk_register_hooks(apr_pool_t *p)
 }
 
 module AP_MODULE_DECLARE_DATA __attribute__((visibility("default")))
-cache_disk_module = {STANDARD20_MODULE_STUFF,
-                     disk_create_dir_conf,
-                     disk_merge_dir_conf,
-                     disk_create_server_conf,
-                     disk_merge_server_conf,
-                     disk_cmds,
-                     disk_register_hooks,
-                     AP_MODULE_FLAG_NONE};
+cache_disk_module = {STANDARD20_MODULE_STUFF, disk_create_dir_conf,
+                     disk_merge_dir_conf,     disk_create_server_conf,
+                     disk_merge_server_conf,  disk_cmds,
+                     disk_register_hooks,     AP_MODULE_FLAG_NONE};

@@ -125,13 +125,12 @@ static char *hashed_path(apr_pool_t *pool, const char *root, int levels,
     return path;
 }
 
-const char *relay_disk_vary_dir(apr_pool_t *pool, const char *root,
-                                int levels, int length, const char *key)
+const char *relay_disk_vary_dir(apr_pool_t *pool, const char *root, int levels,
+                                int length, const char *key)
 {
-    return apr_pstrcat(pool,
-                       hashed_path(pool, root, levels, length, key,
-                                   strlen(key)),
-                       RELAY_DISK_VARY_SUFFIX, NULL);
+    return apr_pstrcat(
+        pool, hashed_path(pool, root, levels, length, key, strlen(key)),
+        RELAY_DISK_VARY_SUFFIX, NULL);
 }
 
 const char *relay_disk_path(apr_pool_t *pool, const char *root, int levels,
@@ -141,10 +140,9 @@ const char *relay_disk_path(apr_pool_t *pool, const char *root, int levels,
     char hash[RELAY_DISK_HASH_LEN + 1];
 
     if (!sep) {
-        return apr_pstrcat(pool,
-                           hashed_path(pool, root, levels, length, key,
-                                       strlen(key)),
-                           RELAY_DISK_SUFFIX, NULL);
+        return apr_pstrcat(
+            pool, hashed_path(pool, root, levels, length, key, strlen(key)),
+            RELAY_DISK_SUFFIX, NULL);
     }
     relay_disk_hash(key, strlen(key), hash);
     return apr_pstrcat(
@@ -269,8 +267,9 @@ static apr_status_t check(apr_pool_t *pool, apr_file_t *fd, const char *key,
     apr_status_t rv;
     char *meta;
 
-    rv = apr_file_info_get(&f->finfo, APR_FINFO_SIZE | APR_FINFO_MTIME |
-                                          APR_FINFO_ATIME | APR_FINFO_TYPE,
+    rv = apr_file_info_get(&f->finfo,
+                           APR_FINFO_SIZE | APR_FINFO_MTIME | APR_FINFO_ATIME |
+                               APR_FINFO_TYPE,
                            fd);
     if (rv != APR_SUCCESS && rv != APR_INCOMPLETE) {
         return rv;
@@ -318,8 +317,7 @@ apr_status_t relay_disk_open(apr_pool_t *pool, const char *path,
     apr_status_t rv;
 
     memset(f, 0, sizeof(*f));
-    rv = apr_file_open(&f->fd, path,
-                       APR_FOPEN_READ | APR_FOPEN_BINARY | flags,
+    rv = apr_file_open(&f->fd, path, APR_FOPEN_READ | APR_FOPEN_BINARY | flags,
                        APR_FPROT_OS_DEFAULT, pool);
     if (rv != APR_SUCCESS) {
         return rv;

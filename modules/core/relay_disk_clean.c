@@ -142,9 +142,9 @@ int relay_disk_remove_leftovers(apr_pool_t *pool, const char *root,
     if (apr_dir_open(&d, root, sub) == APR_SUCCESS) {
         while (apr_dir_read(&fi, APR_FINFO_NAME, d) == APR_SUCCESS) {
             if (fi.name && is_temp(fi.name) &&
-                remove_if_leftover(
-                    sub, apr_pstrcat(sub, root, "/", fi.name, NULL), fi.name,
-                    now)) {
+                remove_if_leftover(sub,
+                                   apr_pstrcat(sub, root, "/", fi.name, NULL),
+                                   fi.name, now)) {
                 n++;
             }
         }
