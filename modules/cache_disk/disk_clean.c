@@ -20,7 +20,7 @@
 APLOG_USE_MODULE(cache_disk);
 
 #define CLEAN_TICK apr_time_from_sec(1)
-#define RESCAN_EVERY apr_time_from_sec(300)
+#define RESCAN_EVERY apr_time_from_sec(60)
 #define WATCHDOG_NAME "relay-cache-disk"
 
 static server_rec *main_server;
@@ -64,7 +64,7 @@ static void clean(disk_root_t *root, apr_pool_t *pool, apr_time_t now)
     rv = relay_disk_scan(pool, root->path, 0, now, NULL, NULL, &scan);
     if (rv != APR_SUCCESS) {
         root->scanned_bytes = root->scanned_entries = 0;
-        ap_log_error(APLOG_MARK, APLOG_ERR, rv, main_server,
+        ap_log_error(APLOG_MARK, APLOG_WARNING, rv, main_server,
                      RELAY_LOGNO(06010) "the disk cache cleaner cannot read "
                                         "%s; next try in %d s",
                      root->path, (int)apr_time_sec(RESCAN_EVERY));
