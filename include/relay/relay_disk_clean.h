@@ -27,7 +27,8 @@ typedef struct relay_disk_item_t {
     const char *path;
     const char *key;
     apr_off_t size;     /* bytes of the file */
-    apr_time_t used;    /* last use: the later of its atime and mtime */
+    apr_time_t used;    /* last use: its mtime, which the store sets on a
+                           hit (reads move the atime, scans included) */
     apr_time_t expires; /* when it goes stale (RFC 9111 §4.2 with stock's
                            defaults); 0 when unknown */
     int remove;         /* marked by relay_disk_plan() */

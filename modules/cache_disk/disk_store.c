@@ -18,7 +18,11 @@
  * touch what they read. A file that fails the checks is removed and is a
  * miss.
  */
+#include <fcntl.h>
+#include <sys/stat.h>
+
 #include "apr_atomic.h"
+#include "apr_portable.h"
 #include "apr_strings.h"
 #include "http_core.h"
 
@@ -63,6 +67,27 @@ static const char *path_of(request_rec *r, disk_root_t *root, const char *key)
                            key);
 }
 
+/*
+ * Marks a hit as the entry's last use for the cleaner's least recently
+ * used order: the file's modification time, which reading never changes
+ * (its access time may move with every read, the cleaner's included).
+ */
+static void touch(apr_file_t *fd, apr_time_t mtime, apr_time_t now)
+{
+    struct timespec times[2];
+    apr_os_file_t os;
+
+    if (now - mtime < apr_time_from_msec(10) ||
+        apr_os_file_get(&os, fd) != APR_SUCCESS) {
+        return;
+    }
+    times[0].tv_sec = 0;
+    times[0].tv_nsec = UTIME_OMIT;
+    times[1].tv_sec = 0;
+    times[1].tv_nsec = UTIME_NOW;
+    futimens(os, times);
+}
+
 static apr_status_t disk_lookup(request_rec *r, const char *key,
                                 relay_cache_found_t **found)
 {
@@ -98,10 +123,7 @@ static apr_status_t disk_lookup(request_rec *r, const char *key,
         apr_file_remove(path, r->pool);
         return APR_NOTFOUND;
     }
-    /* Last use, for the cleaner's least-recently-used order. */
-    if (now - f.finfo.mtime > apr_time_from_sec(1)) {
-        apr_file_mtime_set(path, now, r->pool);
-    }
+    touch(f.fd, f.finfo.mtime, now);
     h = apr_palloc(r->pool, sizeof(*h));
     h->fd = f.fd;
     h->body_len = f.body_len;

@@ -106,7 +106,7 @@ static void entry_file(walk_t *w, const char *path)
     item->path = apr_pstrdup(w->pool, path);
     item->key = apr_pstrdup(w->pool, f.key);
     item->size = f.finfo.size;
-    item->used = f.finfo.atime > f.finfo.mtime ? f.finfo.atime : f.finfo.mtime;
+    item->used = f.finfo.mtime;
     item->expires = expiry(sub, &f, w->now);
     item->remove = 0;
     w->scan->bytes += f.finfo.size;

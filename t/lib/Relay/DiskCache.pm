@@ -11,7 +11,8 @@
 #   temp_files($root)        the temporary files at the top of $root
 #   start_server(%o)         a standalone httpd of Relay's proxy, cache and
 #                            disk store on a free loopback port (o: root,
-#                            extra => [lines]); returns {pid, port, conf}
+#                            extra => [lines]); returns {pid, port, conf,
+#                            error_log}
 #   stop_server($s)          SIGTERM to its parent, waits until it is gone
 #   kill_server($s)          SIGKILL to its parent and children at once
 #
@@ -128,14 +129,30 @@ sub start_server {
             $pid = <$fh>;
             close $fh;
         }
-        if ($pid && $pid =~ /^(\d+)/ && IO::Socket::INET->new(
+        my ($parent) = ($pid // '') =~ /^(\d+)/;
+        if ($parent && $parent > 1 && IO::Socket::INET->new(
                 PeerAddr => "127.0.0.1:$port", Timeout => 1)) {
-            return { pid => $1, port => $port, conf => $conf,
-                     pidfile => $pidfile };
+            my $s = { pid => $parent, port => $port, conf => $conf,
+                      pidfile => $pidfile };
+            croak "pid $parent is not the server just started"
+                unless ours($s, $parent);
+            ($s->{error_log} = $pidfile) =~ s{httpd(\d+)\.pid\z}{error$1.log};
+            return $s;
         }
         Time::HiRes::sleep(0.05);
     }
     croak "httpd on port $port did not answer";
+}
+
+# Whether $pid runs with this server's configuration file (so a signal
+# never reaches another process).
+sub ours {
+    my ($s, $pid) = @_;
+    return 0 unless $pid && $pid =~ /^\d+\z/ && $pid > 1;
+    open my $fh, '<', "/proc/$pid/cmdline" or return 0;
+    my $cmd = do { local $/; <$fh> } // '';
+    close $fh;
+    return index($cmd, "\0$s->{conf}\0") >= 0;
 }
 
 # The children of a server's parent (through /proc).
@@ -148,16 +165,18 @@ sub server_children {
         my $stat = <$fh>;
         close $fh;
         my ($ppid) = $stat =~ /\)\s+\S+\s+(\d+)/ or next;
-        push @kids, $pid if $ppid == $s->{pid};
+        push @kids, $pid if $ppid == $s->{pid} && ours($s, $pid);
     }
     closedir $dh;
     return @kids;
 }
 
+# Waits until the processes are gone, reaped too: a zombie still counts as
+# a live process for whoever looks (kill 0).
 sub wait_gone {
     my (@pids) = @_;
     my $deadline = Time::HiRes::time() + 15;
-    while (grep { kill 0, $_ } @pids) {
+    while (grep { -e "/proc/$_" } @pids) {
         return 0 if Time::HiRes::time() > $deadline;
         Time::HiRes::sleep(0.05);
     }
@@ -166,7 +185,7 @@ sub wait_gone {
 
 sub stop_server {
     my ($s) = @_;
-    return unless $s && $s->{pid};
+    return unless $s && ours($s, $s->{pid});
     my @kids = server_children($s);
     kill 'TERM', $s->{pid};
     wait_gone($s->{pid}, @kids);
@@ -175,7 +194,7 @@ sub stop_server {
 
 sub kill_server {
     my ($s) = @_;
-    return unless $s && $s->{pid};
+    return unless $s && ours($s, $s->{pid});
     my @all = ($s->{pid}, server_children($s));
     kill 'KILL', @all;
     wait_gone(@all);
