@@ -53,11 +53,21 @@ typedef struct disk_found_t {
     apr_off_t body_len;
 } disk_found_t;
 
+static apr_uint32_t no_root_logged;
+
+/* The root of r's server; NULL, logged once per process, without one. */
 static disk_root_t *root_of(request_rec *r)
 {
     disk_server_conf_t *c =
         ap_get_module_config(r->server->module_config, &cache_disk_module);
 
+    if (!c->state && apr_atomic_cas32(&no_root_logged, 1, 0) == 0) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      RELAY_LOGNO(06013) "CacheEnable disk without a "
+                                         "CacheRoot for %s: nothing is "
+                                         "stored",
+                      r->server->server_hostname);
+    }
     return c->state;
 }
 

@@ -6,7 +6,8 @@
 # -l and -L bound size and entries, -t prunes emptied directories, -v
 # reports statistics, URL arguments remove those entries, a pass removes
 # temporary files of dead writers and damaged entries, -d runs as a
-# daemon (-P pidfile) that cleans at once, and bad options are refused.
+# daemon (-P pidfile) that cleans at once, -v shows progress on a long
+# run, and bad options are refused.
 
 use strict;
 use warnings FATAL => 'all';
@@ -14,6 +15,7 @@ use warnings FATAL => 'all';
 use Apache::Test qw(-withtestmore);
 use Apache::TestRequest qw(GET);
 use File::Find ();
+use File::Path qw(make_path remove_tree);
 use File::Spec ();
 use Time::HiRes ();
 
@@ -23,7 +25,7 @@ my $tool = File::Spec->catfile(Apache::Test::vars('serverroot'), '..',
     ($ENV{RELAY_MODULE_DIR} // '') =~ m{build-asan} ? 'build-asan' : 'build',
     'bin', 'relay-cacheclean');
 
-plan tests => 17, need { 'relay-cacheclean built' => -x $tool };
+plan tests => 18, need { 'relay-cacheclean built' => -x $tool };
 
 my $root = cache_root('bounds');
 Apache::TestRequest::module('cache_disk_bounds');
@@ -117,6 +119,16 @@ my $cmd = $pid =~ /^\d+\z/ && $pid > 1
     ? do { local (@ARGV, $/) = ("/proc/$pid/cmdline"); <> } // '' : '';
 ok($cmd =~ /relay-cacheclean/, 'and wrote its pid');
 kill 'TERM', $pid if $cmd =~ /relay-cacheclean/;
+
+# Progress on long runs: a count on stderr every 1000 files.
+make_path("$root/zz");
+for my $i (1 .. 1000) {
+    open my $f, '>', "$root/zz/foreign$i" or die $!;
+    close $f;
+}
+($rc, $out) = run_tool("-v -p '$root' -l 1G");
+like($out, qr/1000 files scanned/, '-v shows progress on a long run');
+remove_tree("$root/zz");
 
 ($rc, $out) = run_tool('-l 1K');
 is($rc, 1, 'no -p: refused');
