@@ -2,7 +2,7 @@
 # a2enmod can switch a Debian server over to Relay.
 set(RELAY_SNIPPETS relay-proxy relay-proxy-http relay-proxy-ssl
     relay-proxy-balancer relay-cache
-    relay-mem-cache relay-cache-socache)
+    relay-mem-cache relay-cache-socache relay-cache-disk)
 set(RELAY_SNIPPET_DIR ${CMAKE_BINARY_DIR}/apache2)
 foreach(snippet ${RELAY_SNIPPETS})
     configure_file(${PROJECT_SOURCE_DIR}/conf/${snippet}.load.in

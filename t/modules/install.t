@@ -15,7 +15,7 @@ use File::Spec ();
 use File::Temp qw(tempdir);
 use Cwd qw(abs_path);
 
-plan tests => 11, need { 'Debian apache2 configuration' => -f '/etc/apache2/apache2.conf'
+plan tests => 12, need { 'Debian apache2 configuration' => -f '/etc/apache2/apache2.conf'
         && -x '/usr/sbin/a2enmod' };
 
 my $repo = abs_path(File::Spec->catdir(dirname(__FILE__), '..', '..'));
@@ -40,6 +40,9 @@ is($rc, 0, 'configure, build and install') or diag $out;
 ok(-f "$mods/mod_proxy.so" && -f "$mods/mod_proxy_http.so"
         && -f "$mods/mod_proxy_ssl.so",
     'modules installed into their own directory');
+ok(-f "$mods/mod_cache_disk.so" && -x "$mods/relay-cacheclean"
+        && -f "$conf/mods-available/relay-cache-disk.load",
+    'the disk store, its cleaner tool and its snippet installed');
 ok(-f "$conf/mods-available/relay-proxy.load"
         && -f "$conf/mods-available/relay-proxy-http.load"
         && -f "$conf/mods-available/relay-proxy-ssl.load",

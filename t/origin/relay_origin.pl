@@ -49,7 +49,8 @@
 #   /cond/TAG             the same with ETag "TAG" and no query (a response
 #                         a cache may store without explicit expiry)
 #   /delay?ms=N           waits N ms before the response head
-#   /slowbody?ms=N&chunks=K[&chunked=0]  head, then K 16-byte pieces N ms apart
+#   /slowbody?ms=N&chunks=K[&chunked=0][&cc=CC]  head (Cache-Control CC if
+#                         given), then K 16-byte pieces N ms apart
 #   /trickle?ms=N&bytes=K  a response head sent one byte every N ms, with
 #                         a header padded to about K bytes in all, body "ok\n"
 #   /bytes?n=N[&chunked=1][&cc=CC]  N bytes of the 64-byte line pattern
@@ -643,6 +644,8 @@ sub h_slowbody {
     my $chunked = param($req, 'chunked', 1) ne '0';
     drain_body($req);
     my @h = (['Content-Type', 'text/plain']);
+    my $cc = param($req, 'cc');
+    push @h, ['Cache-Control', $cc] if defined $cc;
     send_head($req, 200, \@h, $chunked ? (chunked => 1)
                                        : (length => 16 * $chunks));
     return if $req->{method} eq 'HEAD';
