@@ -39,8 +39,10 @@ sub callgrind_total {
         @as_user = ({ as_user => 'nobody' });
     }
     my $port = free_port();
+    # 64 threads whatever --conns asked for: one client is served, and
+    # valgrind runs at most 500 threads.
     my $conf = httpd_conf($c, $port, $origin->{port}, NAME => $name,
-                          RUN => $dir, USER_LINES => '');
+                          RUN => $dir, USER_LINES => '', THREADS => 64);
     my $profile = "$dir/callgrind.out";
     my $pid = spawn($name, "$dir/valgrind.out", @as_user, 'valgrind',
                     '--tool=callgrind', "--callgrind-out-file=$profile",

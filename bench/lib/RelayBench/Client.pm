@@ -105,9 +105,12 @@ sub run_wrk {
     my ($cpu0, $ocpu0) = (cpu_seconds(@tree), cpu_seconds(@otree));
     my $seen0 = $check_hits ? origin_requests($origin) : 0;
     my $peak = rss_kib(@tree);
+    # A response later than 10 s is a timeout error (wrk's default of 2 s
+    # is shorter than the queue of 500 clients of a 1 MiB body on one
+    # shared CPU: those show in p99 instead).
     my @cmd = ('timeout', '-k', '5', $seconds + 30, 'taskset', '-c',
                $opt{'client-cpu'}, 'wrk', '-t1', "-c$conns", "-d${seconds}s",
-               '--latency', $url);
+               '--timeout', '10s', '--latency', $url);
     open my $fh, '-|', @cmd or die "relay-bench: wrk: $!\n";
     my $sel = IO::Select->new($fh);
     my $out = '';
