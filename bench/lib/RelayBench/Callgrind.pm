@@ -80,18 +80,22 @@ sub callgrind_phase {
     out("callgrind: httpd -X, sequential keep-alive GETs of 1 KiB; "
         . "instructions/request = (Ir of $CG_WARM + $n requests - Ir of "
         . "$CG_WARM requests) / $n");
-    my (%per, @logs);
+    my (%per, @logs, @done);
     for my $c (@cg) {
         say_("callgrind: $c->{name}");
-        my ($full, $base, $log1, $log2);
+        my ($full, $base, $log1, $log2, $misses);
         my $ok = eval {
             my %v = (RELAY => $opt{'relay-modules'});
             for my $file (map { fill($_, %v) } @{ $c->{requires} || [] }) {
                 die "skipped: $file does not exist (not built yet)\n"
                     unless -f $file;
             }
+            my $seen0 = origin_requests($origin);
             ($full, $log1) = callgrind_total($c, $origin, $CG_WARM + $n);
+            my $seen1 = origin_requests($origin);
             ($base, $log2) = callgrind_total($c, $origin, $CG_WARM);
+            # A cache: the N more requests must all have been hits.
+            $misses = ($seen1 - $seen0) - (origin_requests($origin) - $seen1);
             1;
         };
         push @logs, map { { name => "$c->{name} (callgrind)", log => $_ } }
@@ -103,10 +107,16 @@ sub callgrind_phase {
             next;
         }
         $per{ $c->{name} } = ($full - $base) / $n;
+        push @done, [$c, $full, $base, $misses];
+    }
+    for (@done) {
+        my ($c, $full, $base, $misses) = @$_;
         my $vs = '';
         my $b = $c->{vs} // 'stock';
         $vs = sprintf ', %.2f x %s', $per{ $c->{name} } / $per{$b}, $b
             if $per{$b} && $b ne $c->{name};
+        $vs .= "; ! origin saw $misses more request(s): not all hits"
+            if $c->{cache} && $misses;
         out(sprintf '  %-13s %10.0f instructions/request (Ir %d - %d)%s',
             $c->{name}, $per{ $c->{name} }, $full, $base, $vs);
     }

@@ -92,6 +92,7 @@ sub parse_options {
         'callgrind-only', 'relay-modules=s', 'server-cpu=i', 'client-cpu=i',
         'threads=i', 'time-limit=i', 'keep', 'list', 'help|h' => \&usage)
         or die "relay-bench: bad options, see --help\n";
+    die "relay-bench: unexpected argument '$argv[0]', see --help\n" if @argv;
     # --quick changes the defaults; options given with it still win.
     if ($cli{quick}) {
         @opt{qw(rounds duration warmup sizes)} = (1, 2, 1, '1k,256k');
