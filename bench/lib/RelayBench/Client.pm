@@ -144,7 +144,10 @@ sub run_wrk {
         $r->{requests} ||= 0;
         $r->{rps} //= 0;
     }
-    if ($r->{pids} ne $r->{pids_after}) {
+    # A process that appeared is a crashed one replaced; one that only
+    # went away may be a helper done with its work (nginx's cache loader).
+    my %before = map { $_ => 1 } @tree;
+    if (grep { !$before{$_} } @after) {
         add_error($r, 0, "server processes changed: $r->{pids} -> "
                   . $r->{pids_after});
         $r->{restarted} = 1;
