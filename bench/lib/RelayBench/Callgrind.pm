@@ -1,0 +1,127 @@
+# Licensed under the Apache License, Version 2.0.
+#
+# RelayBench::Callgrind - instructions per request: httpd -X under
+# valgrind's callgrind, serving a fixed number of sequential keep-alive
+# GETs of the 1 KiB file, for the rows marked callgrind.
+package RelayBench::Callgrind;
+
+use strict;
+use warnings;
+use Exporter qw(import);
+use File::Path qw(make_path);
+use POSIX qw(WNOHANG);
+use Time::HiRes qw(sleep);
+
+use RelayBench::Client;
+use RelayBench::Configs qw(@CONFIGS);
+use RelayBench::Options;
+use RelayBench::Process;
+use RelayBench::Report;
+use RelayBench::Servers;
+use RelayBench::Util;
+
+our @EXPORT = qw(callgrind_phase);
+
+# httpd -X (one process) under callgrind, serving `count` sequential
+# GETs of the 1 KiB file on one keep-alive connection, then stopped:
+# returns the instructions (Ir) of the whole process life. As root,
+# valgrind and httpd run as nobody from the start (no User directive), so
+# the server can write the profile when it exits.
+sub callgrind_total {
+    my ($c, $origin, $count) = @_;
+    my $name = "cg-$c->{name}-$count";
+    my $dir = "$RUN/$name";
+    make_path($dir);
+    my @as_user;
+    if ($ROOT) {
+        my (undef, undef, $uid, $gid) = getpwnam('nobody');
+        chown $uid, $gid, $dir;
+        @as_user = ({ as_user => 'nobody' });
+    }
+    my $port = free_port();
+    # 64 threads whatever --conns asked for: one client is served, and
+    # valgrind runs at most 500 threads.
+    my $conf = httpd_conf($c, $port, $origin->{port}, NAME => $name,
+                          RUN => $dir, USER_LINES => '', THREADS => 64);
+    my $profile = "$dir/callgrind.out";
+    my $pid = spawn($name, "$dir/valgrind.out", @as_user, 'valgrind',
+                    '--tool=callgrind', "--callgrind-out-file=$profile",
+                    $HTTPD, '-X', '-f', $conf);
+    my $err = eval {
+        wait_port($port, $pid, 120, "$c->{name} under callgrind");
+        get_n($port, "$c->{path}1k.bin", $count, 1024);
+    } // $@;
+    # httpd writes the profile as it exits on TERM; give it time.
+    kill 'TERM', $pid;
+    for (1 .. 600) {
+        last if waitpid($pid, WNOHANG) != 0;
+        sleep 0.1;
+    }
+    stop_pid($pid);
+    chomp $err if $err;
+    die "$c->{name} under callgrind, $count requests: $err\n" if $err;
+    die "$c->{name} under callgrind: no profile $profile\n" unless -s $profile;
+    my ($ir) = read_file($profile) =~ /^(?:summary|totals):\s*(\d+)/m;
+    die "$c->{name} under callgrind: no totals in $profile\n" unless $ir;
+    return ($ir, "$dir/$name.error_log");
+}
+
+# Instructions per request: a run with W + N requests minus a run with
+# the same W warm-up requests only, divided by N. Start-up, the first
+# connections to the origin (and a cache's first miss) and shutdown
+# cancel out.
+my $CG_WARM = 50;
+
+sub callgrind_phase {
+    my ($origin) = @_;
+    my $n = $opt{callgrind};
+    my @cg = grep { $_->{callgrind} } @RUN_CONFIGS;
+    @cg = grep { $_->{callgrind} } @CONFIGS unless @cg;
+    out("callgrind: httpd -X, sequential keep-alive GETs of 1 KiB; "
+        . "instructions/request = (Ir of $CG_WARM + $n requests - Ir of "
+        . "$CG_WARM requests) / $n");
+    my (%per, @logs, @done);
+    for my $c (@cg) {
+        say_("callgrind: $c->{name}");
+        my ($full, $base, $log1, $log2, $misses);
+        my $ok = eval {
+            my %v = (RELAY => $opt{'relay-modules'});
+            for my $file (map { fill($_, %v) } @{ $c->{requires} || [] }) {
+                die "skipped: $file does not exist (not built yet)\n"
+                    unless -f $file;
+            }
+            my $seen0 = origin_requests($origin);
+            ($full, $log1) = callgrind_total($c, $origin, $CG_WARM + $n);
+            my $seen1 = origin_requests($origin);
+            ($base, $log2) = callgrind_total($c, $origin, $CG_WARM);
+            # A cache: the N more requests must all have been hits.
+            $misses = ($seen1 - $seen0) - (origin_requests($origin) - $seen1);
+            1;
+        };
+        push @logs, map { { name => "$c->{name} (callgrind)", log => $_ } }
+            grep {defined} $log1, $log2;
+        if (!$ok) {
+            chomp(my $e = $@);
+            out(sprintf '  %-13s %s', $c->{name},
+                $e =~ /^skipped/ ? $e : "failed: $e");
+            next;
+        }
+        $per{ $c->{name} } = ($full - $base) / $n;
+        push @done, [$c, $full, $base, $misses];
+    }
+    for (@done) {
+        my ($c, $full, $base, $misses) = @$_;
+        my $vs = '';
+        my $b = $c->{vs} // 'stock';
+        $vs = sprintf ', %.2f x %s', $per{ $c->{name} } / $per{$b}, $b
+            if $per{$b} && $b ne $c->{name};
+        $vs .= "; ! origin saw $misses more request(s): not all hits"
+            if $c->{cache} && $misses;
+        out(sprintf '  %-13s %10.0f instructions/request (Ir %d - %d)%s',
+            $c->{name}, $per{ $c->{name} }, $full, $base, $vs);
+    }
+    out('');
+    report_logs(@logs);
+}
+
+1;

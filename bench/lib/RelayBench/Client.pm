@@ -1,0 +1,164 @@
+# Licensed under the Apache License, Version 2.0.
+#
+# RelayBench::Client - the load: wrk runs against a server with the
+# server's CPU time, peak RSS and (for cache configurations) the origin's
+# requests around them, and a small keep-alive client for a fixed number
+# of requests.
+package RelayBench::Client;
+
+use strict;
+use warnings;
+use Exporter qw(import);
+use IO::Select;
+use IO::Socket::INET;
+
+use RelayBench::Options;
+use RelayBench::Process;
+use RelayBench::Servers qw(origin_requests);
+
+our @EXPORT = qw(get_n run_wrk);
+
+# A minimal keep-alive HTTP/1.1 client: GET one path `count` times on one
+# connection, check status 200 and the length of every body. Used for the
+# start-up check and for the fixed request count under callgrind (wrk has
+# no request count).
+sub get_n {
+    my ($port, $path, $count, $want_len) = @_;
+    my $sock = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port",
+                                     Proto => 'tcp', Timeout => 60)
+        or return "connect: $!";
+    my $buf = '';
+    for my $i (1 .. $count) {
+        print $sock "GET $path HTTP/1.1\r\nHost: 127.0.0.1:$port\r\n\r\n"
+            or return "request $i: write: $!";
+        my $head_end;
+        while (($head_end = index($buf, "\r\n\r\n")) < 0) {
+            sysread($sock, $buf, 65536, length $buf)
+                or return "request $i: connection closed in the head";
+        }
+        my $head = substr($buf, 0, $head_end);
+        substr($buf, 0, $head_end + 4) = '';
+        my ($status) = $head =~ m{^HTTP/1\.\d (\d{3})}
+            or return "request $i: bad status line";
+        my ($len) = $head =~ /^Content-Length:\s*(\d+)/mi;
+        return "request $i: status $status" if $status != 200;
+        return "request $i: no Content-Length" unless defined $len;
+        while (length $buf < $len) {
+            sysread($sock, $buf, 262144, length $buf)
+                or return "request $i: connection closed in the body";
+        }
+        return "request $i: body of $len bytes, expected $want_len"
+            if defined $want_len && $len != $want_len;
+        substr($buf, 0, $len) = '';
+    }
+    close $sock;
+    return;
+}
+
+sub to_ms {
+    my ($v, $unit) = @_;
+    return $v / 1000 if $unit eq 'us';
+    return $v * 1000 if $unit eq 's';
+    return $v * 60000 if $unit eq 'm';
+    return $v;
+}
+
+sub parse_wrk {
+    my ($out) = @_;
+    my %r = (errors => 0, error_text => '');
+    ($r{requests}) = $out =~ /^\s*(\d+) requests in/m;
+    ($r{rps}) = $out =~ /^Requests\/sec:\s*([\d.]+)/m;
+    if ($out =~ /^\s*50%\s+([\d.]+)(us|ms|s|m)\b/m) {
+        $r{p50} = to_ms($1, $2);
+    }
+    if ($out =~ /^\s*99%\s+([\d.]+)(us|ms|s|m)\b/m) {
+        $r{p99} = to_ms($1, $2);
+    }
+    my @err;
+    if ($out =~ /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/) {
+        $r{errors} += $1 + $2 + $3 + $4;
+        push @err, "socket errors: connect $1, read $2, write $3, timeout $4";
+    }
+    if ($out =~ /Non-2xx or 3xx responses: (\d+)/) {
+        $r{errors} += $1;
+        push @err, "non-2xx/3xx responses: $1";
+    }
+    $r{error_text} = join '; ', @err;
+    return \%r;
+}
+
+sub add_error {
+    my ($r, $count, $text) = @_;
+    $r->{errors} = ($r->{errors} || 0) + $count;
+    $r->{error_text} = join '; ', grep {length} $r->{error_text}, $text;
+}
+
+# One wrk run of a configuration's server; CPU time and peak RSS of the
+# server's processes (and of the origin's, for proxies) around it. With
+# check_hits (a measured run of a cache configuration), every request
+# the origin saw for /cached/ during the run counts as an error.
+sub run_wrk {
+    my ($c, $srv, $origin, $size, $conns, $seconds, $check_hits) = @_;
+    my $url = "http://127.0.0.1:$srv->{port}$c->{path}$size.bin";
+    my @tree = process_tree($srv->{pid});
+    my @otree = $srv->{pid} == $origin->{pid} ? () : process_tree($origin->{pid});
+    my ($cpu0, $ocpu0) = (cpu_seconds(@tree), cpu_seconds(@otree));
+    my $seen0 = $check_hits ? origin_requests($origin) : 0;
+    my $peak = rss_kib(@tree);
+    # A response later than 10 s is a timeout error (wrk's default of 2 s
+    # is shorter than the queue of 500 clients of a 1 MiB body on one
+    # shared CPU: those show in p99 instead).
+    my @cmd = ('timeout', '-k', '5', $seconds + 30, 'taskset', '-c',
+               $opt{'client-cpu'}, 'wrk', '-t1', "-c$conns", "-d${seconds}s",
+               '--timeout', '10s', '--latency', $url);
+    open my $fh, '-|', @cmd or die "relay-bench: wrk: $!\n";
+    my $sel = IO::Select->new($fh);
+    my $out = '';
+    while (1) {
+        if ($sel->can_read(0.25)) {
+            my $n = sysread($fh, $out, 65536, length $out);
+            last unless $n;
+        }
+        my $rss = rss_kib(@tree);
+        $peak = $rss if $rss > $peak;
+    }
+    close $fh;
+    my $status = $?;
+    my $r = parse_wrk($out);
+    $r->{cpu} = cpu_seconds(@tree) - $cpu0;
+    $r->{ocpu} = @otree ? cpu_seconds(@otree) - $ocpu0 : undef;
+    $r->{rss} = $peak / 1024;
+    if ($check_hits) {
+        $r->{origin_requests} = origin_requests($origin) - $seen0;
+        add_error($r, $r->{origin_requests},
+                  "origin saw $r->{origin_requests} request(s): not all hits")
+            if $r->{origin_requests};
+    }
+    $r->{pids} = join ',', sort { $a <=> $b } @tree;
+    my @after = process_tree($srv->{pid});
+    $r->{pids_after} = join ',', sort { $a <=> $b } @after;
+    if ($status != 0 || !defined $r->{rps} || !$r->{requests}) {
+        $r->{failed} = 1;
+        add_error($r, $r->{errors} ? 0 : 1, "wrk exit status " . ($status >> 8)
+                  . ($out =~ /\S/ ? '' : ', no output'));
+        $r->{requests} ||= 0;
+        $r->{rps} //= 0;
+    }
+    # A process that appeared is a crashed one replaced; one that only
+    # went away may be a helper done with its work (nginx's cache loader).
+    my %before = map { $_ => 1 } @tree;
+    if (grep { !$before{$_} } @after) {
+        add_error($r, 0, "server processes changed: $r->{pids} -> "
+                  . $r->{pids_after});
+        $r->{restarted} = 1;
+    }
+    if ($r->{requests}) {
+        $r->{cpu_us} = $r->{cpu} * 1e6 / $r->{requests};
+        $r->{ocpu_us} = defined $r->{ocpu}
+            ? $r->{ocpu} * 1e6 / $r->{requests} : undef;
+    }
+    $r->{raw} = $out;
+    return $r;
+}
+
+1;

@@ -1,0 +1,145 @@
+# Licensed under the Apache License, Version 2.0.
+#
+# RelayBench::Options - the command line of bench/relay-bench and the
+# state of one run every part reads: the options (%opt), the run
+# directory ($RUN), the configurations, sizes and connection counts
+# picked.
+package RelayBench::Options;
+
+use strict;
+use warnings;
+use Cwd qw(abs_path);
+use Exporter qw(import);
+use File::Basename qw(dirname);
+use Getopt::Long qw(GetOptionsFromArray);
+use POSIX ();
+
+use RelayBench::Configs qw(@CONFIGS %GROUPS);
+
+our @EXPORT = qw(%opt $RUN $BENCH $REPO $HTTPD $NGINX $MODDIR $TICK $ROOT
+                 %SIZES %SIZE_LABEL @RUN_CONFIGS @RUN_SIZES @RUN_CONNS
+                 parse_options);
+
+our $BENCH  = dirname(dirname(dirname(abs_path(__FILE__))));
+our $REPO   = dirname($BENCH);
+our $HTTPD  = '/usr/sbin/apache2';
+our $NGINX  = '/usr/sbin/nginx';
+our $MODDIR = '/usr/lib/apache2/modules';
+our $TICK   = POSIX::sysconf(POSIX::_SC_CLK_TCK()) || 100;
+our $ROOT   = $> == 0;
+
+our %SIZES = ('1k' => 1024, '16k' => 16384, '256k' => 262144,
+              '1m' => 1048576);
+our %SIZE_LABEL = ('1k' => '1 KiB', '16k' => '16 KiB', '256k' => '256 KiB',
+                   '1m' => '1 MiB');
+
+our %opt;
+our $RUN;    # run directory: configurations, logs, files
+our (@RUN_CONFIGS, @RUN_SIZES, @RUN_CONNS);
+
+sub usage {
+    my $groups = join '', map { sprintf "                     %-6s %s\n", $_,
+        join ',', @{ $GROUPS{$_} } } sort keys %GROUPS;
+    print <<"USAGE";
+usage: bench/relay-bench [options]
+
+  --quick            smoke run: 1 round of 2 s, 1 s warm-up, sizes 1k,256k
+  --rounds N         rounds per size (default 3; RELAY_BENCH_ROUNDS)
+  --duration S       seconds per wrk run (default 5; RELAY_BENCH_DURATION)
+  --warmup S         seconds of the warm-up run, 0 for none (default 2;
+                     RELAY_BENCH_WARMUP)
+  --sizes LIST       of 1k,16k,256k,1m (default all; RELAY_BENCH_SIZES)
+  --conns LIST       wrk connections, e.g. 50,1000 (default 50,500;
+                     RELAY_BENCH_CONNS)
+  --configs LIST     configurations or groups to run (default proxy;
+                     RELAY_BENCH_CONFIGS); groups:
+$groups  --callgrind [N]    also count instructions per request of httpd -X under
+                     callgrind for the rows marked so (stock, relay and
+                     the httpd caches), N requests (default 2000)
+  --callgrind-only   only the callgrind part
+  --threads N        ThreadsPerChild of every httpd (default: 64, or the
+                     largest --conns rounded up to a multiple of 64)
+  --relay-modules D  Relay's modules from D (default build/modules, built
+                     when missing)
+  --server-cpu N     CPU of the servers (default 0)
+  --client-cpu N     CPU of wrk and of this script (default 1)
+  --time-limit M     stop everything after M minutes (default 60)
+  --keep             keep the run directory (configurations, logs)
+  --list             list the configurations and exit
+
+Results: printed and written to bench/results/<timestamp>.txt.
+USAGE
+    exit 0;
+}
+
+sub parse_options {
+    my (@argv) = @_;
+    %opt = (
+        rounds   => $ENV{RELAY_BENCH_ROUNDS}   // 3,
+        duration => $ENV{RELAY_BENCH_DURATION} // 5,
+        warmup   => $ENV{RELAY_BENCH_WARMUP}   // 2,
+        sizes    => $ENV{RELAY_BENCH_SIZES}    // '1k,16k,256k,1m',
+        conns    => $ENV{RELAY_BENCH_CONNS}    // '50,500',
+        configs  => $ENV{RELAY_BENCH_CONFIGS}  // 'proxy',
+        'server-cpu' => 0,
+        'client-cpu' => 1,
+        'relay-modules' => "$REPO/build/modules",
+        'time-limit' => 60,
+    );
+    my %cli;
+    GetOptionsFromArray(\@argv, \%cli, 'quick', 'rounds=i', 'duration=i',
+        'warmup=i', 'sizes=s', 'conns=s', 'configs=s', 'callgrind:i',
+        'callgrind-only', 'relay-modules=s', 'server-cpu=i', 'client-cpu=i',
+        'threads=i', 'time-limit=i', 'keep', 'list', 'help|h' => \&usage)
+        or die "relay-bench: bad options, see --help\n";
+    die "relay-bench: unexpected argument '$argv[0]', see --help\n" if @argv;
+    # --quick changes the defaults; options given with it still win.
+    if ($cli{quick}) {
+        @opt{qw(rounds duration warmup sizes)} = (1, 2, 1, '1k,256k');
+    }
+    %opt = (%opt, %cli);
+    if (defined $opt{callgrind}) {
+        $opt{callgrind} ||= 2000;
+    }
+    elsif ($opt{'callgrind-only'}) {
+        $opt{callgrind} = 2000;
+    }
+    if ($opt{list}) {
+        printf "%-13s %s\n", $_->{name}, $_->{about} for @CONFIGS;
+        printf "%-13s %s\n", "group $_", join ',', @{ $GROUPS{$_} }
+            for sort keys %GROUPS;
+        exit 0;
+    }
+    select_configs();
+    @RUN_SIZES = split /,/, $opt{sizes};
+    for (@RUN_SIZES) {
+        exists $SIZES{$_}
+            or die "relay-bench: unknown size '$_' (1k,16k,256k,1m)\n";
+    }
+    @RUN_CONNS = split /,/, $opt{conns};
+    for (@RUN_CONNS) {
+        /^\d+$/ && $_ > 0 or die "relay-bench: bad connection count '$_'\n";
+    }
+    die "relay-bench: --rounds must be at least 1\n" if $opt{rounds} < 1;
+    die "relay-bench: --duration must be at least 1\n" if $opt{duration} < 1;
+    # Enough threads for every connection to be served at once: a child
+    # whose threads are all busy closes idle keep-alive connections.
+    if (!$opt{threads}) {
+        my ($most) = sort { $b <=> $a } @RUN_CONNS;
+        $opt{threads} = 64 * (int(($most + 63) / 64) || 1);
+    }
+}
+
+sub select_configs {
+    my %by_name = map { $_->{name} => $_ } @CONFIGS;
+    my %seen;
+    @RUN_CONFIGS = ();
+    for my $name (map { $GROUPS{$_} ? @{ $GROUPS{$_} } : $_ }
+                  split /,/, $opt{configs}) {
+        my $c = $by_name{$name}
+            or die "relay-bench: unknown configuration '$name' (see --list)\n";
+        push @RUN_CONFIGS, $c unless $seen{$name}++;
+    }
+}
+
+1;

@@ -1,0 +1,199 @@
+# Licensed under the Apache License, Version 2.0.
+#
+# RelayBench::Servers - what a run needs before it measures: the Debian
+# packages, Relay's build, the files, and the servers themselves: the
+# nginx origin and one server per configuration, configured from the
+# templates in bench/conf.
+package RelayBench::Servers;
+
+use strict;
+use warnings;
+use Cwd qw(abs_path);
+use Exporter qw(import);
+use File::Path qw(make_path);
+
+use RelayBench::Options;
+use RelayBench::Process;
+use RelayBench::Util;
+
+our @EXPORT = qw(install_packages build_relay raise_open_files make_files
+                 httpd_conf start_origin start_server origin_requests);
+
+sub install_packages {
+    my @want;
+    push @want, 'nginx-light' unless -x $NGINX;
+    push @want, 'wrk' unless -x '/usr/bin/wrk';
+    push @want, 'valgrind'
+        if $opt{callgrind} && !-x '/usr/bin/valgrind';
+    # The shared installer adds the build packages that are missing and
+    # keeps Debian from starting the services it installs (policy-rc.d).
+    sh('bash', '-c', '. "$1"; shift; relay_install_packages '
+       . '"${RELAY_BASE_PACKAGES[@]}" "$@"', 'bash',
+       "$REPO/scripts/lib/relay-packages.sh", @want);
+    -x $NGINX or die "relay-bench: $NGINX missing after installation\n";
+}
+
+# Relay's modules from build/ are brought up to date on every run (an
+# incremental build, nothing to do when current), so a run never measures
+# stale modules; the tree is configured first when it never was.
+# --relay-modules DIR is taken as it is.
+sub build_relay {
+    my $dir = $opt{'relay-modules'};
+    if ($dir ne "$REPO/build/modules") {
+        return if -f "$dir/mod_proxy.so" && -f "$dir/mod_proxy_http.so";
+        die "relay-bench: no mod_proxy.so and mod_proxy_http.so in $dir\n";
+    }
+    if (!-f "$REPO/build/CMakeCache.txt") {
+        say_("configuring Relay's build");
+        sh("cmake -S '$REPO' -B '$REPO/build' >/dev/null");
+    }
+    my $log = capture("cmake --build '$REPO/build' -j2");
+    die "relay-bench: building Relay failed:\n$log\n" if $?;
+    -f "$dir/mod_proxy.so" && -f "$dir/mod_proxy_http.so"
+        or die "relay-bench: the build made no modules in $dir\n";
+}
+
+# Every connection is a descriptor in wrk and in the server (and one
+# more to the origin in a proxy): the soft limit goes up to the hard one,
+# which goes up to 65536 where the system allows it. wrk and the servers
+# inherit the limit from here. Returns the limit in force.
+sub raise_open_files {
+    system("prlimit --pid $$ --nofile=65536:65536 2>/dev/null");
+    my $hard = capture("prlimit --pid $$ --nofile --raw --noheadings "
+                       . "--output HARD");
+    system("prlimit --pid $$ --nofile=$hard:$hard") if $hard =~ /^\d+$/;
+    my $soft = capture("prlimit --pid $$ --nofile --raw --noheadings "
+                       . "--output SOFT");
+    my ($most) = sort { $b <=> $a } @RUN_CONNS;
+    say_("open-files limit $soft is too low for $most connections")
+        if $soft =~ /^\d+$/ && $soft < 3 * $most + 100;
+    return $soft;
+}
+
+sub make_files {
+    my $dir = "$RUN/docroot/files";
+    make_path($dir);
+    for my $size (keys %SIZES) {
+        my $pattern = join '', map { chr(32 + ($_ * 7) % 95) } 0 .. 1023;
+        open my $fh, '>', "$dir/$size.bin" or die "$dir/$size.bin: $!\n";
+        print $fh $pattern x ($SIZES{$size} / 1024);
+        close $fh;
+    }
+    chmod 0755, $RUN, "$RUN/docroot", $dir;
+    chmod 0644, glob("$dir/*.bin");
+}
+
+sub common_vars {
+    my ($name, $port, $origin_port) = @_;
+    return (RUN => $RUN, NAME => $name, PORT => $port,
+            ORIGIN_PORT => $origin_port // '', DOCROOT => "$RUN/docroot",
+            MODDIR => $MODDIR, RELAY => abs_path($opt{'relay-modules'}),
+            THREADS => $opt{threads},
+            USER_LINES => $ROOT ? "User nobody\nGroup nogroup" : '',
+            USER_LINE => $ROOT ? 'user nobody nogroup;' : '');
+}
+
+# The configuration of an httpd row. %over replaces variables: another
+# name, run directory or user lines (the callgrind runs).
+sub httpd_conf {
+    my ($c, $port, $origin_port, %over) = @_;
+    my %v = (common_vars($c->{name}, $port, $origin_port), %over);
+    my @lm;
+    for (@{ $c->{load_modules} }) {
+        my ($id, $file) = split ' ';
+        $file = "$MODDIR/$file" unless $file =~ m{^[/@]};
+        push @lm, "LoadModule $id $file";
+    }
+    $v{LOAD_MODULES} = join "\n", @lm;
+    $v{BODY} = $c->{body} // '';
+    make_dirs($c, %v);
+    my $file = "$v{RUN}/$v{NAME}.conf";
+    write_file($file, fill(read_file("$BENCH/conf/httpd.conf.in"), %v));
+    return $file;
+}
+
+# A row's directories (a disk cache's root), writable by the user the
+# server's children run as.
+sub make_dirs {
+    my ($c, %v) = @_;
+    for my $dir (map { fill($_, %v) } @{ $c->{dirs} || [] }) {
+        make_path($dir);
+        if ($ROOT) {
+            my (undef, undef, $uid, $gid) = getpwnam('nobody');
+            chown $uid, $gid, $dir;
+        }
+    }
+}
+
+sub nginx_conf {
+    my ($template, $c, $port, $origin_port) = @_;
+    my $name = $c->{name};
+    my %v = common_vars($name, $port, $origin_port);
+    $v{BODY} = $c->{body} // '';
+    $v{HTTP_BODY} = $c->{http_body} // '';
+    make_path(map {"$RUN/$name.tmp/$_"} qw(client proxy fastcgi uwsgi scgi));
+    my $file = "$RUN/$name.conf";
+    write_file($file, fill(read_file("$BENCH/conf/$template"), %v));
+    return $file;
+}
+
+# The origin logs the requests for /cached/ (and only those) to
+# origin.cached.log: a cache configuration served its load from the
+# cache when the count did not move.
+sub start_origin {
+    my $port = free_port();
+    my $conf = nginx_conf('nginx-origin.conf.in', { name => 'origin' }, $port);
+    my $pid = spawn('origin', "$RUN/origin.out", $NGINX, '-p', $RUN,
+                    '-e', "$RUN/origin.error_log", '-c', $conf,
+                    '-g', 'daemon off;');
+    wait_port($port, $pid, 10, 'the nginx origin');
+    return { name => 'origin', pid => $pid, port => $port,
+             log => "$RUN/origin.error_log",
+             cached_log => "$RUN/origin.cached.log" };
+}
+
+# Requests for /cached/ the origin has answered so far.
+sub origin_requests {
+    my ($origin) = @_;
+    open my $fh, '<', $origin->{cached_log} or return 0;
+    my $n = 0;
+    $n++ while defined(my $line = <$fh>);
+    close $fh;
+    return $n;
+}
+
+# Starts the server of a row; dies with the reason when it cannot, with
+# "skipped: " first when the row's modules are not built.
+sub start_server {
+    my ($c, $origin) = @_;
+    return { %$origin, name => $c->{name} } if $c->{server} eq 'origin';
+    my %v = common_vars($c->{name});
+    for my $file (map { fill($_, %v) } @{ $c->{requires} || [] }) {
+        die "skipped: $file does not exist (not built yet)\n" unless -f $file;
+    }
+    my $port = free_port();
+    my ($pid, $log);
+    if ($c->{server} eq 'httpd') {
+        my $conf = httpd_conf($c, $port, $origin->{port});
+        my $check = capture("$HTTPD -f '$conf' -t");
+        die "relay-bench: httpd refuses the $c->{name} configuration "
+            . "($conf): $check\n" if $?;
+        $log = "$RUN/$c->{name}.error_log";
+        $pid = spawn($c->{name}, "$RUN/$c->{name}.out", $HTTPD, '-f', $conf,
+                     '-DFOREGROUND');
+    }
+    elsif ($c->{server} eq 'nginx') {
+        my $conf = nginx_conf('nginx-proxy.conf.in', $c, $port,
+                              $origin->{port});
+        $log = "$RUN/$c->{name}.error_log";
+        $pid = spawn($c->{name}, "$RUN/$c->{name}.out", $NGINX, '-p', $RUN,
+                     '-e', $log, '-c', $conf, '-g', 'daemon off;');
+    }
+    else {
+        die "relay-bench: $c->{name}: unknown server '$c->{server}'\n";
+    }
+    wait_port($port, $pid, 10, "the $c->{name} server");
+    return { name => $c->{name}, pid => $pid, port => $port, log => $log };
+}
+
+1;
