@@ -119,5 +119,7 @@ void relay_sweeper_start(apr_pool_t *pchild, server_rec *main_s)
                                         "when next taken instead");
         return;
     }
-    apr_pool_cleanup_register(pchild, sw, sweeper_stop, apr_pool_cleanup_null);
+    /* A pre-cleanup: it must run before pchild's subpools go, the
+     * thread's own pool among them. */
+    apr_pool_pre_cleanup_register(pchild, sw, sweeper_stop);
 }

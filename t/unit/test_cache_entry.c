@@ -406,6 +406,40 @@ static int run_store_case(const store_case_t *c, apr_pool_t *pool)
     return 1;
 }
 
+/* The CRC-32 computed one bit at a time, the definition the table-driven
+ * checksum must agree with, over every byte value at every offset. */
+static apr_uint32_t crc_bitwise(const unsigned char *p, apr_size_t len)
+{
+    apr_uint32_t crc = 0xFFFFFFFFu;
+    apr_size_t i;
+    int k;
+
+    for (i = 0; i < len; i++) {
+        crc ^= p[i];
+        for (k = 0; k < 8; k++) {
+            crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
+        }
+    }
+    return crc ^ 0xFFFFFFFFu;
+}
+
+static int checksum_matches_bitwise(void)
+{
+    unsigned char buf[1024];
+    apr_size_t n;
+
+    for (n = 0; n < sizeof(buf); n++) {
+        buf[n] = (unsigned char)(n * 131u + 7u);
+    }
+    for (n = 0; n <= sizeof(buf); n += 37) {
+        if (relay_cache_entry_checksum((const char *)buf, n) !=
+            crc_bitwise(buf, n)) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 int main(void)
 {
     apr_pool_t *pool = relay_test_init();
@@ -432,6 +466,8 @@ int main(void)
     relay_test_ok(relay_cache_entry_checksum("123456789", 9) == 0xCBF43926u,
                   "checksum: CRC-32 check value");
     relay_test_ok(relay_cache_entry_checksum("", 0) == 0, "checksum: empty");
+    relay_test_ok(checksum_matches_bitwise(), "checksum: the table gives "
+                                              "the bit-by-bit CRC-32");
     relay_test_ok(relay_cache_entry_decode(pool, NULL, 0, &d) == EN(TRUNCATED),
                   "decode: NULL");
     relay_test_ok(decode_copy(pool, "HTTP/1.1 200 OK\r\n", 17, &d) ==
