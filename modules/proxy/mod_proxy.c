@@ -407,6 +407,8 @@ static void proxy_register_hooks(apr_pool_t *p)
     static const char *const after_rewrite[] = {"mod_rewrite.c", NULL};
 
     relay_family_register(p, "mod_proxy.c");
+    ap_register_provider(p, RELAY_PROXY_API_GROUP, "core",
+                         RELAY_PROXY_API_VERSION, &proxy_api);
     ap_hook_post_read_request(relay_proxy_detect_forward, NULL, NULL,
                               APR_HOOK_FIRST);
     ap_hook_pre_translate_name(relay_proxy_pre_translate, NULL, NULL,
