@@ -249,59 +249,6 @@ static int check_transports(apr_pool_t *ptemp, server_rec *s,
     return OK;
 }
 
-/*
- * check_config: refuses a mix with the stock family and TLS workers their
- * transport cannot serve, and warns about an open forward proxy (runs for
- * `apachectl configtest` too).
- */
-static int proxy_check_config(apr_pool_t *pconf, apr_pool_t *plog,
-                              apr_pool_t *ptemp, server_rec *s)
-{
-    if (relay_family_check(plog, s, &proxy_module) != OK) {
-        return !OK;
-    }
-    for (; s; s = s->next) {
-        relay_proxy_server_conf_t *sc =
-            ap_get_module_config(s->module_config, &proxy_module);
-        if (check_transports(ptemp, s, sc) != OK) {
-            return !OK;
-        }
-        if (sc->requests && sc->sections->nelts == 0) {
-            ap_log_error(
-                APLOG_MARK, APLOG_WARNING, 0, s,
-                RELAY_LOGNO(
-                    01030) "ProxyRequests On in server %s:%u "
-                           "without any <Proxy> section: this is an open "
-                           "proxy for anyone who can reach it",
-                s->server_hostname ? s->server_hostname : "(main)", s->port);
-        }
-    }
-    return OK;
-}
-
-/* Applies ProxySet lines to their workers, defining any still missing. */
-static int apply_proxysets(apr_pool_t *pconf, server_rec *s,
-                           relay_proxy_server_conf_t *sc)
-{
-    int i;
-
-    for (i = 0; i < sc->proxysets->nelts; i++) {
-        relay_proxyset_t *set =
-            &APR_ARRAY_IDX(sc->proxysets, i, relay_proxyset_t);
-        relay_worker_t *w = NULL;
-        const char *err = relay_worker_define(pconf, sc, set->url, NULL, NULL,
-                                              set->defined_in, &w);
-        if (err) {
-            ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s,
-                         RELAY_LOGNO(01031) "ProxySet at %s: %s",
-                         set->defined_in, err);
-            return !OK;
-        }
-        relay_worker_params_overlay(&w->params, &set->params);
-    }
-    return OK;
-}
-
 /* Every ProxyPass to a balancer names one with members; each balancer's
  * members get their health-check parameters. */
 static int check_balancers(apr_pool_t *ptemp, server_rec *s,
@@ -340,6 +287,61 @@ static int check_balancers(apr_pool_t *ptemp, server_rec *s,
     return OK;
 }
 
+/*
+ * check_config: refuses a mix with the stock family, TLS workers their
+ * transport cannot serve and balancers without members or with health
+ * checks their members cannot take, and warns about an open forward proxy (runs
+ * for `apachectl configtest` too).
+ */
+static int proxy_check_config(apr_pool_t *pconf, apr_pool_t *plog,
+                              apr_pool_t *ptemp, server_rec *s)
+{
+    if (relay_family_check(plog, s, &proxy_module) != OK) {
+        return !OK;
+    }
+    for (; s; s = s->next) {
+        relay_proxy_server_conf_t *sc =
+            ap_get_module_config(s->module_config, &proxy_module);
+        if (check_transports(ptemp, s, sc) != OK ||
+            check_balancers(ptemp, s, sc) != OK) {
+            return !OK;
+        }
+        if (sc->requests && sc->sections->nelts == 0) {
+            ap_log_error(
+                APLOG_MARK, APLOG_WARNING, 0, s,
+                RELAY_LOGNO(
+                    01030) "ProxyRequests On in server %s:%u "
+                           "without any <Proxy> section: this is an open "
+                           "proxy for anyone who can reach it",
+                s->server_hostname ? s->server_hostname : "(main)", s->port);
+        }
+    }
+    return OK;
+}
+
+/* Applies ProxySet lines to their workers, defining any still missing. */
+static int apply_proxysets(apr_pool_t *pconf, server_rec *s,
+                           relay_proxy_server_conf_t *sc)
+{
+    int i;
+
+    for (i = 0; i < sc->proxysets->nelts; i++) {
+        relay_proxyset_t *set =
+            &APR_ARRAY_IDX(sc->proxysets, i, relay_proxyset_t);
+        relay_worker_t *w = NULL;
+        const char *err = relay_worker_define(pconf, sc, set->url, NULL, NULL,
+                                              set->defined_in, &w);
+        if (err) {
+            ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s,
+                         RELAY_LOGNO(01031) "ProxySet at %s: %s",
+                         set->defined_in, err);
+            return !OK;
+        }
+        relay_worker_params_overlay(&w->params, &set->params);
+    }
+    return OK;
+}
+
 static int proxy_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                              apr_pool_t *ptemp, server_rec *main_s)
 {
@@ -362,9 +364,6 @@ static int proxy_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                                 s, sc);
         }
         relay_worker_finish(sc->generic, s, sc);
-        if (check_balancers(ptemp, s, sc) != OK) {
-            return !OK;
-        }
         if (!sc->route) {
             sc->route = relay_proxy_route_make(pconf, sc->rules);
         }
