@@ -121,9 +121,10 @@ typedef struct relay_conn_pool_t relay_conn_pool_t;
 /*
  * The state of one worker (or balancer) that every child process shares:
  * a slot in mod_proxy's shared memory segment, made in post_config and
- * kept across graceful restarts, found again by its name ("balancer://b|"
- * followed by the member's worker name, the worker name of a plain
- * worker, or the balancer's name). Fields change with apr_atomic_* only,
+ * kept across graceful restarts, found again by its name: the virtual
+ * host's name and port and "|" (nothing for the main server), then
+ * "balancer://b|" and the member's worker name, the worker name of a
+ * plain worker, or the balancer's name. Fields change with apr_atomic_* only,
  * so that readers (status pages, metrics) need no lock; apr_time_t values
  * are stored as apr_uint64_t.
  */

@@ -6,8 +6,9 @@
  * every server, so that all child processes see one error state and one
  * set of counters. The parent makes the segment in post_config and keeps
  * it in the process pool, so a graceful restart finds it again: a slot is
- * found by its name (balancer and member URL, worker URL, balancer name)
- * and keeps its counters and running state; the configured status flags
+ * found by its name (the virtual host that defined it, then the balancer
+ * and member URL, the worker URL or the balancer name) and keeps its
+ * counters and running state; the configured status flags
  * are taken from the new configuration. Only when the new configuration
  * has more slots than the segment holds is a larger one made, with the
  * slots still named copied over.
@@ -75,7 +76,20 @@ static void want_add(apr_array_header_t *wants, apr_hash_t *seen,
     w->dst = dst;
 }
 
-/* Every worker and balancer of every server, once each. */
+/* What tells a virtual host's objects from another's: its name and port
+ * ("" for the main server, whose objects the virtual hosts inherit). */
+static const char *server_key(apr_pool_t *p, server_rec *s, server_rec *main_s)
+{
+    if (s == main_s) {
+        return "";
+    }
+    return apr_psprintf(
+        p, "%s:%u|", s->server_hostname ? s->server_hostname : "",
+        s->addrs ? (unsigned)s->addrs->host_port : (unsigned)s->port);
+}
+
+/* Every worker and balancer of every server, once each (the first server
+ * that has it names it). */
 static apr_array_header_t *wanted_slots(apr_pool_t *ptemp, server_rec *main_s,
                                         int *growth)
 {
@@ -88,20 +102,21 @@ static apr_array_header_t *wanted_slots(apr_pool_t *ptemp, server_rec *main_s,
     for (s = main_s; s; s = s->next) {
         relay_proxy_server_conf_t *sc =
             ap_get_module_config(s->module_config, &proxy_module);
+        const char *key = server_key(ptemp, s, main_s);
         for (i = 0; i < sc->balancers->nelts; i++) {
             relay_balancer_t *b =
                 APR_ARRAY_IDX(sc->balancers, i, relay_balancer_t *);
             if (!apr_hash_get(seen, &b, sizeof(b))) {
                 *growth += b->growth;
             }
-            want_add(wants, seen, b, b->name, &b->shared);
+            want_add(wants, seen, b, apr_pstrcat(ptemp, key, b->name, NULL),
+                     &b->shared);
         }
         for (i = 0; i < sc->workers->nelts; i++) {
             relay_worker_t *w = APR_ARRAY_IDX(sc->workers, i, relay_worker_t *);
             want_add(wants, seen, w,
-                     w->balancer
-                         ? apr_pstrcat(ptemp, w->balancer, "|", w->name, NULL)
-                         : w->name,
+                     apr_pstrcat(ptemp, key, w->balancer ? w->balancer : "",
+                                 w->balancer ? "|" : "", w->name, NULL),
                      &w->shared);
         }
     }

@@ -10,6 +10,7 @@
 #include "apr_atomic.h"
 #include "apr_strings.h"
 #include "http_protocol.h"
+#include "http_request.h"
 #include "mod_status.h"
 
 #include "balancer_private.h"
@@ -137,8 +138,8 @@ int relay_balancer_status_handler(request_rec *r)
     if (!r->handler || strcmp(r->handler, "balancer-manager")) {
         return DECLINED;
     }
+    ap_allow_standard_methods(r, REPLACE_ALLOW, M_GET, -1);
     if (r->method_number != M_GET) {
-        apr_table_setn(r->headers_out, "Allow", "GET, HEAD");
         return HTTP_METHOD_NOT_ALLOWED;
     }
     short_form = r->args && ap_strstr_c(r->args, "auto") != NULL;
