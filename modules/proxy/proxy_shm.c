@@ -209,7 +209,8 @@ static apr_status_t segment_for(apr_pool_t *pproc, apr_pool_t *ptemp,
         if (!slot) {
             slot = slot_new(seg, want[i].name);
             apr_hash_set(index, slot->name, APR_HASH_KEY_STRING, slot);
-            apr_hash_set(fresh, &slot, sizeof(slot), slot);
+            apr_hash_set(fresh, apr_pmemdup(ptemp, &slot, sizeof(slot)),
+                         sizeof(slot), slot);
         }
         *want[i].dst = slot;
     }
