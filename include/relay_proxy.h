@@ -327,7 +327,7 @@ typedef struct relay_proxy_api_t {
      * once per outage (with `r` when there is a request). */
     void (*worker_fail)(relay_worker_t *w, server_rec *s, request_rec *r,
                         const char *why);
-    /* Takes it out of error state. */
+    /* Takes it out of error state (no log line: the caller says why). */
     void (*worker_recover)(relay_worker_t *w, server_rec *s);
     /* The balancers (relay_balancer_t *) and workers (relay_worker_t *)
      * of server `s`, for status pages, metrics and health checks. */

@@ -64,7 +64,7 @@ static const relay_proxy_api_t proxy_api = {
     serve_member,
     relay_worker_is_usable,
     relay_worker_fail,
-    relay_worker_mark_ok,
+    relay_worker_recover,
     server_balancers,
     server_workers,
     status_level,

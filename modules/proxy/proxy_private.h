@@ -122,6 +122,8 @@ int relay_worker_is_usable(relay_worker_t *worker, apr_time_t now);
 void relay_worker_mark_failed(relay_worker_t *worker, server_rec *s,
                               apr_status_t rv);
 void relay_worker_mark_ok(relay_worker_t *worker, server_rec *s);
+/* Ends the worker's error state without a log line (the caller logs why). */
+void relay_worker_recover(relay_worker_t *worker, server_rec *s);
 /* Puts the worker in error state for its retry; `why` logged once per
  * outage. */
 void relay_worker_fail(relay_worker_t *worker, server_rec *s, request_rec *r,

@@ -461,6 +461,16 @@ void relay_worker_mark_failed(relay_worker_t *w, server_rec *s, apr_status_t rv)
     worker_fail(w, s, rv, "origin unreachable");
 }
 
+void relay_worker_recover(relay_worker_t *w, server_rec *s)
+{
+    relay_worker_shared_t *slot = w->shared;
+
+    (void)s;
+    if (slot && apr_atomic_xchg64(&slot->error_until, 0)) {
+        relay_shm_state_clear(slot, RELAY_LB_ERROR);
+    }
+}
+
 void relay_worker_mark_ok(relay_worker_t *w, server_rec *s)
 {
     relay_worker_shared_t *slot = w->shared;

@@ -8,8 +8,11 @@
  * by hcuri over HTTP/1.0, passing on a 2xx or 3xx answer, each bounded
  * by hctimeout. hcfails failures in a row take the member out of
  * rotation (state +C in its shared slot, seen by every child); hcpasses
- * passes in a row bring it back and end any error state it had. The
- * decisions are the core's (relay/relay_hcheck.h).
+ * passes in a row bring it back and end any error state it had. A member
+ * that passes its check while in error state from failed requests is
+ * taken out of that state too, so it serves again within one interval
+ * rather than after its retry. The decisions are the core's
+ * (relay/relay_hcheck.h).
  */
 #include "apr_atomic.h"
 #include "apr_hash.h"
@@ -158,6 +161,15 @@ static void check_member(server_rec *s, const relay_proxy_api_t *api,
                      b->name, m->worker->name);
         break;
     default:
+        if (ok && !failed &&
+            (apr_atomic_read32(&slot->state) & RELAY_LB_ERROR)) {
+            api->worker_recover(m->worker, s);
+            ap_log_error(APLOG_MARK, APLOG_INFO, 0, s,
+                         RELAY_LOGNO(05024) "balancer %s: member %s passed "
+                                            "its health check: out of error "
+                                            "state",
+                         b->name, m->worker->name);
+        }
         break;
     }
     apr_atomic_set32(&slot->hc_passes, passes);

@@ -10,6 +10,8 @@
 #    HcFl) without a request failing: every request is a 200;
 #  - the origin started again: both are back in rotation (RL05021) within
 #    one interval and a bit, long before their retry=60 would end;
+#  - a member in error state (+E, retry=60) whose checks pass is taken
+#    out of that state (RL05024) and serves within an interval;
 #  - a check answered 500 (HEAD), or slower than hctimeout, takes its
 #    member out; OPTIONS answered 200 keeps its member in (these members
 #    are on RELAY_FLAKY_PORT too, checked while the origin is back).
@@ -24,7 +26,7 @@ use Relay::Test;
 use Relay::Proc qw(start_origin stop_origin);
 use Relay::Balancer;
 
-plan tests => 16;
+plan tests => 19;
 
 my $port = vhost_port('balancer_hcheck');
 my $flaky = Relay::Test::env_port('RELAY_FLAKY_PORT');
@@ -64,6 +66,16 @@ sub within {
     $n{ served_by($_) }++ for burst($port, '/hc/x', ('') x 6);
     is_deeply(\%n, { hg => 2, ht => 2, hs => 2 },
         'origin up: the three members share the requests');
+}
+
+# In error state, checks passing: out of that state.
+{
+    ok(defined within(5, sub { status_of(qr{/echo/he$}) eq 'Ok' }),
+        'member in error state with passing checks: Ok again');
+    ok(error_log_wait(0, qr/RL05024: balancer balancer:\/\/hc2: member .*\/echo\/he passed its health check: out of error state/),
+        'logged (RL05024)');
+    my ($res) = burst($port, '/hc2/x', '');
+    is(served_by($res), 'he', 'and it serves (long before its retry=60)');
 }
 
 # Down: out of rotation without a failed request.
