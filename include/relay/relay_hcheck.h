@@ -40,7 +40,8 @@ void relay_hc_params_unset(relay_hc_params_t *hc);
 /* Each field `add` sets replaces `base`'s. */
 void relay_hc_params_overlay(relay_hc_params_t *base,
                              const relay_hc_params_t *add);
-/* Unset fields get their defaults (method: none). */
+/* Unset fields get their defaults (method: none; the timeout at most
+ * the interval). */
 void relay_hc_params_finish(relay_hc_params_t *hc);
 
 /* "TCP", "OPTIONS", "HEAD", "GET", "None" (any case): 0, else -1. */

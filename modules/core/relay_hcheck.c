@@ -51,7 +51,9 @@ void relay_hc_params_finish(relay_hc_params_t *hc)
         hc->interval = RELAY_HC_DEFAULT_INTERVAL;
     }
     if (hc->timeout == -1) {
-        hc->timeout = RELAY_HC_DEFAULT_TIMEOUT;
+        hc->timeout = hc->interval < RELAY_HC_DEFAULT_TIMEOUT
+                          ? hc->interval
+                          : RELAY_HC_DEFAULT_TIMEOUT;
     }
     if (hc->passes == -1) {
         hc->passes = RELAY_HC_DEFAULT_PASSES;

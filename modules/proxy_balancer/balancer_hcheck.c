@@ -2,16 +2,19 @@
 
 /*
  * Active health checks of balancer members, run in the background by
- * mod_watchdog in one child process (a singleton), never on a request's
- * path. Every member whose hcmethod is set is probed each hcinterval: a
- * TCP connect, or an OPTIONS, HEAD or GET of the member's path followed
- * by hcuri over HTTP/1.0, passing on a 2xx or 3xx answer, each bounded
- * by hctimeout. hcfails failures in a row take the member out of
- * rotation (state +C in its shared slot, seen by every child); hcpasses
- * passes in a row bring it back and end any error state it had. A member
- * that passes its check while in error state from failed requests is
- * taken out of that state too, so it serves again within one interval
- * rather than after its retry. The decisions are the core's
+ * mod_watchdog threads, never on a request's path. Every child process
+ * has such a thread; each check is claimed through the member's shared
+ * slot (its time of last check, set by compare-and-swap), so one child
+ * runs it and a child stopping (idle children are stopped) never pauses
+ * the checks. Every member whose hcmethod is set is probed each
+ * hcinterval: a TCP connect, or an OPTIONS, HEAD or GET of the member's
+ * path followed by hcuri over HTTP/1.0, passing on a 2xx or 3xx answer,
+ * each bounded by hctimeout. hcfails failures in a row take the member
+ * out of rotation (state +C in its shared slot, seen by every child);
+ * hcpasses passes in a row bring it back and end any error state it had.
+ * A member that passes its check while in error state from failed
+ * requests is taken out of that state too, so it serves again within one
+ * interval rather than after its retry. The decisions are the core's
  * (relay/relay_hcheck.h).
  */
 #include "apr_atomic.h"
@@ -129,17 +132,21 @@ static void check_member(server_rec *s, const relay_proxy_api_t *api,
 {
     relay_worker_shared_t *slot = m->worker->shared;
     apr_uint64_t last = apr_atomic_read64(&slot->hc_last);
-    unsigned int passes = apr_atomic_read32(&slot->hc_passes);
-    unsigned int fails = apr_atomic_read32(&slot->hc_fails);
-    int failed = (apr_atomic_read32(&slot->state) & RELAY_LB_HCFAIL) != 0;
+    unsigned int passes, fails;
     const char *why = NULL;
-    int ok;
+    int ok, failed;
 
     if (last && (apr_uint64_t)now < last + (apr_uint64_t)m->hc.interval) {
         return;
     }
+    /* This child runs the check unless another claimed it first. */
+    if (apr_atomic_cas64(&slot->hc_last, (apr_uint64_t)now, last) != last) {
+        return;
+    }
+    passes = apr_atomic_read32(&slot->hc_passes);
+    fails = apr_atomic_read32(&slot->hc_fails);
+    failed = (apr_atomic_read32(&slot->state) & RELAY_LB_HCFAIL) != 0;
     ok = probe(m, p, &why);
-    apr_atomic_set64(&slot->hc_last, (apr_uint64_t)apr_time_now());
     apr_atomic_inc64(&slot->hc_checks);
     switch (relay_hc_record(&m->hc, failed, ok, &passes, &fails)) {
     case RELAY_HC_DOWN:
@@ -231,7 +238,7 @@ int relay_hcheck_post_config(apr_pool_t *pconf, server_rec *main_s)
                                         "checks");
         return OK;
     }
-    rv = wd_get_instance(&wd, HC_WATCHDOG_NAME, 0, 1, pconf);
+    rv = wd_get_instance(&wd, HC_WATCHDOG_NAME, 0, 0, pconf);
     if (rv == APR_SUCCESS) {
         rv = wd_register(wd, AP_WD_TM_SLICE, main_s, hc_tick);
     }

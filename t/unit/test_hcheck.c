@@ -79,6 +79,11 @@ static void test_params(void)
     relay_hc_params_unset(&base);
     relay_hc_params_finish(&base);
     relay_test_ok(base.method == RELAY_HC_NONE, "no method: no checks");
+    relay_hc_params_unset(&base);
+    base.interval = apr_time_from_msec(300);
+    relay_hc_params_finish(&base);
+    relay_test_ok(base.timeout == apr_time_from_msec(300),
+                  "the default timeout is at most the interval");
     relay_test_ok(!relay_hc_method_parse("head", &m) && m == RELAY_HC_HEAD,
                   "method names parse without case");
     relay_test_ok(relay_hc_method_parse("GET11", &m) == -1,
