@@ -34,9 +34,8 @@
 #include "apr_network_io.h"
 #include "apr_tables.h"
 
-#include "apr_thread_mutex.h"
-
 #include "relay/relay_lb.h"
+#include "relay/relay_hcheck.h"
 #include "relay/relay_reverse.h"
 #include "relay/relay_response.h"
 
@@ -44,8 +43,8 @@
 #define RELAY_SCHEME_VERSION "1"
 #define RELAY_PROXY_API_GROUP "relay-proxy-api"
 #define RELAY_PROXY_API_VERSION                                                \
-    "2" /* 2: balancer_find, serve_member,                                     \
-         * worker_usable; connect_failed */
+    "3" /* 2: balancer_find, serve_member,                                     \
+         * worker_usable; connect_failed. 3: shared worker state */
 #define RELAY_TRANSPORT_GROUP "relay-proxy-transport"
 #define RELAY_TRANSPORT_VERSION "2" /* 2: key, check_worker, peer_name */
 
@@ -125,6 +124,39 @@ typedef struct relay_worker_params_t {
 
 typedef struct relay_conn_pool_t relay_conn_pool_t;
 
+#define RELAY_SHARED_MAGIC 0x52534c54 /* "RSLT" */
+#define RELAY_SHARED_NAME_MAX 256
+
+/*
+ * The state of one worker (or balancer) that every child process shares:
+ * a slot in mod_proxy's shared memory segment, made in post_config and
+ * kept across graceful restarts, found again by its name: the virtual
+ * host's name and port and "|" (nothing for the main server), then
+ * "balancer://b|" and the member's worker name, the worker name of a
+ * plain worker, or the balancer's name. Fields change with apr_atomic_* only,
+ * so that readers (status pages, metrics) need no lock; apr_time_t values
+ * are stored as apr_uint64_t.
+ */
+typedef struct relay_worker_shared_t {
+    volatile apr_uint64_t requests;    /* requests sent through it */
+    volatile apr_uint64_t bytes_out;   /* bytes sent to the origin */
+    volatile apr_uint64_t bytes_in;    /* bytes read from the origin */
+    volatile apr_uint64_t errors;      /* times it was put in error state */
+    volatile apr_uint64_t traffic;     /* bytes sent to clients (bytraffic) */
+    volatile apr_uint64_t error_until; /* skip while now < error_until */
+    volatile apr_uint64_t error_time;  /* when it last went into error */
+    volatile apr_uint64_t hc_last;     /* time of its last health check */
+    volatile apr_uint64_t hc_checks;   /* health checks run */
+    volatile apr_uint32_t state;       /* RELAY_LB_* bits */
+    volatile apr_uint32_t busy;        /* requests in flight */
+    volatile apr_uint32_t lbstatus;    /* byrequests score (an int) */
+    volatile apr_uint32_t lock;        /* balancers: pid holding the pick */
+    volatile apr_uint32_t hc_passes;   /* consecutive passed checks */
+    volatile apr_uint32_t hc_fails;    /* consecutive failed checks */
+    unsigned int magic;
+    char name[RELAY_SHARED_NAME_MAX];
+} relay_worker_shared_t;
+
 /* A worker: one origin address and the connections pooled to it. */
 typedef struct relay_worker_t {
     unsigned int magic;
@@ -135,12 +167,13 @@ typedef struct relay_worker_t {
     int is_generic;       /* built-in worker for URLs no ProxyPass made */
     relay_worker_params_t params; /* effective, defaults applied */
     const char *defined_in;       /* "file:line" of the first definition */
+    const char *balancer; /* balancer://name it is a member of, or NULL */
+    relay_worker_shared_t *shared; /* its slot (post_config); NULL for
+                                    * the generic worker */
 
     /* Per child process, made in child_init. */
     relay_conn_pool_t *conns;
-    apr_sockaddr_t *addr;            /* resolved origin address */
-    volatile apr_time_t error_until; /* skip while now < error_until */
-    volatile apr_uint32_t failures;  /* consecutive connect failures */
+    apr_sockaddr_t *addr; /* resolved origin address */
 } relay_worker_t;
 
 typedef struct relay_transport_t relay_transport_t;
@@ -155,11 +188,14 @@ typedef struct relay_conn_t {
     void *transport_ctx;
     char *buf; /* read buffer of buf_size bytes */
     apr_size_t buf_size;
-    apr_size_t buf_pos;   /* first unread byte */
-    apr_size_t buf_len;   /* end of the bytes read */
-    apr_time_t last_used; /* when it went idle */
-    int requests;         /* requests sent on it so far */
-    int reusable;         /* may go back to the pool when released */
+    apr_size_t buf_pos;     /* first unread byte */
+    apr_size_t buf_len;     /* end of the bytes read */
+    apr_time_t last_used;   /* when it went idle */
+    int requests;           /* requests sent on it so far */
+    apr_uint64_t bytes_in;  /* bytes read from the origin, and */
+    apr_uint64_t bytes_out; /* sent to it, not yet counted in the worker's
+                             * slot (relay_conn_release counts them) */
+    int reusable;           /* may go back to the pool when released */
     /* Set by mod_proxy before transport->open, in conn->pool: */
     const char *peer_name; /* the origin name the transport authenticates
                             * (TLS: SNI and certificate check) */
@@ -235,12 +271,14 @@ typedef struct relay_proxy_req_t {
 /* One BalancerMember: a worker of its own, and its balancing state. */
 typedef struct relay_member_t {
     relay_worker_t *worker;
-    const char *url;   /* as written in BalancerMember */
-    const char *route; /* route=, or NULL */
+    const char *url;      /* as written in BalancerMember */
+    const char *route;    /* route=, or NULL */
+    const char *redirect; /* redirect=: route taking its sessions while it
+                           * cannot serve, or NULL */
     /* lbfactor, lbset, flags from the configuration; the running state
-     * (lbstatus, busy, traffic) per child process, under the balancer's
-     * mutex. */
+     * (state, lbstatus, busy, traffic) is in worker->shared. */
     relay_lb_member_t lb;
+    relay_hc_params_t hc; /* health checks (balancer's defaults merged) */
 } relay_member_t;
 
 /* A balancer://name: its members and ProxySet parameters (pconf). */
@@ -253,8 +291,14 @@ typedef struct relay_balancer_t {
     int scolonpathdelim;       /* ';' also ends a URL parameter */
     int maxattempts;           /* RELAY_UNSET: members - 1 */
     int nofailover;            /* a sticky session never changes member */
+    apr_array_header_t *failonstatus; /* int: statuses that fail a member */
+    int failontimeout;                /* a 504 from a member fails it */
+    int forcerecovery;                /* all in error: try them at once */
+    apr_interval_time_t timeout;      /* wait this long for a member */
+    int growth;                       /* BalancerGrowth / growth= */
+    relay_hc_params_t hc;             /* ProxySet hc* defaults */
     const char *defined_in;
-    apr_thread_mutex_t *mutex; /* per child, for the members' lb state */
+    relay_worker_shared_t *shared; /* its slot: requests, pick lock */
 } relay_balancer_t;
 
 /* Services of mod_proxy that scheme handlers call. */
@@ -286,6 +330,24 @@ typedef struct relay_proxy_api_t {
                         int *connect_failed);
     /* Whether the worker is out of its error state at `now`. */
     int (*worker_usable)(relay_worker_t *w, apr_time_t now);
+
+    /* Version 3: the shared state (every child process sees the same). */
+    /* Puts the worker in error state for its retry time; `why` is logged
+     * once per outage (with `r` when there is a request). */
+    void (*worker_fail)(relay_worker_t *w, server_rec *s, request_rec *r,
+                        const char *why);
+    /* Takes it out of error state (no log line: the caller says why). */
+    void (*worker_recover)(relay_worker_t *w, server_rec *s);
+    /* The balancers (relay_balancer_t *) and workers (relay_worker_t *)
+     * of server `s`, for status pages, metrics and health checks. */
+    const apr_array_header_t *(*server_balancers)(server_rec *s);
+    const apr_array_header_t *(*server_workers)(server_rec *s);
+    /* ProxyStatus of `s`: 0 Off, 1 On, 2 Full. */
+    int (*status_level)(server_rec *s);
+    /* Serialises the picks of a balancer across processes and threads;
+     * held for the pick only, never across I/O. */
+    void (*balancer_lock)(relay_balancer_t *b);
+    void (*balancer_unlock)(relay_balancer_t *b);
 } relay_proxy_api_t;
 
 /* An origin protocol. */

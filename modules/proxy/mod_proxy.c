@@ -25,6 +25,40 @@ static relay_balancer_t *balancer_find(relay_proxy_req_t *pr);
 static int serve_member(relay_proxy_req_t *pr, relay_member_t *member,
                         int *connect_failed);
 
+static const apr_array_header_t *server_balancers(server_rec *s)
+{
+    relay_proxy_server_conf_t *sc =
+        ap_get_module_config(s->module_config, &proxy_module);
+
+    return sc->balancers;
+}
+
+static const apr_array_header_t *server_workers(server_rec *s)
+{
+    relay_proxy_server_conf_t *sc =
+        ap_get_module_config(s->module_config, &proxy_module);
+
+    return sc->workers;
+}
+
+static int status_level(server_rec *s)
+{
+    relay_proxy_server_conf_t *sc =
+        ap_get_module_config(s->module_config, &proxy_module);
+
+    return sc->status;
+}
+
+static void balancer_lock(relay_balancer_t *b)
+{
+    relay_shm_lock(b->shared);
+}
+
+static void balancer_unlock(relay_balancer_t *b)
+{
+    relay_shm_unlock(b->shared);
+}
+
 static const relay_proxy_api_t proxy_api = {
     relay_conn_acquire,
     relay_conn_release,
@@ -33,6 +67,13 @@ static const relay_proxy_api_t proxy_api = {
     balancer_find,
     serve_member,
     relay_worker_is_usable,
+    relay_worker_fail,
+    relay_worker_recover,
+    server_balancers,
+    server_workers,
+    status_level,
+    balancer_lock,
+    balancer_unlock,
 };
 
 /* Fills the request descriptor from the configuration in force. */
@@ -110,6 +151,7 @@ static int serve(request_rec *r, const char *url, relay_worker_t *worker,
     relay_proxy_req_t *pr;
     apr_uri_t uri;
     char *name;
+    int rc;
 
     if (apr_uri_parse(r->pool, url, &uri) != APR_SUCCESS || !uri.scheme ||
         !uri.hostname || !*uri.hostname) {
@@ -142,7 +184,11 @@ static int serve(request_rec *r, const char *url, relay_worker_t *worker,
     ap_log_rerror(APLOG_MARK, APLOG_TRACE1, 0, r,
                   "proxying %s %s through worker %s", r->method, url,
                   worker->name);
-    return scheme->handle(pr, &proxy_api);
+    /* A member's busy count is its balancer's, taken with the pick. */
+    relay_worker_count_start(worker, !worker->balancer);
+    rc = scheme->handle(pr, &proxy_api);
+    relay_worker_count_end(worker, !worker->balancer);
+    return rc;
 }
 
 static int serve_member(relay_proxy_req_t *pr, relay_member_t *member,
@@ -217,10 +263,49 @@ static int check_transports(apr_pool_t *ptemp, server_rec *s,
     return OK;
 }
 
+/* Every ProxyPass to a balancer names one with members; each balancer's
+ * members get their health-check parameters. */
+static int check_balancers(apr_pool_t *ptemp, server_rec *s,
+                           relay_proxy_server_conf_t *sc)
+{
+    int i;
+
+    for (i = 0; i < sc->balancers->nelts; i++) {
+        relay_balancer_t *b =
+            APR_ARRAY_IDX(sc->balancers, i, relay_balancer_t *);
+        const char *err = relay_balancer_finish(b, sc, ptemp);
+        if (err) {
+            ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s,
+                         RELAY_LOGNO(01303) "balancer %s (defined at %s): %s",
+                         b->name, b->defined_in, err);
+            return !OK;
+        }
+    }
+
+    for (i = 0; i < sc->rules->nelts; i++) {
+        relay_pass_rule_t *rule =
+            &APR_ARRAY_IDX(sc->rules, i, relay_pass_rule_t);
+        relay_balancer_t *b;
+        if (!rule->url || !relay_balancer_is_url(rule->url)) {
+            continue;
+        }
+        b = relay_balancer_find(sc, rule->url, ptemp);
+        if (!b || !b->members->nelts) {
+            ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s,
+                         RELAY_LOGNO(01300) "ProxyPass at %s: %s has no "
+                                            "BalancerMember",
+                         rule->defined_in, rule->url);
+            return !OK;
+        }
+    }
+    return OK;
+}
+
 /*
- * check_config: refuses a mix with the stock family and TLS workers their
- * transport cannot serve, and warns about an open forward proxy (runs for
- * `apachectl configtest` too).
+ * check_config: refuses a mix with the stock family, TLS workers their
+ * transport cannot serve and balancers without members or with health
+ * checks their members cannot take, and warns about an open forward proxy (runs
+ * for `apachectl configtest` too).
  */
 static int proxy_check_config(apr_pool_t *pconf, apr_pool_t *plog,
                               apr_pool_t *ptemp, server_rec *s)
@@ -232,7 +317,8 @@ static int proxy_check_config(apr_pool_t *pconf, apr_pool_t *plog,
         relay_proxy_server_conf_t *sc =
             ap_get_module_config(s->module_config, &proxy_module);
         sc->section_index = relay_proxy_sections_index(pconf, sc->sections);
-        if (check_transports(ptemp, s, sc) != OK) {
+        if (check_transports(ptemp, s, sc) != OK ||
+            check_balancers(ptemp, s, sc) != OK) {
             return !OK;
         }
         if (sc->requests && sc->sections->nelts == 0) {
@@ -258,8 +344,8 @@ static int apply_proxysets(apr_pool_t *pconf, server_rec *s,
         relay_proxyset_t *set =
             &APR_ARRAY_IDX(sc->proxysets, i, relay_proxyset_t);
         relay_worker_t *w = NULL;
-        const char *err =
-            relay_worker_define(pconf, sc, set->url, NULL, set->defined_in, &w);
+        const char *err = relay_worker_define(pconf, sc, set->url, NULL, NULL,
+                                              set->defined_in, &w);
         if (err) {
             ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s,
                          RELAY_LOGNO(01031) "ProxySet at %s: %s",
@@ -271,35 +357,11 @@ static int apply_proxysets(apr_pool_t *pconf, server_rec *s,
     return OK;
 }
 
-/* Every ProxyPass to a balancer names one with members. */
-static int check_balancers(apr_pool_t *ptemp, server_rec *s,
-                           relay_proxy_server_conf_t *sc)
-{
-    int i;
-
-    for (i = 0; i < sc->rules->nelts; i++) {
-        relay_pass_rule_t *rule =
-            &APR_ARRAY_IDX(sc->rules, i, relay_pass_rule_t);
-        relay_balancer_t *b;
-        if (!rule->url || !relay_balancer_is_url(rule->url)) {
-            continue;
-        }
-        b = relay_balancer_find(sc, rule->url, ptemp);
-        if (!b || !b->members->nelts) {
-            ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s,
-                         RELAY_LOGNO(01300) "ProxyPass at %s: %s has no "
-                                            "BalancerMember",
-                         rule->defined_in, rule->url);
-            return !OK;
-        }
-    }
-    return OK;
-}
-
 static int proxy_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                              apr_pool_t *ptemp, server_rec *main_s)
 {
     server_rec *s;
+    apr_status_t rv;
     int i;
 
     for (s = main_s; s; s = s->next) {
@@ -317,13 +379,17 @@ static int proxy_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                                 s, sc);
         }
         relay_worker_finish(sc->generic, s, sc);
-        if (check_balancers(ptemp, s, sc) != OK) {
-            return !OK;
-        }
         if (!sc->route) {
             sc->route = relay_proxy_route_make(pconf, sc->rules);
         }
         sc->worker_names = relay_worker_names_index(pconf, sc->workers);
+    }
+    rv = relay_shm_attach(ptemp, main_s);
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_EMERG, rv, main_s,
+                     RELAY_LOGNO(01304) "cannot make the shared memory for "
+                                        "the workers' state");
+        return !OK;
     }
     return OK;
 }
@@ -336,11 +402,6 @@ static void proxy_child_init(apr_pool_t *pchild, server_rec *main_s)
     for (s = main_s; s; s = s->next) {
         relay_proxy_server_conf_t *sc =
             ap_get_module_config(s->module_config, &proxy_module);
-        if (relay_balancer_child_init(pchild, sc) != APR_SUCCESS) {
-            ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s,
-                         RELAY_LOGNO(01301) "cannot create the balancers' "
-                                            "mutexes");
-        }
         for (i = 0; i < sc->workers->nelts; i++) {
             relay_worker_t *w = APR_ARRAY_IDX(sc->workers, i, relay_worker_t *);
             if (!w->conns && relay_conn_pool_create(w, pchild) != APR_SUCCESS) {
@@ -362,6 +423,8 @@ static void proxy_register_hooks(apr_pool_t *p)
     static const char *const after_rewrite[] = {"mod_rewrite.c", NULL};
 
     relay_family_register(p, "mod_proxy.c");
+    ap_register_provider(p, RELAY_PROXY_API_GROUP, "core",
+                         RELAY_PROXY_API_VERSION, &proxy_api);
     ap_hook_post_read_request(relay_proxy_detect_forward, NULL, NULL,
                               APR_HOOK_FIRST);
     ap_hook_pre_translate_name(relay_proxy_pre_translate, NULL, NULL,

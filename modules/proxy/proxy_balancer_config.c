@@ -4,9 +4,11 @@
  * balancer:// definitions, mod_proxy's side: the BalancerMember directive,
  * ProxySet (and ProxyPass) parameters of a balancer, finding a balancer by
  * URL, ProxyPassReverse rules to a balancer expanded through its members,
- * and each child's mutex for the members' balancing state. Picking a
- * member is mod_proxy_balancer's (it registers the "balancer" scheme);
- * these directives refuse to work without it, naming it.
+ * BalancerInherit and BalancerGrowth, and the members' health-check
+ * parameters. Each member has a worker of its own (its shared slot is
+ * named by balancer and URL). Picking a member is mod_proxy_balancer's
+ * (it registers the "balancer" scheme); these directives refuse to work
+ * without it, naming it.
  */
 #include "apr_strings.h"
 #include "apr_lib.h"
@@ -81,6 +83,10 @@ static const char *balancer_get(cmd_parms *cmd, const char *url,
         b->members = apr_array_make(cmd->pool, 4, sizeof(relay_member_t));
         b->lbmethod = RELAY_LB_BYREQUESTS;
         b->maxattempts = RELAY_UNSET;
+        b->failonstatus = apr_array_make(cmd->pool, 2, sizeof(int));
+        b->forcerecovery = 1;
+        b->growth = RELAY_UNSET;
+        relay_hc_params_unset(&b->hc);
         b->defined_in =
             apr_psprintf(cmd->pool, "%s:%d", cmd->directive->filename,
                          cmd->directive->line_num);
@@ -118,10 +124,93 @@ static const char *parse_number(apr_pool_t *p, const char *key,
     return NULL;
 }
 
+static const char *parse_time(apr_pool_t *p, const char *key, const char *value,
+                              apr_interval_time_t min, apr_interval_time_t *out)
+{
+    if (!apr_isdigit(*value) ||
+        ap_timeout_parameter_parse(value, out, "s") != APR_SUCCESS ||
+        *out < min) {
+        return apr_psprintf(
+            p, "%s must be a time of at least %" APR_TIME_T_FMT " ms, not '%s'",
+            key, apr_time_as_msec(min), value);
+    }
+    return NULL;
+}
+
+/* Marks a key no hc* parameter parser knows. */
+static const char unknown_hc[] = "";
+
+/* One hc* parameter (of a member, or a balancer's default). */
+static const char *hc_param(apr_pool_t *p, relay_hc_params_t *hc,
+                            const char *key, const char *value)
+{
+    if (!strcasecmp(key, "hcmethod")) {
+        relay_hc_method_t m;
+        if (relay_hc_method_parse(value, &m)) {
+            return apr_psprintf(p,
+                                "hcmethod must be TCP, OPTIONS, HEAD, GET "
+                                "or None, not '%s'",
+                                value);
+        }
+        hc->method = (int)m;
+        return NULL;
+    }
+    if (!strcasecmp(key, "hcuri")) {
+        if (*value != '/' || strpbrk(value, " \t\r\n")) {
+            return apr_psprintf(p, "hcuri must be a path from /, not '%s'",
+                                value);
+        }
+        hc->uri = apr_pstrdup(p, value);
+        return NULL;
+    }
+    if (!strcasecmp(key, "hcinterval")) {
+        return parse_time(p, key, value, apr_time_from_msec(10), &hc->interval);
+    }
+    if (!strcasecmp(key, "hctimeout")) {
+        return parse_time(p, key, value, apr_time_from_msec(10), &hc->timeout);
+    }
+    if (!strcasecmp(key, "hcpasses")) {
+        return parse_number(p, key, value, 1, 1000, &hc->passes);
+    }
+    if (!strcasecmp(key, "hcfails")) {
+        return parse_number(p, key, value, 1, 1000, &hc->fails);
+    }
+    return unknown_hc;
+}
+
+/* failonstatus=code[,code...] */
+static const char *parse_statuses(apr_pool_t *p, const char *value,
+                                  apr_array_header_t *codes)
+{
+    char *list = apr_pstrdup(p, value), *last, *word;
+
+    apr_array_clear(codes);
+    for (word = apr_strtok(list, ", ", &last); word;
+         word = apr_strtok(NULL, ", ", &last)) {
+        int code;
+        if (parse_number(p, "failonstatus", word, 100, 599, &code)) {
+            return apr_psprintf(p,
+                                "failonstatus must be status codes from "
+                                "100 to 599 separated by commas, not '%s'",
+                                value);
+        }
+        APR_ARRAY_PUSH(codes, int) = code;
+    }
+    if (!codes->nelts) {
+        return "failonstatus needs at least one status code";
+    }
+    return NULL;
+}
+
 /* One key=value of a balancer (ProxySet balancer://..., ProxyPass). */
 static const char *balancer_param(apr_pool_t *p, relay_balancer_t *b,
                                   const char *key, const char *value)
 {
+    const char *err = hc_param(p, &b->hc, key, value);
+
+    if (err != unknown_hc) {
+        return err;
+    }
     if (!strcasecmp(key, "lbmethod")) {
         if (relay_lb_method_parse(value, &b->lbmethod)) {
             return apr_psprintf(p,
@@ -152,6 +241,24 @@ static const char *balancer_param(apr_pool_t *p, relay_balancer_t *b,
     }
     if (!strcasecmp(key, "maxattempts")) {
         return parse_number(p, key, value, 0, 1000, &b->maxattempts);
+    }
+    if (!strcasecmp(key, "failonstatus")) {
+        return parse_statuses(p, value, b->failonstatus);
+    }
+    if (!strcasecmp(key, "failontimeout")) {
+        return parse_flag(p, key, value, &b->failontimeout);
+    }
+    if (!strcasecmp(key, "forcerecovery")) {
+        return parse_flag(p, key, value, &b->forcerecovery);
+    }
+    if (!strcasecmp(key, "timeout")) {
+        return parse_time(p, key, value, 0, &b->timeout);
+    }
+    if (!strcasecmp(key, "growth")) {
+        return parse_number(p, key, value, 0, 1000, &b->growth);
+    }
+    if (!strcasecmp(key, "nonce")) {
+        return NULL; /* balancer-manager's form guard: no form, no use */
     }
     return apr_psprintf(p, "unknown balancer parameter '%s'", key);
 }
@@ -184,10 +291,10 @@ const char *relay_balancer_set(cmd_parms *cmd, const char *url,
 static const char *parse_status(apr_pool_t *p, const char *value,
                                 unsigned int *flags)
 {
-    static const char letters[] = "HDSIE";
+    static const char letters[] = "HDSIEN";
     static const unsigned int bits[] = {RELAY_LB_STANDBY, RELAY_LB_DISABLED,
                                         RELAY_LB_STOPPED, RELAY_LB_IGNERR,
-                                        RELAY_LB_ERROR};
+                                        RELAY_LB_ERROR,   RELAY_LB_DRAIN};
     const char *c;
     int set = 1;
 
@@ -200,8 +307,8 @@ static const char *parse_status(apr_pool_t *p, const char *value,
         at = strchr(letters, apr_toupper(*c));
         if (!at) {
             return apr_psprintf(p,
-                                "status must be made of +H, +D, +S, +I and "
-                                "+E, not '%s'",
+                                "status must be made of +H, +D, +S, +I, "
+                                "+E and +N, not '%s'",
                                 value);
         }
         if (set) {
@@ -219,6 +326,11 @@ static const char *member_param(apr_pool_t *p, relay_member_t *m,
                                 relay_worker_params_t *params, const char *key,
                                 const char *value)
 {
+    const char *err = hc_param(p, &m->hc, key, value);
+
+    if (err != unknown_hc) {
+        return err;
+    }
     if (!strcasecmp(key, "loadfactor")) {
         return parse_number(p, key, value, 1, 100, &m->lb.lbfactor);
     }
@@ -227,6 +339,10 @@ static const char *member_param(apr_pool_t *p, relay_member_t *m,
     }
     if (!strcasecmp(key, "route")) {
         m->route = apr_pstrdup(p, value);
+        return NULL;
+    }
+    if (!strcasecmp(key, "redirect")) {
+        m->redirect = apr_pstrdup(p, value);
         return NULL;
     }
     if (!strcasecmp(key, "status")) {
@@ -266,6 +382,7 @@ const char *relay_balancer_cmd_member(cmd_parms *cmd, void *dconf,
         return apr_pstrcat(cmd->pool, "BalancerMember: ", err, NULL);
     }
     m.lb.lbfactor = 1;
+    relay_hc_params_unset(&m.hc);
     relay_worker_params_unset(&params);
     while (*(word = ap_getword_conf(cmd->temp_pool, &args))) {
         const char *eq = ap_strchr_c(word, '=');
@@ -282,8 +399,8 @@ const char *relay_balancer_cmd_member(cmd_parms *cmd, void *dconf,
     }
     defined_in = apr_psprintf(cmd->pool, "%s:%d", cmd->directive->filename,
                               cmd->directive->line_num);
-    err = relay_worker_define(cmd->pool, sc, m.url, &params, defined_in,
-                              &m.worker);
+    err = relay_worker_define(cmd->pool, sc, m.url, b->name, &params,
+                              defined_in, &m.worker);
     if (err) {
         return apr_pstrcat(cmd->pool, "BalancerMember: ", err, NULL);
     }
@@ -344,30 +461,51 @@ relay_balancer_reverse_rules(request_rec *r, const apr_array_header_t *rules)
     return out;
 }
 
-apr_status_t relay_balancer_child_init(apr_pool_t *pchild,
-                                       relay_proxy_server_conf_t *sc)
+const char *relay_balancer_cmd_inherit(cmd_parms *cmd, void *dconf, int flag)
 {
-    int i, j;
+    relay_proxy_server_conf_t *sc =
+        ap_get_module_config(cmd->server->module_config, &proxy_module);
 
-    for (i = 0; i < sc->balancers->nelts; i++) {
-        relay_balancer_t *b =
-            APR_ARRAY_IDX(sc->balancers, i, relay_balancer_t *);
-        apr_status_t rv;
-        if (b->mutex) {
-            continue; /* inherited from the main server */
-        }
-        for (j = 0; j < b->members->nelts; j++) {
-            relay_member_t *m = &APR_ARRAY_IDX(b->members, j, relay_member_t);
-            if (m->lb.flags & RELAY_LB_ERROR) {
-                m->worker->error_until =
-                    apr_time_now() + m->worker->params.retry;
-            }
-        }
-        rv = apr_thread_mutex_create(&b->mutex, APR_THREAD_MUTEX_DEFAULT,
-                                     pchild);
-        if (rv != APR_SUCCESS) {
-            return rv;
+    sc->bal_inherit = flag;
+    sc->bal_inherit_set = 1;
+    return NULL;
+}
+
+const char *relay_balancer_cmd_growth(cmd_parms *cmd, void *dconf,
+                                      const char *arg)
+{
+    relay_proxy_server_conf_t *sc =
+        ap_get_module_config(cmd->server->module_config, &proxy_module);
+    const char *err = parse_number(cmd->pool, "BalancerGrowth", arg, 0, 1000,
+                                   &sc->bal_growth);
+
+    sc->bal_growth_set = 1;
+    return err;
+}
+
+const char *relay_balancer_finish(relay_balancer_t *b,
+                                  const relay_proxy_server_conf_t *sc,
+                                  apr_pool_t *p)
+{
+    int i;
+
+    if (b->growth == RELAY_UNSET) {
+        b->growth = sc->bal_growth;
+    }
+    for (i = 0; i < b->members->nelts; i++) {
+        relay_member_t *m = &APR_ARRAY_IDX(b->members, i, relay_member_t);
+        relay_hc_params_t hc = b->hc;
+        relay_hc_params_overlay(&hc, &m->hc);
+        relay_hc_params_finish(&hc);
+        m->hc = hc;
+        if (hc.method > RELAY_HC_TCP && strcmp(m->worker->scheme, "http") &&
+            strcmp(m->worker->scheme, "ws")) {
+            return apr_psprintf(
+                p,
+                "member %s: hcmethod=%s needs an http:// "
+                "member; use hcmethod=TCP",
+                m->url, relay_hc_method_name((relay_hc_method_t)hc.method));
         }
     }
-    return APR_SUCCESS;
+    return NULL;
 }

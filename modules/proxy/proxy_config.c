@@ -30,6 +30,8 @@ void *relay_proxy_create_server_conf(apr_pool_t *p, server_rec *s)
     c->io_buffer_size = 8192;
     c->max_forwards = -1;
     c->pass_inherit = 1;
+    c->bal_inherit = 1;
+    c->bal_growth = 0;
     c->rules = apr_array_make(p, 4, sizeof(relay_pass_rule_t));
     c->workers = apr_array_make(p, 4, sizeof(relay_worker_t *));
     c->sections = apr_array_make(p, 4, sizeof(relay_proxy_section_t));
@@ -67,7 +69,14 @@ void *relay_proxy_merge_server_conf(apr_pool_t *p, void *basev, void *addv)
     c->workers = apr_array_append(p, base->workers, add->workers);
     c->sections = apr_array_append(p, base->sections, add->sections);
     c->proxysets = add->proxysets;
-    c->balancers = apr_array_append(p, base->balancers, add->balancers);
+    c->bal_inherit =
+        add->bal_inherit_set ? add->bal_inherit : base->bal_inherit;
+    c->bal_inherit_set = add->bal_inherit_set;
+    c->bal_growth = add->bal_growth_set ? add->bal_growth : base->bal_growth;
+    c->bal_growth_set = add->bal_growth_set || base->bal_growth_set;
+    c->balancers = c->bal_inherit
+                       ? apr_array_append(p, base->balancers, add->balancers)
+                       : add->balancers;
     c->generic = add->generic;
     return c;
 }
@@ -312,7 +321,7 @@ static const char *cmd_pass(cmd_parms *cmd, void *dconf, const char *args)
             }
         }
         if (worker_url && !relay_balancer_is_url(worker_url)) {
-            err = relay_worker_define(cmd->pool, sc, worker_url, &params,
+            err = relay_worker_define(cmd->pool, sc, worker_url, NULL, &params,
                                       rule.defined_in, &rule.worker);
             if (err) {
                 return apr_pstrcat(cmd->pool, cmd->cmd->name, ": ", err, NULL);
@@ -719,4 +728,9 @@ const command_rec relay_proxy_cmds[] = {
                      RSRC_CONF | ACCESS_CONF,
                      "Adds a member URL, with its parameters, to a "
                      "balancer://."),
+    AP_INIT_FLAG("BalancerInherit", relay_balancer_cmd_inherit, NULL, RSRC_CONF,
+                 "Lets virtual hosts inherit the main server's balancers "
+                 "when On."),
+    AP_INIT_TAKE1("BalancerGrowth", relay_balancer_cmd_growth, NULL, RSRC_CONF,
+                  "Sets how many spare shared slots each balancer gets."),
     {NULL}};

@@ -16,6 +16,7 @@
 #include "apr_poll.h"
 #include "apr_thread_mutex.h"
 #include "apr_thread_cond.h"
+#include "apr_atomic.h"
 #include "ap_provider.h"
 
 #include "relay_error_note.h"
@@ -372,10 +373,13 @@ apr_status_t relay_conn_acquire(relay_proxy_req_t *pr, int fresh,
     }
     *reused = 0;
     if (!relay_worker_is_usable(w, now)) {
-        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, pr->r,
-                      RELAY_LOGNO(01012) "worker %s is in error state, "
-                                         "retried in %" APR_TIME_T_FMT " ms",
-                      w->name, apr_time_as_msec(w->error_until - now));
+        ap_log_rerror(
+            APLOG_MARK, APLOG_DEBUG, 0, pr->r,
+            RELAY_LOGNO(01012) "worker %s is in error state, "
+                               "retried in %" APR_TIME_T_FMT " ms",
+            w->name,
+            apr_time_as_msec(
+                (apr_time_t)apr_atomic_read64(&w->shared->error_until) - now));
         relay_error_note_set(pr->r, RELAY_PROXY_ERROR_WORKER_DOWN);
         pr->connect_failed = 1;
         return APR_ECONNREFUSED;
@@ -423,6 +427,11 @@ void relay_conn_release(relay_conn_t *conn)
     relay_conn_pool_t *cp = w->conns;
 
     AP_DEBUG_ASSERT(conn->magic == RELAY_CONN_MAGIC);
+    if (w->shared) {
+        apr_atomic_add64(&w->shared->bytes_in, conn->bytes_in);
+        apr_atomic_add64(&w->shared->bytes_out, conn->bytes_out);
+    }
+    conn->bytes_in = conn->bytes_out = 0;
     if (conn->reusable && cp && !w->is_generic && !w->params.disablereuse &&
         conn->buf_pos == conn->buf_len) {
         conn->last_used = apr_time_now();
@@ -440,7 +449,9 @@ void relay_conn_release(relay_conn_t *conn)
     }
 }
 
-/* Plain TCP: the socket itself. */
+/* Plain TCP: the socket itself. The scheme modules count the bytes in
+ * conn->bytes_in and bytes_out; relay_conn_release adds them to the
+ * worker's shared counters. */
 static apr_status_t tcp_recv(relay_conn_t *conn, char *buf, apr_size_t *len)
 {
     return apr_socket_recv(conn->sock, buf, len);

@@ -63,6 +63,10 @@ typedef struct relay_proxy_server_conf_t {
     int status_set;
     int pass_inherit; /* ProxyPassInherit */
     int pass_inherit_set;
+    int bal_inherit; /* BalancerInherit */
+    int bal_inherit_set;
+    int bal_growth; /* BalancerGrowth */
+    int bal_growth_set;
     apr_array_header_t *rules;    /* relay_pass_rule_t, server level */
     relay_route_t *route;         /* `rules` routed, built in post_config */
     apr_array_header_t *workers;  /* relay_worker_t *, defined here */
@@ -123,8 +127,10 @@ const char *relay_worker_param_set(apr_pool_t *p, relay_worker_params_t *params,
                                    const char *key, const char *value);
 void relay_worker_params_overlay(relay_worker_params_t *base,
                                  const relay_worker_params_t *add);
+/* `balancer`: the balancer://name the worker is a member of, or NULL;
+ * a member worker is never shared with another balancer or a ProxyPass. */
 const char *relay_worker_define(apr_pool_t *p, relay_proxy_server_conf_t *conf,
-                                const char *url,
+                                const char *url, const char *balancer,
                                 const relay_worker_params_t *params,
                                 const char *defined_in, relay_worker_t **out);
 /* The names of `workers` indexed for relay_worker_find. */
@@ -139,6 +145,24 @@ int relay_worker_is_usable(relay_worker_t *worker, apr_time_t now);
 void relay_worker_mark_failed(relay_worker_t *worker, server_rec *s,
                               apr_status_t rv);
 void relay_worker_mark_ok(relay_worker_t *worker, server_rec *s);
+/* Ends the worker's error state without a log line (the caller logs why). */
+void relay_worker_recover(relay_worker_t *worker, server_rec *s);
+/* Puts the worker in error state for its retry; `why` logged once per
+ * outage. */
+void relay_worker_fail(relay_worker_t *worker, server_rec *s, request_rec *r,
+                       const char *why);
+/* Counts a request through the worker (and one in flight when `busy`);
+ * relay_worker_count_end ends it. */
+void relay_worker_count_start(relay_worker_t *worker, int busy);
+void relay_worker_count_end(relay_worker_t *worker, int busy);
+
+/* proxy_shm.c */
+/* post_config: a shared slot for every worker and balancer. */
+apr_status_t relay_shm_attach(apr_pool_t *ptemp, server_rec *main_s);
+void relay_shm_state_set(relay_worker_shared_t *slot, apr_uint32_t bits);
+void relay_shm_state_clear(relay_worker_shared_t *slot, apr_uint32_t bits);
+void relay_shm_lock(relay_worker_shared_t *slot);
+void relay_shm_unlock(relay_worker_shared_t *slot);
 
 /* proxy_conn.c */
 apr_status_t relay_conn_pool_create(relay_worker_t *worker, apr_pool_t *pchild);
@@ -178,13 +202,19 @@ const char *relay_balancer_set(cmd_parms *cmd, const char *url,
                                const char *args);
 const char *relay_balancer_cmd_member(cmd_parms *cmd, void *dconf,
                                       const char *args);
+const char *relay_balancer_cmd_inherit(cmd_parms *cmd, void *dconf, int flag);
+const char *relay_balancer_cmd_growth(cmd_parms *cmd, void *dconf,
+                                      const char *arg);
 const char *relay_balancer_join(apr_pool_t *p, const char *url,
                                 const char *rest);
 /* `rules` with each rule to a balancer replaced by one per member. */
 const apr_array_header_t *
 relay_balancer_reverse_rules(request_rec *r, const apr_array_header_t *rules);
-apr_status_t relay_balancer_child_init(apr_pool_t *pchild,
-                                       relay_proxy_server_conf_t *sc);
+/* post_config: growth and the members' health-check parameters
+ * (balancer's defaults merged); NULL or an error. */
+const char *relay_balancer_finish(relay_balancer_t *b,
+                                  const relay_proxy_server_conf_t *sc,
+                                  apr_pool_t *p);
 
 /* proxy_status_header.c */
 const char *relay_status_header_cmd(cmd_parms *cmd, void *dconf,

@@ -11,6 +11,7 @@
 #include "apr_lib.h"
 #include "http_core.h"
 #include "ap_mpm.h"
+#include "apr_atomic.h"
 
 #include "relay/relay_headers.h"
 #include "proxy_private.h"
@@ -245,7 +246,7 @@ static const char *worker_name(apr_pool_t *p, const char *url,
  * as stock does, since one origin has one pool.
  */
 const char *relay_worker_define(apr_pool_t *p, relay_proxy_server_conf_t *conf,
-                                const char *url,
+                                const char *url, const char *balancer,
                                 const relay_worker_params_t *params,
                                 const char *defined_in, relay_worker_t **out)
 {
@@ -266,7 +267,9 @@ const char *relay_worker_define(apr_pool_t *p, relay_proxy_server_conf_t *conf,
     }
     for (i = 0; i < conf->workers->nelts; i++) {
         w = APR_ARRAY_IDX(conf->workers, i, relay_worker_t *);
-        if (!strcmp(w->name, name)) {
+        if (!strcmp(w->name, name) &&
+            (w->balancer == balancer ||
+             (w->balancer && balancer && !strcmp(w->balancer, balancer)))) {
             relay_worker_params_t none;
             relay_worker_params_unset(&none);
             if (params && memcmp(params, &none, sizeof(none))) {
@@ -288,6 +291,7 @@ const char *relay_worker_define(apr_pool_t *p, relay_proxy_server_conf_t *conf,
     w->hostname = host;
     w->port = port;
     w->defined_in = defined_in;
+    w->balancer = balancer;
     relay_worker_params_unset(&w->params);
     if (params) {
         w->params = *params;
@@ -315,13 +319,17 @@ typedef struct longest_name_t {
     relay_worker_t *best; /* the first of the longest names so far */
 } longest_name_t;
 
-/* The walk finds shorter names first: keeps a strictly longer one. */
+/* The walk finds shorter names first: keeps a strictly longer one, of a
+ * worker outside any balancer. */
 static int note_longer_name(void *baton, int member)
 {
     longest_name_t *longest = baton;
     relay_worker_t *w =
         APR_ARRAY_IDX(longest->workers, member, relay_worker_t *);
 
+    if (w->balancer) {
+        return 0; /* reached through its balancer only */
+    }
     if (!longest->best || strlen(w->name) > strlen(longest->best->name)) {
         longest->best = w;
     }
@@ -420,36 +428,101 @@ void relay_worker_finish(relay_worker_t *w, server_rec *s,
     }
 }
 
+/* The worker's error state and health are in its shared slot, so every
+ * child process sees one state. */
 int relay_worker_is_usable(relay_worker_t *w, apr_time_t now)
 {
-    return w->error_until == 0 || now >= w->error_until;
+    relay_worker_shared_t *slot = w->shared;
+    apr_uint64_t until;
+
+    if (!slot) {
+        return 1;
+    }
+    if (apr_atomic_read32(&slot->state) & RELAY_LB_HCFAIL) {
+        return 0;
+    }
+    until = apr_atomic_read64(&slot->error_until);
+    return until == 0 || (apr_uint64_t)now >= until;
+}
+
+static void worker_fail(relay_worker_t *w, server_rec *s, apr_status_t rv,
+                        const char *why)
+{
+    relay_worker_shared_t *slot = w->shared;
+    apr_time_t now = apr_time_now();
+    apr_uint64_t until = (apr_uint64_t)(now + w->params.retry);
+
+    if (!slot) {
+        return;
+    }
+    apr_atomic_inc64(&slot->errors);
+    apr_atomic_set64(&slot->error_time, (apr_uint64_t)now);
+    relay_shm_state_set(slot, RELAY_LB_ERROR);
+    /* Whoever takes the slot out of "no error" logs the outage. */
+    if (apr_atomic_cas64(&slot->error_until, until, 0) == 0) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, rv, s,
+                     RELAY_LOGNO(01002) "worker %s: %s, in error state "
+                                        "for %" APR_TIME_T_FMT " ms",
+                     w->name, why, apr_time_as_msec(w->params.retry));
+        return;
+    }
+    apr_atomic_set64(&slot->error_until, until);
+}
+
+void relay_worker_fail(relay_worker_t *w, server_rec *s, request_rec *r,
+                       const char *why)
+{
+    worker_fail(w, r ? r->server : s, APR_SUCCESS, why);
 }
 
 /* A connect failure: skip this origin for `retry` (logged once per
- * outage, not once per request). */
+ * outage, not once per request, whichever child sees it). */
 void relay_worker_mark_failed(relay_worker_t *w, server_rec *s, apr_status_t rv)
 {
     if (w->is_generic) {
         return;
     }
-    if (w->error_until == 0) {
-        ap_log_error(APLOG_MARK, APLOG_ERR, rv, s,
-                     RELAY_LOGNO(01002) "worker %s: origin unreachable, "
-                                        "in error state for %" APR_TIME_T_FMT
-                                        " ms",
-                     w->name, apr_time_as_msec(w->params.retry));
+    worker_fail(w, s, rv, "origin unreachable");
+}
+
+void relay_worker_recover(relay_worker_t *w, server_rec *s)
+{
+    relay_worker_shared_t *slot = w->shared;
+
+    (void)s;
+    if (slot && apr_atomic_xchg64(&slot->error_until, 0)) {
+        relay_shm_state_clear(slot, RELAY_LB_ERROR);
     }
-    w->failures++;
-    w->error_until = apr_time_now() + w->params.retry;
 }
 
 void relay_worker_mark_ok(relay_worker_t *w, server_rec *s)
 {
-    if (w->error_until) {
+    relay_worker_shared_t *slot = w->shared;
+
+    if (!slot || !apr_atomic_read64(&slot->error_until)) {
+        return;
+    }
+    if (apr_atomic_xchg64(&slot->error_until, 0)) {
+        relay_shm_state_clear(slot, RELAY_LB_ERROR);
         ap_log_error(APLOG_MARK, APLOG_INFO, 0, s,
                      RELAY_LOGNO(01003) "worker %s: origin reachable again",
                      w->name);
     }
-    w->error_until = 0;
-    w->failures = 0;
+}
+
+void relay_worker_count_start(relay_worker_t *w, int busy)
+{
+    if (w->shared) {
+        apr_atomic_inc64(&w->shared->requests);
+        if (busy) {
+            apr_atomic_inc32(&w->shared->busy);
+        }
+    }
+}
+
+void relay_worker_count_end(relay_worker_t *w, int busy)
+{
+    if (w->shared && busy) {
+        apr_atomic_dec32(&w->shared->busy);
+    }
 }

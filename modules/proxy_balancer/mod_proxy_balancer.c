@@ -9,24 +9,31 @@
  * environment variables, and has mod_proxy serve the request through the
  * member. A member that cannot be reached (nothing was sent to it) is left
  * in its error state and the next one is tried, up to maxattempts more;
- * with none left the answer is 503. Member state is per child process.
- * Identifier proxy_balancer_module, name mod_proxy_balancer.c, as stock.
+ * with none left (after waiting up to the balancer's timeout for one) the
+ * answer is 503. A member whose answer is in failonstatus, or that timed
+ * out with failontimeout, is put in error state after the response.
+ * Member state and counters live in mod_proxy's shared slots, so every
+ * child process balances over one state; a pick holds the balancer's
+ * lock. Identifier proxy_balancer_module, name mod_proxy_balancer.c, as
+ * stock.
  */
+#include "apr_atomic.h"
 #include "apr_strings.h"
-#include "httpd.h"
-#include "http_config.h"
-#include "http_log.h"
 #include "http_request.h"
 #include "util_cookies.h"
 #include "ap_provider.h"
 
-#include "relay_log.h"
-#include "relay_proxy.h"
 #include "relay_family.h"
+#include "balancer_private.h"
 
-APLOG_USE_MODULE(proxy_balancer);
+/* How often a request waiting for a member (balancer timeout=) looks. */
+#define WAIT_STEP apr_time_from_msec(20)
 
-extern module AP_MODULE_DECLARE_DATA proxy_balancer_module;
+const relay_proxy_api_t *relay_balancer_api(void)
+{
+    return ap_lookup_provider(RELAY_PROXY_API_GROUP, "core",
+                              RELAY_PROXY_API_VERSION);
+}
 
 /* The value of URL parameter `name` in the request target (";name=v" in
  * the path or "name=v" in the query), or NULL. */
@@ -86,52 +93,166 @@ static relay_member_t *member_of_route(relay_balancer_t *b, const char *route)
 static int member_usable(const relay_proxy_api_t *api, relay_member_t *m,
                          apr_time_t now)
 {
-    return (m->lb.flags & RELAY_LB_IGNERR) ||
+    return (apr_atomic_read32(&m->worker->shared->state) & RELAY_LB_IGNERR) ||
            api->worker_usable(m->worker, now);
+}
+
+/* Whether the member may take a sticky session's request now (a
+ * draining member may). */
+static int member_available(const relay_proxy_api_t *api, relay_member_t *m,
+                            apr_time_t now)
+{
+    apr_uint32_t st = apr_atomic_read32(&m->worker->shared->state);
+
+    return !(st & (RELAY_LB_DISABLED | RELAY_LB_STOPPED)) &&
+           member_usable(api, m, now);
+}
+
+/*
+ * forcerecovery: when every member that could serve is in error state
+ * (none failed its health checks), they are all taken out of it, so the
+ * request tries them at once instead of waiting for their retry.
+ */
+static void force_recovery(request_rec *r, relay_balancer_t *b,
+                           const relay_proxy_api_t *api)
+{
+    apr_time_t now = apr_time_now();
+    int i, candidates = 0;
+
+    for (i = 0; i < b->members->nelts; i++) {
+        relay_member_t *m = &APR_ARRAY_IDX(b->members, i, relay_member_t);
+        apr_uint32_t st = apr_atomic_read32(&m->worker->shared->state);
+        if (st & (RELAY_LB_DISABLED | RELAY_LB_STOPPED | RELAY_LB_DRAIN)) {
+            continue;
+        }
+        if (member_usable(api, m, now) || !(st & RELAY_LB_ERROR) ||
+            (st & RELAY_LB_HCFAIL)) {
+            return;
+        }
+        candidates++;
+    }
+    if (!candidates) {
+        return;
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
+                  RELAY_LOGNO(05005) "balancer %s: every member is in error "
+                                     "state; forcing their recovery "
+                                     "(forcerecovery)",
+                  b->name);
+    for (i = 0; i < b->members->nelts; i++) {
+        relay_member_t *m = &APR_ARRAY_IDX(b->members, i, relay_member_t);
+        api->worker_recover(m->worker, r->server);
+    }
 }
 
 /* Picks a member not in `tried` (one flag per member) and counts it busy;
  * NULL when none may serve. */
 static relay_member_t *pick(request_rec *r, relay_balancer_t *b,
-                            const relay_proxy_api_t *api, const char *tried,
-                            relay_member_t *sticky)
+                            const relay_proxy_api_t *api, const char *tried)
 {
-    int i, n = b->members->nelts, k = -1;
+    int i, n = b->members->nelts, k;
     relay_lb_member_t *lb = apr_palloc(r->pool, sizeof(*lb) * (apr_size_t)n);
     apr_time_t now = apr_time_now();
-    relay_member_t *m = NULL;
+    relay_member_t *m;
 
-    apr_thread_mutex_lock(b->mutex);
-    if (sticky) {
-        m = sticky;
+    api->balancer_lock(b);
+    for (i = 0; i < n; i++) {
+        relay_member_t *mi = &APR_ARRAY_IDX(b->members, i, relay_member_t);
+        relay_worker_shared_t *slot = mi->worker->shared;
+        apr_uint32_t st = apr_atomic_read32(&slot->state);
+        lb[i] = mi->lb;
+        lb[i].flags = st;
+        lb[i].lbstatus = (int)apr_atomic_read32(&slot->lbstatus);
+        lb[i].busy = (int)apr_atomic_read32(&slot->busy);
+        lb[i].traffic = apr_atomic_read64(&slot->traffic);
+        lb[i].usable =
+            !tried[i] && !(st & RELAY_LB_DRAIN) && member_usable(api, mi, now);
     }
-    else {
-        for (i = 0; i < n; i++) {
-            relay_member_t *mi = &APR_ARRAY_IDX(b->members, i, relay_member_t);
-            lb[i] = mi->lb;
-            lb[i].usable = !tried[i] && member_usable(api, mi, now);
-        }
-        k = relay_lb_pick(b->lbmethod, lb, n);
-        for (i = 0; i < n; i++) {
-            APR_ARRAY_IDX(b->members, i, relay_member_t).lb.lbstatus =
-                lb[i].lbstatus;
-        }
-        m = k >= 0 ? &APR_ARRAY_IDX(b->members, k, relay_member_t) : NULL;
+    k = relay_lb_pick(b->lbmethod, lb, n);
+    for (i = 0; i < n; i++) {
+        relay_member_t *mi = &APR_ARRAY_IDX(b->members, i, relay_member_t);
+        apr_atomic_set32(&mi->worker->shared->lbstatus,
+                         (apr_uint32_t)lb[i].lbstatus);
     }
+    m = k >= 0 ? &APR_ARRAY_IDX(b->members, k, relay_member_t) : NULL;
     if (m) {
-        m->lb.busy++;
+        apr_atomic_inc32(&m->worker->shared->busy);
     }
-    apr_thread_mutex_unlock(b->mutex);
+    api->balancer_unlock(b);
     return m;
 }
 
-static void done(request_rec *r, relay_balancer_t *b, relay_member_t *m,
-                 apr_off_t sent_before)
+/* Whether some member not tried yet could become usable (its retry
+ * running out, a health check passing) while a request waits. */
+static int may_come_back(relay_balancer_t *b, const char *tried)
 {
-    apr_thread_mutex_lock(b->mutex);
-    m->lb.busy--;
-    m->lb.traffic += (unsigned long long)(r->bytes_sent - sent_before);
-    apr_thread_mutex_unlock(b->mutex);
+    int i;
+
+    for (i = 0; i < b->members->nelts; i++) {
+        relay_member_t *m = &APR_ARRAY_IDX(b->members, i, relay_member_t);
+        apr_uint32_t st = apr_atomic_read32(&m->worker->shared->state);
+        if (!tried[i] &&
+            !(st & (RELAY_LB_DISABLED | RELAY_LB_STOPPED | RELAY_LB_DRAIN))) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* pick(), waiting up to the balancer's timeout for a member. */
+static relay_member_t *pick_or_wait(request_rec *r, relay_balancer_t *b,
+                                    const relay_proxy_api_t *api,
+                                    const char *tried)
+{
+    apr_time_t deadline = apr_time_now() + b->timeout;
+    relay_member_t *m;
+
+    while (!(m = pick(r, b, api, tried)) && b->timeout > 0 &&
+           apr_time_now() < deadline && may_come_back(b, tried)) {
+        apr_sleep(WAIT_STEP);
+    }
+    return m;
+}
+
+static void done(request_rec *r, relay_member_t *m, apr_off_t sent_before)
+{
+    relay_worker_shared_t *slot = m->worker->shared;
+
+    apr_atomic_dec32(&slot->busy);
+    apr_atomic_add64(&slot->traffic,
+                     (apr_uint64_t)(r->bytes_sent - sent_before));
+}
+
+/* failonstatus and failontimeout, after the member answered. */
+static void check_answer(request_rec *r, relay_balancer_t *b,
+                         const relay_proxy_api_t *api, relay_member_t *m,
+                         int rc)
+{
+    int status = rc == OK ? r->status : rc, i;
+
+    if (apr_atomic_read32(&m->worker->shared->state) & RELAY_LB_IGNERR) {
+        return;
+    }
+    if (b->failontimeout && rc == HTTP_GATEWAY_TIME_OUT) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      RELAY_LOGNO(05006) "balancer %s: member %s timed out; "
+                                         "in error state (failontimeout)",
+                      b->name, m->worker->name);
+        api->worker_fail(m->worker, r->server, r, "timed out");
+        return;
+    }
+    for (i = 0; i < b->failonstatus->nelts; i++) {
+        if (APR_ARRAY_IDX(b->failonstatus, i, int) == status) {
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                          RELAY_LOGNO(05004) "balancer %s: member %s "
+                                             "answered %d; in error state "
+                                             "(failonstatus)",
+                          b->name, m->worker->name, status);
+            api->worker_fail(m->worker, r->server, r,
+                             apr_psprintf(r->pool, "answered %d", status));
+            return;
+        }
+    }
 }
 
 static void set_env(request_rec *r, relay_balancer_t *b, relay_member_t *m,
@@ -152,21 +273,54 @@ static void set_env(request_rec *r, relay_balancer_t *b, relay_member_t *m,
     }
 }
 
+/*
+ * The member the request's sticky session names, when it may serve: a
+ * draining member still takes its sessions; one that cannot serve hands
+ * them to the member of its redirect= route. NULL when the session has
+ * no member that can serve; *refuse tells that nofailover forbids
+ * another.
+ */
+static relay_member_t *sticky_member(request_rec *r, relay_balancer_t *b,
+                                     const relay_proxy_api_t *api,
+                                     const char *route, int *refuse)
+{
+    relay_member_t *m = member_of_route(b, route), *to;
+    apr_time_t now = apr_time_now();
+
+    *refuse = 0;
+    if (!m || member_available(api, m, now)) {
+        return m;
+    }
+    if (m->redirect && (to = member_of_route(b, m->redirect)) != NULL &&
+        member_available(api, to, now)) {
+        return to;
+    }
+    if (b->nofailover) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      RELAY_LOGNO(05001) "balancer %s: member %s of route %s "
+                                         "is unavailable and nofailover is On",
+                      b->name, m->worker->name, route);
+        *refuse = 1;
+    }
+    return NULL;
+}
+
 static int balancer_handle(relay_proxy_req_t *pr, const relay_proxy_api_t *api)
 {
     request_rec *r = pr->r;
     relay_balancer_t *b = api->balancer_find(pr);
     const char *route = NULL, *sticky = NULL;
-    relay_member_t *sticky_member = NULL;
+    relay_member_t *first = NULL;
     char *tried;
-    int attempt, attempts;
+    int attempt, attempts, refuse = 0;
 
-    if (!b || !b->mutex) {
+    if (!b || !b->shared) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
                       RELAY_LOGNO(05000) "no balancer is defined for %s",
                       pr->url);
         return HTTP_INTERNAL_SERVER_ERROR;
     }
+    apr_atomic_inc64(&b->shared->requests);
     tried = apr_pcalloc(r->pool, (apr_size_t)b->members->nelts);
     attempts = 1 + (b->maxattempts != RELAY_UNSET
                         ? b->maxattempts
@@ -175,35 +329,34 @@ static int balancer_handle(relay_proxy_req_t *pr, const relay_proxy_api_t *api)
     if (route) {
         apr_table_setn(r->subprocess_env, "BALANCER_SESSION_STICKY", sticky);
         apr_table_setn(r->subprocess_env, "BALANCER_SESSION_ROUTE", route);
-        sticky_member = member_of_route(b, route);
-        if (sticky_member &&
-            (!member_usable(api, sticky_member, apr_time_now()) ||
-             (sticky_member->lb.flags &
-              (RELAY_LB_DISABLED | RELAY_LB_STOPPED)))) {
-            if (b->nofailover) {
-                ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
-                              RELAY_LOGNO(05001) "balancer %s: member %s of "
-                                                 "route %s is unavailable "
-                                                 "and nofailover is On",
-                              b->name, sticky_member->worker->name, route);
-                return HTTP_SERVICE_UNAVAILABLE;
-            }
-            sticky_member = NULL;
+        first = sticky_member(r, b, api, route, &refuse);
+        if (refuse) {
+            return HTTP_SERVICE_UNAVAILABLE;
         }
     }
+    if (b->forcerecovery && !first) {
+        force_recovery(r, b, api);
+    }
     for (attempt = 0; attempt < attempts; attempt++) {
-        relay_member_t *m = pick(r, b, api, tried, sticky_member);
+        relay_member_t *m = first;
         apr_off_t sent_before = r->bytes_sent;
         int rc, connect_failed = 0;
 
-        sticky_member = NULL;
-        if (!m) {
+        if (m) {
+            apr_atomic_inc32(&m->worker->shared->busy);
+        }
+        else if (!(m = pick_or_wait(r, b, api, tried))) {
             break;
         }
+        first = NULL;
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
+                      RELAY_LOGNO(05010) "balancer %s: member %s serves %s",
+                      b->name, m->worker->name, r->uri);
         set_env(r, b, m, route);
         rc = api->serve_member(pr, m, &connect_failed);
-        done(r, b, m, sent_before);
+        done(r, m, sent_before);
         if (!connect_failed) {
+            check_answer(r, b, api, m, rc);
             return rc;
         }
         tried[m - (relay_member_t *)b->members->elts] = 1;
@@ -226,12 +379,21 @@ static int balancer_check_config(apr_pool_t *pconf, apr_pool_t *plog,
     return relay_family_check(plog, s, &proxy_balancer_module);
 }
 
+static int balancer_post_config(apr_pool_t *pconf, apr_pool_t *plog,
+                                apr_pool_t *ptemp, server_rec *s)
+{
+    return relay_hcheck_post_config(pconf, s);
+}
+
 static void balancer_register_hooks(apr_pool_t *p)
 {
     relay_family_register(p, "mod_proxy_balancer.c");
     ap_register_provider(p, RELAY_SCHEME_GROUP, "balancer",
                          RELAY_SCHEME_VERSION, &scheme_balancer);
     ap_hook_check_config(balancer_check_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_post_config(balancer_post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_handler(relay_balancer_status_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    relay_balancer_status_register();
 }
 
 module AP_MODULE_DECLARE_DATA __attribute__((visibility("default")))

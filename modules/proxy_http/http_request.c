@@ -41,6 +41,7 @@ apr_status_t relay_http_send_all(relay_conn_t *conn, const char *buf,
     while (len > 0) {
         apr_size_t n = len;
         apr_status_t rv = conn->transport->send(conn, buf, &n);
+        conn->bytes_out += n;
         if (rv != APR_SUCCESS) {
             return rv;
         }

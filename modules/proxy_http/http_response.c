@@ -102,6 +102,7 @@ static apr_status_t read_head_by(relay_http_exchange_t *ex,
         n = c->buf_size - c->buf_len;
         rv = recv_by(c, c->buf + c->buf_len, &n, deadline);
         c->buf_len += n;
+        c->bytes_in += n;
         if (n == 0 && (rv == APR_SUCCESS || APR_STATUS_IS_EOF(rv))) {
             rv = APR_EOF;
         }
@@ -475,6 +476,7 @@ static int stream_body(relay_http_exchange_t *ex, body_reader_t *br)
         n = c->buf_size;
         rv = c->transport->recv(c, c->buf, &n);
         c->buf_len = n;
+        c->bytes_in += n;
         short_read = n < c->buf_size;
         if (n == 0 && br->framing.kind == RELAY_FRAMING_CLOSE &&
             (rv == APR_SUCCESS || APR_STATUS_IS_EOF(rv))) {

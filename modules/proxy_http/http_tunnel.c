@@ -104,6 +104,7 @@ static apr_status_t origin_to_client(relay_http_exchange_t *ex,
         oc->buf_pos = 0;
         rv = oc->transport->recv(oc, oc->buf, &n);
         oc->buf_len = n;
+        oc->bytes_in += n;
         if (n == 0) {
             return rv == APR_SUCCESS ? APR_EOF : rv;
         }

@@ -1,0 +1,122 @@
+# Licensed under the Apache License, Version 2.0.
+#
+# Balancer directives and parameters at `apache2 -t` (standalone cases,
+# Relay::ConfigTest): each bad value is refused with the file, the line
+# and the cause; a configuration using every parameter passes;
+# BalancerInherit Off hides the main server's balancers from a virtual
+# host (a ProxyPass to one is then refused, RL01300); health checks over
+# HTTP on an https:// member are refused (RL01303).
+
+use strict;
+use warnings FATAL => 'all';
+
+use Apache::Test qw(-withtestmore);
+use Relay::ConfigTest;
+
+plan tests => 34;
+
+my $build = relay_module_dir();
+my @modules = ("LoadModule proxy_module $build/mod_proxy.so",
+    "LoadModule proxy_http_module $build/mod_proxy_http.so",
+    "LoadModule proxy_balancer_module $build/mod_proxy_balancer.so");
+
+# $bad inside <Proxy balancer://c> (with a good member before it) is
+# refused with file, line and $why. Two tests.
+sub refused {
+    my ($name, $bad, $why, %o) = @_;
+    my @body = $o{bare} ? ($bad)
+        : ('<Proxy balancer://c>',
+           '    BalancerMember http://127.0.0.1:8080/a', $bad, '</Proxy>');
+    my ($rc, $out, $file, $line) = configtest($bad, \@modules, @body);
+    isnt($rc, 0, "$name: refused");
+    like($out, qr/line \Q$line\E of \Q$file\E:\n.*$why/,
+        "$name: message names the file, the line and the cause")
+        or diag($out);
+}
+
+refused('failonstatus not a code', '    ProxySet failonstatus=5xx',
+    qr/failonstatus must be status codes.*'5xx'/);
+refused('failonstatus out of range', '    ProxySet failonstatus=503,700',
+    qr/failonstatus.*'503,700'/);
+refused('failontimeout not a flag', '    ProxySet failontimeout=yes',
+    qr/failontimeout must be On or Off, not 'yes'/);
+refused('forcerecovery not a flag', '    ProxySet forcerecovery=2',
+    qr/forcerecovery must be On or Off, not '2'/);
+refused('balancer timeout not a time', '    ProxySet timeout=soon',
+    qr/timeout must be a time.*'soon'/);
+refused('growth out of range', '    ProxySet growth=5000',
+    qr/growth must be a number from 0 to 1000, not '5000'/);
+refused('unknown hcmethod',
+    '    BalancerMember http://127.0.0.1:8080/b hcmethod=PING',
+    qr/hcmethod must be TCP, OPTIONS, HEAD, GET or None, not 'PING'/);
+refused('hcinterval of zero',
+    '    BalancerMember http://127.0.0.1:8080/b hcinterval=0',
+    qr/hcinterval must be a time of at least 10 ms, not '0'/);
+refused('hcuri not a path', '    ProxySet hcuri=health',
+    qr/hcuri must be a path from \/, not 'health'/);
+refused('hcfails of zero',
+    '    BalancerMember http://127.0.0.1:8080/b hcfails=0',
+    qr/hcfails must be a number from 1 to 1000, not '0'/);
+refused('bad status letter',
+    '    BalancerMember http://127.0.0.1:8080/b status=+X',
+    qr/status must be made of \+H, \+D, \+S, \+I, \+E and \+N, not '\+X'/);
+refused('BalancerGrowth not a number', 'BalancerGrowth many',
+    qr/BalancerGrowth must be a number from 0 to 1000, not 'many'/, bare => 1);
+refused('BalancerInherit not a flag', 'BalancerInherit Sometimes',
+    qr/BalancerInherit must be On or Off/, bare => 1);
+
+# Every parameter, valid.
+{
+    my ($rc, $out) = configtest(undef, \@modules,
+        'BalancerGrowth 4',
+        'BalancerInherit On',
+        '<Proxy balancer://all>',
+        '    BalancerMember http://127.0.0.1:8080/a route=a redirect=b '
+            . 'status=+N hcmethod=GET hcuri=/health hcinterval=5 hcpasses=2 '
+            . 'hcfails=3 hctimeout=500ms',
+        '    BalancerMember http://127.0.0.1:8080/b route=b hcmethod=TCP',
+        '    ProxySet failonstatus=500,503 failontimeout=On forcerecovery=Off '
+            . 'timeout=5 growth=2 nofailover=Off maxattempts=1 nonce=None '
+            . 'hcmethod=HEAD',
+        '</Proxy>',
+        'ProxyPass /all/ balancer://all/');
+    is($rc, 0, 'every parameter: passes -t') or diag($out);
+    unlike($out, qr/RL\d{5}/, 'every parameter: no Relay warning')
+        or diag($out);
+}
+
+# BalancerInherit.
+{
+    my @body = ('BalancerMember balancer://main http://127.0.0.1:8080/m',
+        '<VirtualHost 127.0.0.1:8081>', 'INHERIT',
+        '    ProxyPass /m/ balancer://main/', '</VirtualHost>');
+    my ($rc, $out) = configtest(undef, \@modules,
+        map { $_ eq 'INHERIT' ? '    BalancerInherit On' : $_ } @body);
+    is($rc, 0, 'BalancerInherit On: the vhost uses the main balancer')
+        or diag($out);
+    ($rc, $out) = configtest(undef, \@modules,
+        map { $_ eq 'INHERIT' ? '    BalancerInherit Off' : $_ } @body);
+    isnt($rc, 0, 'BalancerInherit Off: the vhost has no such balancer');
+    like($out, qr/RL01300: ProxyPass at .*: balancer:\/\/main\/ has no BalancerMember/,
+        'BalancerInherit Off: refused with RL01300') or diag($out);
+}
+
+# HTTP health checks need an http:// member.
+{
+    my ($rc, $out) = configtest(undef, [@modules,
+        "LoadModule proxy_ssl_module $build/mod_proxy_ssl.so"],
+        'SSLProxyEngine On',
+        '<Proxy balancer://tls>',
+        '    BalancerMember https://127.0.0.1:8443/ hcmethod=GET',
+        '</Proxy>');
+    isnt($rc, 0, 'hcmethod=GET on an https:// member: refused');
+    like($out, qr/RL01303: balancer balancer:\/\/tls .*hcmethod=GET needs an http:\/\/ member; use hcmethod=TCP/,
+        'hcmethod=GET on https://: says to use TCP (RL01303)') or diag($out);
+    ($rc, $out) = configtest(undef, [@modules,
+        "LoadModule proxy_ssl_module $build/mod_proxy_ssl.so"],
+        'SSLProxyEngine On',
+        '<Proxy balancer://tls>',
+        '    BalancerMember https://127.0.0.1:8443/ hcmethod=TCP',
+        '</Proxy>');
+    is($rc, 0, 'hcmethod=TCP on an https:// member: accepted') or diag($out);
+}

@@ -1,0 +1,145 @@
+# Licensed under the Apache License, Version 2.0.
+#
+# Active health checks, run in the background by mod_watchdog
+# (t/conf/proxy_balancer_hcheck.conf.in). The test runs its own origin on
+# RELAY_FLAKY_PORT for two members (hcmethod=GET with hcuri, and TCP,
+# hcinterval=300ms, retry=60) next to an always-up member:
+#  - with the origin up, the checks run (the status page counts them)
+#    and the requests are shared by all three members;
+#  - the origin stopped: both members leave rotation (RL05020, status
+#    HcFl) without a request failing: every request is a 200;
+#  - the origin started again: both are back in rotation (RL05021) within
+#    one interval and a bit, long before their retry=60 would end;
+#  - a member in error state (+E, retry=60) whose checks pass is taken
+#    out of that state (RL05024) and serves within an interval;
+#  - a check answered 500 (HEAD), or slower than hctimeout, takes its
+#    member out; OPTIONS answered 200 keeps its member in (these members
+#    are on RELAY_FLAKY_PORT too, checked while the origin is back).
+
+use strict;
+use warnings FATAL => 'all';
+
+use Apache::Test qw(-withtestmore);
+use Time::HiRes qw(time);
+
+use Relay::Test;
+use Relay::Proc qw(start_origin stop_origin);
+use Relay::Balancer;
+
+plan tests => 19;
+
+my $port = vhost_port('balancer_hcheck');
+my $flaky = Relay::Test::env_port('RELAY_FLAKY_PORT');
+my $origin = start_origin($flaky);
+END { stop_origin($origin) if $origin }
+
+sub status_of {
+    my ($name_re) = @_;
+    return member_field(balancer_auto($port, '/balancer-manager'), $name_re,
+        'Status') // '';
+}
+
+# Polls until $cond returns true or $secs pass; returns the seconds taken
+# or undef.
+sub within {
+    my ($secs, $cond) = @_;
+    my $t0 = time;
+    while (time - $t0 < $secs) {
+        return time - $t0 if $cond->();
+        Time::HiRes::sleep(0.05);
+    }
+    return undef;
+}
+
+# Up: checks run, every member serves (the members may have failed their
+# first checks, made before this test started the origin).
+{
+    ok(defined within(5, sub {
+        my $a = balancer_auto($port, '/balancer-manager');
+        (member_field($a, qr{/echo/hg$}, 'HcChecks') // 0) >= 2
+            && (member_field($a, qr{/echo/ht$}, 'HcChecks') // 0) >= 2 }),
+        'the checks run in the background');
+    ok(defined within(5, sub {
+        status_of(qr{/echo/hg$}) eq 'Ok' && status_of(qr{/echo/ht$}) eq 'Ok' }),
+        'origin up: GET- and TCP-checked members are Ok');
+    my %n;
+    $n{ served_by($_) }++ for burst($port, '/hc/x', ('') x 6);
+    is_deeply(\%n, { hg => 2, ht => 2, hs => 2 },
+        'origin up: the three members share the requests');
+}
+
+# In error state, checks passing: out of that state.
+{
+    ok(defined within(5, sub { status_of(qr{/echo/he$}) eq 'Ok' }),
+        'member in error state with passing checks: Ok again');
+    ok(error_log_wait(0, qr/RL05024: balancer balancer:\/\/hc2: member .*\/echo\/he passed its health check: out of error state/),
+        'logged (RL05024)');
+    my ($res) = burst($port, '/hc2/x', '');
+    is(served_by($res), 'he', 'and it serves (long before its retry=60)');
+}
+
+# Down: out of rotation without a failed request.
+{
+    my $mark = error_log_mark();
+    stop_origin($origin);
+    undef $origin;
+    my @codes;
+    my $gone = within(5, sub {
+        push @codes, map { $_->{status} } burst($port, '/hc/x', ('') x 3);
+        status_of(qr{/echo/hg$}) =~ /HcFl/ && status_of(qr{/echo/ht$}) =~ /HcFl/;
+    });
+    ok(defined $gone, 'origin down: both members leave rotation'
+        . (defined $gone ? sprintf(' (%.2f s)', $gone) : ''));
+    ok(error_log_wait($mark, qr/RL05020: balancer balancer:\/\/hc: member .*\/echo\/hg failed its health check \(GET/)
+        && error_log_wait($mark, qr/RL05020: .*\/echo\/ht failed its health check \(TCP/),
+        'origin down: logged (RL05020)');
+    my @res = burst($port, '/hc/x', ('') x 6);
+    push @codes, map { $_->{status} } @res;
+    is(scalar(grep { served_by($_) eq 'hs' } @res), 6,
+        'origin down: the remaining member serves every request');
+    is_deeply([grep { $_ != 200 } @codes], [],
+        'origin down: no request failed (' . scalar(@codes) . ' requests)');
+}
+
+# Back: in rotation within one interval (300 ms) and a bit.
+{
+    my $mark = error_log_mark();
+    $origin = start_origin($flaky);
+    my $back = within(5, sub {
+        status_of(qr{/echo/hg$}) eq 'Ok' && status_of(qr{/echo/ht$}) eq 'Ok';
+    });
+    ok(defined $back, 'origin back: both members return to rotation');
+    cmp_ok($back // 99, '<', 1.5,
+        'origin back: within an interval and a bit (retry=60 not waited)');
+    ok(error_log_wait($mark, qr/RL05021: balancer balancer:\/\/hc: member .*\/echo\/hg passed/),
+        'origin back: logged (RL05021)');
+    my %n;
+    $n{ served_by($_) }++ for burst($port, '/hc/x', ('') x 9);
+    is_deeply([sort keys %n], [qw(hg hs ht)],
+        'origin back: the three members serve requests again')
+        or diag(join ' ', %n);
+}
+
+# Checks that fail by status or by time, and OPTIONS that passes, all
+# against the same (flaky, now running) origin.
+{
+    ok(defined within(5, sub { status_of(qr{/echo/good$}) eq 'Ok' }),
+        'OPTIONS answered 200: member in rotation');
+    my $checks = sub {
+        my $a = balancer_auto($port, '/balancer-manager');
+        return map { member_field($a, $_, 'HcChecks') // 0 }
+            qr{:\d+/status$}, qr{:\d+/$};
+    };
+    my @c0 = $checks->();
+    ok(defined within(5, sub {
+        my @c = $checks->();
+        $c[0] >= $c0[0] + 2 && $c[1] >= $c0[1] + 2 }),
+        'the other members are checked meanwhile');
+    like(status_of(qr{:\d+/status$}), qr/HcFl/,
+        'HEAD answered 500: member out of rotation');
+    like(status_of(qr{:\d+/$}), qr/HcFl/,
+        'check slower than hctimeout: member out of rotation');
+    my @res = burst($port, '/hcbad/x', ('') x 4);
+    is(scalar(grep { served_by($_) eq 'good' } @res), 4,
+        'only the member that passes serves');
+}
