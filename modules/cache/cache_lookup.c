@@ -361,12 +361,12 @@ int cache_lookup(request_rec *r, int quick)
         break;
     }
     cr->fwd = cr->decision.age < cr->decision.lifetime ? "request" : "stale";
+    /* Without validators the entry is fetched anew, yet stays at hand
+     * for CacheStaleOnError and stale-if-error. */
     cr->stale = found;
     cr->stale_entry = e;
     cr->stale_key = key;
-    if (!relay_cache_validators_add(r->headers_in, e.headers)) {
-        cr->stale = NULL; /* cannot revalidate: fetch it anew */
-    }
+    cr->validating = relay_cache_validators_add(r->headers_in, e.headers) > 0;
     ap_add_output_filter_handle(cache_save_filter_handle, cr, r, r->connection);
     return DECLINED;
 }

@@ -82,10 +82,13 @@ typedef struct cache_req_t {
     relay_cache_request_t req;
     apr_table_t *client_headers; /* the request's fields as received */
     int quick_tried;             /* the quick handler looked already */
-    /* A stale entry being revalidated (or NULL) and its storage key. */
+    /* A stale entry being revalidated or fetched anew (or NULL), its
+     * storage key, and whether its validators went with the request (a
+     * 304 then refreshes it). */
     relay_cache_found_t *stale;
     relay_cache_entry_t stale_entry;
     const char *stale_key;
+    int validating;
     relay_cache_serve_t decision;
     int decided; /* decision is set */
     /* The key's CacheLock while this request holds it, and its pool. */

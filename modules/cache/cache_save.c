@@ -174,7 +174,7 @@ static save_ctx_t *start(ap_filter_t *f, cache_req_t *cr)
     const char *cl = apr_table_get(r->headers_out, "Content-Length");
     apr_off_t hint = -1;
     save_ctx_t *ctx;
-    const char *miss = cr->stale ? "REVALIDATE" : "MISS";
+    const char *miss = cr->validating ? "REVALIDATE" : "MISS";
 
     cr->fwd_status = r->status;
     relay_cache_response_read(&resp, r->pool, r->status, headers);
@@ -190,7 +190,10 @@ static save_ctx_t *start(ap_filter_t *f, cache_req_t *cr)
     }
     if (why != RELAY_CACHE_STORE_OK) {
         cache_mark(r, miss, relay_cache_store_reason(why));
-        if (cr->stale && why != RELAY_CACHE_STORE_NOT_MODIFIED) {
+        /* A new answer replaces the stale entry; a server error passed
+         * on to the client leaves it in place (as stock). */
+        if (cr->stale && why != RELAY_CACHE_STORE_NOT_MODIFIED &&
+            !ap_is_HTTP_SERVER_ERROR(r->status)) {
             cr->store->remove(r, cr->key);
         }
         return NULL;
@@ -236,12 +239,11 @@ apr_status_t cache_save_filter(ap_filter_t *f, apr_bucket_brigade *bb)
     apr_status_t rv;
 
     if (!ctx) {
-        if (cr->stale && r->status == HTTP_NOT_MODIFIED) {
+        if (cr->validating && r->status == HTTP_NOT_MODIFIED) {
             return refreshed(f, bb, cr);
         }
         if (cr->stale &&
-            relay_cache_serve_stale_on_error(&cr->decision, r->status) &&
-            cr->settings.stale_on_error) {
+            relay_cache_serve_stale_on_error(&cr->decision, r->status)) {
             return stale_on_error(f, bb, cr);
         }
         ctx = start(f, cr);

@@ -31,12 +31,14 @@ static int handler(request_rec *r)
 }
 
 /* An error response (an origin that could not be reached) replaces the
- * output filters: a stale entry may still answer it. */
+ * output filters: a stale entry may still answer it (CacheStaleOnError,
+ * stale-if-error). */
 static void insert_error_filter(request_rec *r)
 {
     cache_req_t *cr = ap_get_module_config(r->request_config, &cache_module);
 
-    if (cr && cr->stale && cr->settings.stale_on_error) {
+    if (cr && cr->stale &&
+        relay_cache_serve_stale_on_error(&cr->decision, r->status)) {
         ap_add_output_filter_handle(cache_save_filter_handle, cr, r,
                                     r->connection);
     }
