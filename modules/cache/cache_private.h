@@ -91,9 +91,11 @@ typedef struct cache_req_t {
     int validating;
     relay_cache_serve_t decision;
     int decided; /* decision is set */
-    /* The key's CacheLock while this request holds it, and its pool. */
+    /* The key's CacheLock while this request holds it: the file, the
+     * token written in it, and the request (for the log). */
     const char *lock_file;
-    apr_pool_t *lock_pool;
+    const char *lock_token;
+    request_rec *lock_request;
     /* For Cache-Status: why the request went forward (RFC 9211 fwd), or
      * NULL; whether it waited for another's fetch; whether it is stored. */
     const char *fwd;
