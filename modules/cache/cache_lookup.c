@@ -21,9 +21,11 @@ APLOG_USE_MODULE(cache);
  * The Cache-Status member of this cache (RFC 9211): "hit" when the stored
  * response answered without a forward request, else fwd= with the reason
  * (uri-miss, vary-miss, stale, request, method, or miss), fwd-status,
- * "stored" when the response is being stored and "collapsed" when the
- * request waited for another's fetch (CacheLock); ttl on answers from the
- * cache, negative when stale.
+ * "stored" when the response had been stored when the field was made and
+ * "collapsed" when the request waited for another's fetch (CacheLock);
+ * ttl on answers from the cache, negative when stale. The field goes out
+ * with the head, before the body: a response still streaming into the
+ * store when its head leaves does not say "stored" (see cache_save.c).
  */
 static const char *status_field(request_rec *r, const char *status)
 {
@@ -47,7 +49,7 @@ static const char *status_field(request_rec *r, const char *status)
         if (cr->fwd_status) {
             v = apr_psprintf(r->pool, "%s; fwd-status=%d", v, cr->fwd_status);
         }
-        if (cr->storing) {
+        if (cr->stored) {
             v = apr_pstrcat(r->pool, v, "; stored", NULL);
         }
         if (cr->collapsed) {
@@ -59,6 +61,17 @@ static const char *status_field(request_rec *r, const char *status)
                          cr->decision.lifetime - cr->decision.age);
     }
     return v;
+}
+
+void cache_mark_stored(request_rec *r)
+{
+    const cache_dir_conf_t *dc =
+        ap_get_module_config(r->per_dir_config, &cache_module);
+
+    if (dc->status_header == 1) {
+        apr_table_setn(r->err_headers_out, "Cache-Status",
+                       status_field(r, "MISS"));
+    }
 }
 
 void cache_mark(request_rec *r, const char *status, const char *reason)

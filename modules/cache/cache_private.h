@@ -97,11 +97,12 @@ typedef struct cache_req_t {
     const char *lock_token;
     request_rec *lock_request;
     /* For Cache-Status: why the request went forward (RFC 9211 fwd), or
-     * NULL; whether it waited for another's fetch; whether it is stored. */
+     * NULL; whether it waited for another's fetch; whether the store has
+     * published the response. */
     const char *fwd;
     int fwd_status; /* the origin's status, once known */
     int collapsed;
-    int storing;
+    int stored;
 } cache_req_t;
 
 /* The store CacheEnable/CacheDisable pick for r, or NULL. */
@@ -133,6 +134,9 @@ int cache_lock_held(request_rec *r, cache_req_t *cr);
 /* X-Cache, X-Cache-Detail, Cache-Status and the cache-* environment
  * variables. */
 void cache_mark(request_rec *r, const char *status, const char *reason);
+
+/* Cache-Status again, now that the response is stored (cr->stored). */
+void cache_mark_stored(request_rec *r);
 
 /* The output filters of cache_save.c. */
 extern ap_filter_rec_t *cache_save_filter_handle;

@@ -7,7 +7,11 @@
  * revalidation refreshes the stored head and the client gets the stored
  * response; a 5xx may be replaced by the stale entry (CacheStaleOnError);
  * a storable response is written to the store bucket by bucket as it
- * passes, each bucket sent on in the same step, and published on EOS. An
+ * passes, each bucket sent on in the same step, and published on EOS
+ * before that bucket is sent on. When the whole response comes in one
+ * pass, it is published before its head leaves and Cache-Status says
+ * "stored"; a response still streaming when its head leaves cannot know
+ * yet and does not say it. An
  * error bucket (the origin broke off), a failed pass (the client went
  * away) or the store's size limit abandons the write, so a partial body is
  * never stored.
@@ -34,6 +38,7 @@ typedef struct save_ctx_t {
     const char *key;           /* where the body goes */
     apr_off_t written;
     int failed;
+    int passed; /* a pass went on: the head has left */
 } save_ctx_t;
 
 apr_table_t *cache_response_headers(request_rec *r)
@@ -158,6 +163,10 @@ static void finish(request_rec *r, cache_req_t *cr, save_ctx_t *ctx)
     if (ctx->vary) {
         store_vary_head(r, cr, ctx);
     }
+    cr->stored = 1;
+    if (!ctx->passed) {
+        cache_mark_stored(r); /* the head has not left yet */
+    }
     ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
                   RELAY_LOGNO(04002) "stored %s (%" APR_OFF_T_FMT " bytes)",
                   ctx->key, ctx->written);
@@ -225,7 +234,6 @@ static save_ctx_t *start(ap_filter_t *f, cache_req_t *cr)
         relay_cache_entry_store_headers(r->pool, headers, ignored(r), &resp.cc);
     apr_table_unset(ctx->entry.headers, "Age");
     ctx->entry.vary = ctx->vary;
-    cr->storing = 1;
     cache_mark(r, miss, "cache miss: attempting entity save");
     return ctx;
 }
@@ -287,6 +295,7 @@ apr_status_t cache_save_filter(ap_filter_t *f, apr_bucket_brigade *bb)
         }
         ctx->written += len;
     }
+    ctx->passed = 1;
     rv = ap_pass_brigade(f->next, bb);
     if ((rv != APR_SUCCESS || r->connection->aborted) && !ctx->failed) {
         cr->store->abandon(ctx->w);
