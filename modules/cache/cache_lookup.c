@@ -212,7 +212,9 @@ int cache_serve(request_rec *r, cache_req_t *cr, relay_cache_found_t *found,
         }
     }
     APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_eos_create(bb->bucket_alloc));
-    return ap_pass_brigade(r->output_filters, bb) == APR_SUCCESS
+    /* From a placed CACHE filter on, as the response was stored there. */
+    return ap_pass_brigade(cr->place ? cr->place->next : r->output_filters,
+                           bb) == APR_SUCCESS
                ? OK
                : AP_FILTER_ERROR;
 }
@@ -286,6 +288,30 @@ static int wait_for_fetch(request_rec *r, cache_req_t *cr)
     }
 }
 
+/* The last CACHE filter of r's chain, or NULL. */
+static ap_filter_t *placed_filter(request_rec *r)
+{
+    ap_filter_t *f, *placed = NULL;
+
+    for (f = r->output_filters; f; f = f->next) {
+        if (f->frec == cache_place_filter_handle) {
+            placed = f;
+        }
+    }
+    return placed;
+}
+
+/* The response may be stored: at the placed CACHE filter, or by
+ * CACHE_SAVE in its own place. */
+static void add_save_filter(request_rec *r, cache_req_t *cr)
+{
+    if (cr->place) {
+        cr->place->ctx = cr;
+        return;
+    }
+    ap_add_output_filter_handle(cache_save_filter_handle, cr, r, r->connection);
+}
+
 int cache_lookup(request_rec *r, int quick)
 {
     cache_req_t *cr = ap_get_module_config(r->request_config, &cache_module);
@@ -304,6 +330,7 @@ int cache_lookup(request_rec *r, int quick)
         return DECLINED; /* a <Location>'s store is looked up later */
     }
     cr->quick_tried = quick;
+    cr->place = quick ? NULL : placed_filter(r);
     ap_set_module_config(r->request_config, &cache_module, cr);
     if (!cache_key(r, cr)) {
         return DECLINED;
@@ -335,8 +362,7 @@ int cache_lookup(request_rec *r, int quick)
             (rc = wait_for_fetch(r, cr)) != DECLINED) {
             return rc;
         }
-        ap_add_output_filter_handle(cache_save_filter_handle, cr, r,
-                                    r->connection);
+        add_save_filter(r, cr);
         return DECLINED;
     }
     relay_cache_response_read(&stored, r->pool, e.status, e.headers);
@@ -380,6 +406,6 @@ int cache_lookup(request_rec *r, int quick)
     cr->stale_entry = e;
     cr->stale_key = key;
     cr->validating = relay_cache_validators_add(r->headers_in, e.headers) > 0;
-    ap_add_output_filter_handle(cache_save_filter_handle, cr, r, r->connection);
+    add_save_filter(r, cr);
     return DECLINED;
 }

@@ -89,6 +89,10 @@ typedef struct cache_req_t {
     relay_cache_entry_t stale_entry;
     const char *stale_key;
     int validating;
+    /* The CACHE filter the administrator placed (the last one), where
+     * responses are stored and from where stored ones are sent; NULL: the
+     * save filter's own place and the whole chain. Handler phase only. */
+    ap_filter_t *place;
     relay_cache_serve_t decision;
     int decided; /* decision is set */
     /* The key's CacheLock while this request holds it: the file, the
@@ -138,11 +142,15 @@ void cache_mark(request_rec *r, const char *status, const char *reason);
 /* Cache-Status again, now that the response is stored (cr->stored). */
 void cache_mark_stored(request_rec *r);
 
-/* The output filters of cache_save.c. */
+/* The output filters of cache_save.c: CACHE_SAVE, CACHE_INVALIDATE and
+ * CACHE, which marks where CACHE_SAVE's work is done when the lookup runs
+ * in the handler phase (stock's CACHE filter). */
 extern ap_filter_rec_t *cache_save_filter_handle;
 extern ap_filter_rec_t *cache_invalidate_filter_handle;
+extern ap_filter_rec_t *cache_place_filter_handle;
 apr_status_t cache_save_filter(ap_filter_t *f, apr_bucket_brigade *bb);
 apr_status_t cache_invalidate_filter(ap_filter_t *f, apr_bucket_brigade *bb);
+apr_status_t cache_place_filter(ap_filter_t *f, apr_bucket_brigade *bb);
 
 /* The head block's fields as one table: headers_out over err_headers_out
  * and the content type. */

@@ -19,6 +19,11 @@
  * CACHE_INVALIDATE, on an unsafe method: once the status is known, the
  * URL and its same-origin Location / Content-Location are removed
  * (RFC 9111 §4.4).
+ *
+ * CACHE, placed by the administrator (SetOutputFilter, AddOutputFilter)
+ * with CacheQuickHandler off: when the handler-phase lookup chose it, it
+ * does CACHE_SAVE's work at its place in the chain; otherwise (quick
+ * handler, a second CACHE) it steps aside.
  */
 #include "apr_strings.h"
 #include "http_protocol.h"
@@ -30,6 +35,7 @@ APLOG_USE_MODULE(cache);
 
 ap_filter_rec_t *cache_save_filter_handle;
 ap_filter_rec_t *cache_invalidate_filter_handle;
+ap_filter_rec_t *cache_place_filter_handle;
 
 typedef struct save_ctx_t {
     relay_cache_writer_t *w;
@@ -323,6 +329,15 @@ apr_status_t cache_invalidate_filter(ap_filter_t *f, apr_bucket_brigade *bb)
     }
     if (urls->nelts) {
         cache_mark(r, "INVALIDATE", "cache invalidated by an unsafe method");
+    }
+    ap_remove_output_filter(f);
+    return ap_pass_brigade(f->next, bb);
+}
+
+apr_status_t cache_place_filter(ap_filter_t *f, apr_bucket_brigade *bb)
+{
+    if (f->ctx) {
+        return cache_save_filter(f, bb);
     }
     ap_remove_output_filter(f);
     return ap_pass_brigade(f->next, bb);
