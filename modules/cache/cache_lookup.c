@@ -173,8 +173,34 @@ static relay_cache_found_t *find(request_rec *r, cache_req_t *cr,
     return f;
 }
 
+/*
+ * Where a stored response enters the output chain: at a placed CACHE
+ * filter; from the quick handler, where the request's filters are not in
+ * place yet, as stock does: they are inserted (Header, SetOutputFilter
+ * ...) and the response enters at the first content-set filter, the
+ * resource filters having had their turn before it was stored; else at
+ * the top.
+ */
+static ap_filter_t *serve_into(request_rec *r, cache_req_t *cr, int quick)
+{
+    ap_filter_t *f;
+
+    if (cr->place) {
+        return cr->place->next;
+    }
+    if (!quick) {
+        return r->output_filters;
+    }
+    ap_run_insert_filter(r);
+    for (f = r->output_filters; f && f->frec->ftype < AP_FTYPE_CONTENT_SET;
+         f = f->next) {
+    }
+    return f ? f : r->output_filters;
+}
+
 int cache_serve(request_rec *r, cache_req_t *cr, relay_cache_found_t *found,
-                relay_cache_entry_t *e, const char *status, const char *reason)
+                relay_cache_entry_t *e, const char *status, const char *reason,
+                int quick)
 {
     apr_bucket_brigade *bb =
         apr_brigade_create(r->pool, r->connection->bucket_alloc);
@@ -212,9 +238,7 @@ int cache_serve(request_rec *r, cache_req_t *cr, relay_cache_found_t *found,
         }
     }
     APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_eos_create(bb->bucket_alloc));
-    /* From a placed CACHE filter on, as the response was stored there. */
-    return ap_pass_brigade(cr->place ? cr->place->next : r->output_filters,
-                           bb) == APR_SUCCESS
+    return ap_pass_brigade(serve_into(r, cr, quick), bb) == APR_SUCCESS
                ? OK
                : AP_FILTER_ERROR;
 }
@@ -247,7 +271,7 @@ static int serve_stale(request_rec *r, cache_req_t *cr,
 {
     apr_table_setn(r->err_headers_out, "Warning",
                    "110 - \"Response is Stale\"");
-    return cache_serve(r, cr, found, e, "HIT", reason);
+    return cache_serve(r, cr, found, e, "HIT", reason, cr->quick_tried);
 }
 
 /*
@@ -278,7 +302,8 @@ static int wait_for_fetch(request_rec *r, cache_req_t *cr)
                 cr->collapsed = 1;
                 return cache_serve(r, cr, found, &e, "HIT",
                                    "cache hit: collapsed onto another "
-                                   "request's fetch (CacheLock)");
+                                   "request's fetch (CacheLock)",
+                                   cr->quick_tried);
             }
         }
         if (last) {
@@ -371,8 +396,12 @@ int cache_lookup(request_rec *r, int quick)
     cr->decided = 1;
     switch (cr->decision.decision) {
     case RELAY_CACHE_SERVE_FRESH:
+        return cache_serve(r, cr, found, &e, "HIT", "cache hit", quick);
     case RELAY_CACHE_SERVE_STALE:
-        return cache_serve(r, cr, found, &e, "HIT", cr->decision.reason);
+        return cache_serve(
+            r, cr, found, &e, "HIT",
+            apr_pstrcat(r->pool, "cache hit: ", cr->decision.reason, NULL),
+            quick);
     case RELAY_CACHE_SERVE_GATEWAY_TIMEOUT:
         cache_mark(r, "MISS", cr->decision.reason);
         return HTTP_GATEWAY_TIME_OUT;

@@ -104,7 +104,7 @@ static apr_status_t refreshed(ap_filter_t *f, apr_bucket_brigade *bb,
     ap_remove_output_filter(f);
     cr->fwd_status = HTTP_NOT_MODIFIED;
     return cache_serve(r, cr, cr->stale, e, "REVALIDATE",
-                       "conditional cache hit: entry updated") == OK
+                       "conditional cache hit: entry updated", 0) == OK
                ? APR_SUCCESS
                : APR_EGENERAL;
 }
@@ -121,7 +121,7 @@ static apr_status_t stale_on_error(ap_filter_t *f, apr_bucket_brigade *bb,
                    "111 - \"Revalidation Failed\"");
     cr->fwd_status = r->status;
     return cache_serve(r, cr, cr->stale, &cr->stale_entry, "HIT",
-                       "cache hit: stale entry served on error") == OK
+                       "cache hit: stale entry served on error", 0) == OK
                ? APR_SUCCESS
                : APR_EGENERAL;
 }
