@@ -199,13 +199,16 @@ typedef struct relay_cache_serve_t {
     apr_int64_t age;      /* current age, for the Age field */
     apr_int64_t lifetime; /* freshness lifetime */
     /*
-     * When revalidation fails or answers 5xx, the stored response may be
-     * served instead: within a stale-if-error window (RFC 5861 §4), or by
-     * CacheStaleOnError; never under no-cache, must-revalidate,
-     * proxy-revalidate or s-maxage (RFC 9111 §4.2.4). See
-     * relay_cache_serve_stale_on_error().
+     * When revalidation fails or answers with an error, the stored
+     * response may be served instead: by CacheStaleOnError for any 5xx
+     * (stale_on_error), or within the stale-if-error window of the stored
+     * response or of the request (RFC 5861 §4) for 500, 502, 503 and 504
+     * (stale_if_error), each whatever the other says; never under
+     * no-cache, must-revalidate, proxy-revalidate or s-maxage (RFC 9111
+     * §4.2.4). See relay_cache_serve_stale_on_error().
      */
     int stale_on_error;
+    int stale_if_error;
     /*
      * Whether the stored response may be served stale at all while
      * another request refreshes it (CacheLock, stale-while-revalidate):
@@ -232,7 +235,9 @@ void relay_cache_serve_decide(const relay_cache_settings_t *s,
 /*
  * After a revalidation decided by `d`: true when the stored response
  * should be served (stale) in place of the origin's answer `status`, 0 for
- * an origin that could not be reached, 5xx for an error response.
+ * an origin that could not be reached, 5xx for an error response: any 5xx
+ * under CacheStaleOnError, 500, 502, 503 and 504 within a stale-if-error
+ * window.
  */
 int relay_cache_serve_stale_on_error(const relay_cache_serve_t *d, int status);
 

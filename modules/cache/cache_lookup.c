@@ -21,9 +21,11 @@ APLOG_USE_MODULE(cache);
  * The Cache-Status member of this cache (RFC 9211): "hit" when the stored
  * response answered without a forward request, else fwd= with the reason
  * (uri-miss, vary-miss, stale, request, method, or miss), fwd-status,
- * "stored" when the response is being stored and "collapsed" when the
- * request waited for another's fetch (CacheLock); ttl on answers from the
- * cache, negative when stale.
+ * "stored" when the response had been stored when the field was made and
+ * "collapsed" when the request waited for another's fetch (CacheLock);
+ * ttl on answers from the cache, negative when stale. The field goes out
+ * with the head, before the body: a response still streaming into the
+ * store when its head leaves does not say "stored" (see cache_save.c).
  */
 static const char *status_field(request_rec *r, const char *status)
 {
@@ -47,7 +49,7 @@ static const char *status_field(request_rec *r, const char *status)
         if (cr->fwd_status) {
             v = apr_psprintf(r->pool, "%s; fwd-status=%d", v, cr->fwd_status);
         }
-        if (cr->storing) {
+        if (cr->stored) {
             v = apr_pstrcat(r->pool, v, "; stored", NULL);
         }
         if (cr->collapsed) {
@@ -59,6 +61,17 @@ static const char *status_field(request_rec *r, const char *status)
                          cr->decision.lifetime - cr->decision.age);
     }
     return v;
+}
+
+void cache_mark_stored(request_rec *r)
+{
+    const cache_dir_conf_t *dc =
+        ap_get_module_config(r->per_dir_config, &cache_module);
+
+    if (dc->status_header == 1) {
+        apr_table_setn(r->err_headers_out, "Cache-Status",
+                       status_field(r, "MISS"));
+    }
 }
 
 void cache_mark(request_rec *r, const char *status, const char *reason)
@@ -160,8 +173,34 @@ static relay_cache_found_t *find(request_rec *r, cache_req_t *cr,
     return f;
 }
 
+/*
+ * Where a stored response enters the output chain: at a placed CACHE
+ * filter; from the quick handler, where the request's filters are not in
+ * place yet, as stock does: they are inserted (Header, SetOutputFilter
+ * ...) and the response enters at the first content-set filter, the
+ * resource filters having had their turn before it was stored; else at
+ * the top.
+ */
+static ap_filter_t *serve_into(request_rec *r, cache_req_t *cr, int quick)
+{
+    ap_filter_t *f;
+
+    if (cr->place) {
+        return cr->place->next;
+    }
+    if (!quick) {
+        return r->output_filters;
+    }
+    ap_run_insert_filter(r);
+    for (f = r->output_filters; f && f->frec->ftype < AP_FTYPE_CONTENT_SET;
+         f = f->next) {
+    }
+    return f ? f : r->output_filters;
+}
+
 int cache_serve(request_rec *r, cache_req_t *cr, relay_cache_found_t *found,
-                relay_cache_entry_t *e, const char *status, const char *reason)
+                relay_cache_entry_t *e, const char *status, const char *reason,
+                int quick)
 {
     apr_bucket_brigade *bb =
         apr_brigade_create(r->pool, r->connection->bucket_alloc);
@@ -199,7 +238,7 @@ int cache_serve(request_rec *r, cache_req_t *cr, relay_cache_found_t *found,
         }
     }
     APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_eos_create(bb->bucket_alloc));
-    return ap_pass_brigade(r->output_filters, bb) == APR_SUCCESS
+    return ap_pass_brigade(serve_into(r, cr, quick), bb) == APR_SUCCESS
                ? OK
                : AP_FILTER_ERROR;
 }
@@ -232,7 +271,7 @@ static int serve_stale(request_rec *r, cache_req_t *cr,
 {
     apr_table_setn(r->err_headers_out, "Warning",
                    "110 - \"Response is Stale\"");
-    return cache_serve(r, cr, found, e, "HIT", reason);
+    return cache_serve(r, cr, found, e, "HIT", reason, cr->quick_tried);
 }
 
 /*
@@ -263,7 +302,8 @@ static int wait_for_fetch(request_rec *r, cache_req_t *cr)
                 cr->collapsed = 1;
                 return cache_serve(r, cr, found, &e, "HIT",
                                    "cache hit: collapsed onto another "
-                                   "request's fetch (CacheLock)");
+                                   "request's fetch (CacheLock)",
+                                   cr->quick_tried);
             }
         }
         if (last) {
@@ -271,6 +311,30 @@ static int wait_for_fetch(request_rec *r, cache_req_t *cr)
         }
         apr_sleep(CACHE_LOCK_POLL);
     }
+}
+
+/* The last CACHE filter of r's chain, or NULL. */
+static ap_filter_t *placed_filter(request_rec *r)
+{
+    ap_filter_t *f, *placed = NULL;
+
+    for (f = r->output_filters; f; f = f->next) {
+        if (f->frec == cache_place_filter_handle) {
+            placed = f;
+        }
+    }
+    return placed;
+}
+
+/* The response may be stored: at the placed CACHE filter, or by
+ * CACHE_SAVE in its own place. */
+static void add_save_filter(request_rec *r, cache_req_t *cr)
+{
+    if (cr->place) {
+        cr->place->ctx = cr;
+        return;
+    }
+    ap_add_output_filter_handle(cache_save_filter_handle, cr, r, r->connection);
 }
 
 int cache_lookup(request_rec *r, int quick)
@@ -291,6 +355,7 @@ int cache_lookup(request_rec *r, int quick)
         return DECLINED; /* a <Location>'s store is looked up later */
     }
     cr->quick_tried = quick;
+    cr->place = quick ? NULL : placed_filter(r);
     ap_set_module_config(r->request_config, &cache_module, cr);
     if (!cache_key(r, cr)) {
         return DECLINED;
@@ -322,8 +387,7 @@ int cache_lookup(request_rec *r, int quick)
             (rc = wait_for_fetch(r, cr)) != DECLINED) {
             return rc;
         }
-        ap_add_output_filter_handle(cache_save_filter_handle, cr, r,
-                                    r->connection);
+        add_save_filter(r, cr);
         return DECLINED;
     }
     relay_cache_response_read(&stored, r->pool, e.status, e.headers);
@@ -332,8 +396,12 @@ int cache_lookup(request_rec *r, int quick)
     cr->decided = 1;
     switch (cr->decision.decision) {
     case RELAY_CACHE_SERVE_FRESH:
+        return cache_serve(r, cr, found, &e, "HIT", "cache hit", quick);
     case RELAY_CACHE_SERVE_STALE:
-        return cache_serve(r, cr, found, &e, "HIT", cr->decision.reason);
+        return cache_serve(
+            r, cr, found, &e, "HIT",
+            apr_pstrcat(r->pool, "cache hit: ", cr->decision.reason, NULL),
+            quick);
     case RELAY_CACHE_SERVE_GATEWAY_TIMEOUT:
         cache_mark(r, "MISS", cr->decision.reason);
         return HTTP_GATEWAY_TIME_OUT;
@@ -361,12 +429,12 @@ int cache_lookup(request_rec *r, int quick)
         break;
     }
     cr->fwd = cr->decision.age < cr->decision.lifetime ? "request" : "stale";
+    /* Without validators the entry is fetched anew, yet stays at hand
+     * for CacheStaleOnError and stale-if-error. */
     cr->stale = found;
     cr->stale_entry = e;
     cr->stale_key = key;
-    if (!relay_cache_validators_add(r->headers_in, e.headers)) {
-        cr->stale = NULL; /* cannot revalidate: fetch it anew */
-    }
-    ap_add_output_filter_handle(cache_save_filter_handle, cr, r, r->connection);
+    cr->validating = relay_cache_validators_add(r->headers_in, e.headers) > 0;
+    add_save_filter(r, cr);
     return DECLINED;
 }

@@ -82,21 +82,31 @@ typedef struct cache_req_t {
     relay_cache_request_t req;
     apr_table_t *client_headers; /* the request's fields as received */
     int quick_tried;             /* the quick handler looked already */
-    /* A stale entry being revalidated (or NULL) and its storage key. */
+    /* A stale entry being revalidated or fetched anew (or NULL), its
+     * storage key, and whether its validators went with the request (a
+     * 304 then refreshes it). */
     relay_cache_found_t *stale;
     relay_cache_entry_t stale_entry;
     const char *stale_key;
+    int validating;
+    /* The CACHE filter the administrator placed (the last one), where
+     * responses are stored and from where stored ones are sent; NULL: the
+     * save filter's own place and the whole chain. Handler phase only. */
+    ap_filter_t *place;
     relay_cache_serve_t decision;
     int decided; /* decision is set */
-    /* The key's CacheLock while this request holds it, and its pool. */
+    /* The key's CacheLock while this request holds it: the file, the
+     * token written in it, and the request (for the log). */
     const char *lock_file;
-    apr_pool_t *lock_pool;
+    const char *lock_token;
+    request_rec *lock_request;
     /* For Cache-Status: why the request went forward (RFC 9211 fwd), or
-     * NULL; whether it waited for another's fetch; whether it is stored. */
+     * NULL; whether it waited for another's fetch; whether the store has
+     * published the response. */
     const char *fwd;
     int fwd_status; /* the origin's status, once known */
     int collapsed;
-    int storing;
+    int stored;
 } cache_req_t;
 
 /* The store CacheEnable/CacheDisable pick for r, or NULL. */
@@ -113,9 +123,11 @@ const char *cache_effective_uri(request_rec *r);
  * (DECLINED), with the save filter in place where it may be stored. */
 int cache_lookup(request_rec *r, int quick);
 
-/* Sends a stored response (hit, or after a 304 / stale-on-error). */
+/* Sends a stored response (hit, or after a 304 / stale-on-error); quick:
+ * from the quick handler. */
 int cache_serve(request_rec *r, cache_req_t *cr, relay_cache_found_t *found,
-                relay_cache_entry_t *e, const char *status, const char *reason);
+                relay_cache_entry_t *e, const char *status, const char *reason,
+                int quick);
 
 /* CacheLock (cache_lock.c). cache_lock_take: APR_SUCCESS when r now holds
  * the key's lock (released with r->pool), APR_EEXIST when another request
@@ -129,11 +141,18 @@ int cache_lock_held(request_rec *r, cache_req_t *cr);
  * variables. */
 void cache_mark(request_rec *r, const char *status, const char *reason);
 
-/* The output filters of cache_save.c. */
+/* Cache-Status again, now that the response is stored (cr->stored). */
+void cache_mark_stored(request_rec *r);
+
+/* The output filters of cache_save.c: CACHE_SAVE, CACHE_INVALIDATE and
+ * CACHE, which marks where CACHE_SAVE's work is done when the lookup runs
+ * in the handler phase (stock's CACHE filter). */
 extern ap_filter_rec_t *cache_save_filter_handle;
 extern ap_filter_rec_t *cache_invalidate_filter_handle;
+extern ap_filter_rec_t *cache_place_filter_handle;
 apr_status_t cache_save_filter(ap_filter_t *f, apr_bucket_brigade *bb);
 apr_status_t cache_invalidate_filter(ap_filter_t *f, apr_bucket_brigade *bb);
+apr_status_t cache_place_filter(ap_filter_t *f, apr_bucket_brigade *bb);
 
 /* The head block's fields as one table: headers_out over err_headers_out
  * and the content type. */

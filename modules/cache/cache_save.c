@@ -7,7 +7,11 @@
  * revalidation refreshes the stored head and the client gets the stored
  * response; a 5xx may be replaced by the stale entry (CacheStaleOnError);
  * a storable response is written to the store bucket by bucket as it
- * passes, each bucket sent on in the same step, and published on EOS. An
+ * passes, each bucket sent on in the same step, and published on EOS
+ * before that bucket is sent on. When the whole response comes in one
+ * pass, it is published before its head leaves and Cache-Status says
+ * "stored"; a response still streaming when its head leaves cannot know
+ * yet and does not say it. An
  * error bucket (the origin broke off), a failed pass (the client went
  * away) or the store's size limit abandons the write, so a partial body is
  * never stored.
@@ -15,6 +19,11 @@
  * CACHE_INVALIDATE, on an unsafe method: once the status is known, the
  * URL and its same-origin Location / Content-Location are removed
  * (RFC 9111 §4.4).
+ *
+ * CACHE, placed by the administrator (SetOutputFilter, AddOutputFilter)
+ * with CacheQuickHandler off: when the handler-phase lookup chose it, it
+ * does CACHE_SAVE's work at its place in the chain; otherwise (quick
+ * handler, a second CACHE) it steps aside.
  */
 #include "apr_strings.h"
 #include "http_protocol.h"
@@ -26,6 +35,7 @@ APLOG_USE_MODULE(cache);
 
 ap_filter_rec_t *cache_save_filter_handle;
 ap_filter_rec_t *cache_invalidate_filter_handle;
+ap_filter_rec_t *cache_place_filter_handle;
 
 typedef struct save_ctx_t {
     relay_cache_writer_t *w;
@@ -34,6 +44,7 @@ typedef struct save_ctx_t {
     const char *key;           /* where the body goes */
     apr_off_t written;
     int failed;
+    int passed; /* a pass went on: the head has left */
 } save_ctx_t;
 
 apr_table_t *cache_response_headers(request_rec *r)
@@ -93,7 +104,7 @@ static apr_status_t refreshed(ap_filter_t *f, apr_bucket_brigade *bb,
     ap_remove_output_filter(f);
     cr->fwd_status = HTTP_NOT_MODIFIED;
     return cache_serve(r, cr, cr->stale, e, "REVALIDATE",
-                       "conditional cache hit: entry updated") == OK
+                       "conditional cache hit: entry updated", 0) == OK
                ? APR_SUCCESS
                : APR_EGENERAL;
 }
@@ -110,7 +121,7 @@ static apr_status_t stale_on_error(ap_filter_t *f, apr_bucket_brigade *bb,
                    "111 - \"Revalidation Failed\"");
     cr->fwd_status = r->status;
     return cache_serve(r, cr, cr->stale, &cr->stale_entry, "HIT",
-                       "cache hit: stale entry served on error") == OK
+                       "cache hit: stale entry served on error", 0) == OK
                ? APR_SUCCESS
                : APR_EGENERAL;
 }
@@ -158,6 +169,10 @@ static void finish(request_rec *r, cache_req_t *cr, save_ctx_t *ctx)
     if (ctx->vary) {
         store_vary_head(r, cr, ctx);
     }
+    cr->stored = 1;
+    if (!ctx->passed) {
+        cache_mark_stored(r); /* the head has not left yet */
+    }
     ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
                   RELAY_LOGNO(04002) "stored %s (%" APR_OFF_T_FMT " bytes)",
                   ctx->key, ctx->written);
@@ -174,7 +189,7 @@ static save_ctx_t *start(ap_filter_t *f, cache_req_t *cr)
     const char *cl = apr_table_get(r->headers_out, "Content-Length");
     apr_off_t hint = -1;
     save_ctx_t *ctx;
-    const char *miss = cr->stale ? "REVALIDATE" : "MISS";
+    const char *miss = cr->validating ? "REVALIDATE" : "MISS";
 
     cr->fwd_status = r->status;
     relay_cache_response_read(&resp, r->pool, r->status, headers);
@@ -190,7 +205,10 @@ static save_ctx_t *start(ap_filter_t *f, cache_req_t *cr)
     }
     if (why != RELAY_CACHE_STORE_OK) {
         cache_mark(r, miss, relay_cache_store_reason(why));
-        if (cr->stale && why != RELAY_CACHE_STORE_NOT_MODIFIED) {
+        /* A new answer replaces the stale entry; a server error passed
+         * on to the client leaves it in place (as stock). */
+        if (cr->stale && why != RELAY_CACHE_STORE_NOT_MODIFIED &&
+            !ap_is_HTTP_SERVER_ERROR(r->status)) {
             cr->store->remove(r, cr->key);
         }
         return NULL;
@@ -222,7 +240,6 @@ static save_ctx_t *start(ap_filter_t *f, cache_req_t *cr)
         relay_cache_entry_store_headers(r->pool, headers, ignored(r), &resp.cc);
     apr_table_unset(ctx->entry.headers, "Age");
     ctx->entry.vary = ctx->vary;
-    cr->storing = 1;
     cache_mark(r, miss, "cache miss: attempting entity save");
     return ctx;
 }
@@ -236,12 +253,11 @@ apr_status_t cache_save_filter(ap_filter_t *f, apr_bucket_brigade *bb)
     apr_status_t rv;
 
     if (!ctx) {
-        if (cr->stale && r->status == HTTP_NOT_MODIFIED) {
+        if (cr->validating && r->status == HTTP_NOT_MODIFIED) {
             return refreshed(f, bb, cr);
         }
         if (cr->stale &&
-            relay_cache_serve_stale_on_error(&cr->decision, r->status) &&
-            cr->settings.stale_on_error) {
+            relay_cache_serve_stale_on_error(&cr->decision, r->status)) {
             return stale_on_error(f, bb, cr);
         }
         ctx = start(f, cr);
@@ -285,6 +301,7 @@ apr_status_t cache_save_filter(ap_filter_t *f, apr_bucket_brigade *bb)
         }
         ctx->written += len;
     }
+    ctx->passed = 1;
     rv = ap_pass_brigade(f->next, bb);
     if ((rv != APR_SUCCESS || r->connection->aborted) && !ctx->failed) {
         cr->store->abandon(ctx->w);
@@ -312,6 +329,15 @@ apr_status_t cache_invalidate_filter(ap_filter_t *f, apr_bucket_brigade *bb)
     }
     if (urls->nelts) {
         cache_mark(r, "INVALIDATE", "cache invalidated by an unsafe method");
+    }
+    ap_remove_output_filter(f);
+    return ap_pass_brigade(f->next, bb);
+}
+
+apr_status_t cache_place_filter(ap_filter_t *f, apr_bucket_brigade *bb)
+{
+    if (f->ctx) {
+        return cache_save_filter(f, bb);
     }
     ap_remove_output_filter(f);
     return ap_pass_brigade(f->next, bb);

@@ -4,8 +4,10 @@
  * Relay's mod_cache: an HTTP cache (RFC 9111) in front of any content,
  * proxied or local, with stock mod_cache's directives. Lookups run in the
  * quick handler (CacheQuickHandler on, the default) or, with it off or
- * for a <Location>'s CacheEnable, first thing in the handler phase; the
- * stores (mod_mem_cache's "mem" ...) plug in through relay_cache.h.
+ * for a <Location>'s CacheEnable, first thing in the handler phase, after
+ * access control, where a CACHE filter placed in the chain says where
+ * responses are stored and hits enter; the stores (mod_mem_cache's "mem"
+ * ...) plug in through relay_cache.h.
  */
 #include "ap_provider.h"
 #include "http_protocol.h"
@@ -31,12 +33,17 @@ static int handler(request_rec *r)
 }
 
 /* An error response (an origin that could not be reached) replaces the
- * output filters: a stale entry may still answer it. */
+ * output filters: a stale entry may still answer it (CacheStaleOnError,
+ * stale-if-error). */
 static void insert_error_filter(request_rec *r)
 {
     cache_req_t *cr = ap_get_module_config(r->request_config, &cache_module);
 
-    if (cr && cr->stale && cr->settings.stale_on_error) {
+    if (cr) {
+        cr->place = NULL; /* the chain it was in is gone */
+    }
+    if (cr && cr->stale &&
+        relay_cache_serve_stale_on_error(&cr->decision, r->status)) {
         ap_add_output_filter_handle(cache_save_filter_handle, cr, r,
                                     r->connection);
     }
@@ -87,6 +94,8 @@ static void register_hooks(apr_pool_t *p)
     cache_invalidate_filter_handle =
         ap_register_output_filter("CACHE_INVALIDATE", cache_invalidate_filter,
                                   NULL, AP_FTYPE_CONTENT_SET + 1);
+    cache_place_filter_handle = ap_register_output_filter(
+        "CACHE", cache_place_filter, NULL, AP_FTYPE_RESOURCE);
 }
 
 module AP_MODULE_DECLARE_DATA __attribute__((visibility("default")))

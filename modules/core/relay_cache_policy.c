@@ -384,10 +384,9 @@ void relay_cache_serve_decide(const relay_cache_settings_t *s,
         window = rq->stale_if_error;
     }
     out->may_serve_stale = !no_stale;
-    out->stale_on_error =
-        !no_stale &&
-        (s->stale_on_error || (s->stale_if_error && window != RELAY_CC_UNSET &&
-                               staleness <= window));
+    out->stale_on_error = !no_stale && s->stale_on_error;
+    out->stale_if_error = !no_stale && s->stale_if_error &&
+                          window != RELAY_CC_UNSET && staleness <= window;
 
     if (rs->no_cache) {
         out->decision = RELAY_CACHE_SERVE_REVALIDATE;
@@ -438,6 +437,12 @@ void relay_cache_serve_decide(const relay_cache_settings_t *s,
 
 int relay_cache_serve_stale_on_error(const relay_cache_serve_t *d, int status)
 {
-    return d->stale_on_error &&
-           (status == 0 || (status >= 500 && status <= 599));
+    if (d->stale_on_error &&
+        (status == 0 || (status >= 500 && status <= 599))) {
+        return 1;
+    }
+    /* RFC 5861 §4: an error is a 500, 502, 503 or 504, or no answer. */
+    return d->stale_if_error &&
+           (status == 0 || status == 500 || status == 502 || status == 503 ||
+            status == 504);
 }

@@ -5,7 +5,10 @@
 # answered: a miss that is stored, a hit with its remaining freshness, a
 # revalidation forced by the client or by staleness, a Vary miss, an
 # unsafe method, a response not stored; it is never stored itself, and a
-# server without the directive sends none.
+# server without the directive sends none. "stored" means the response was
+# stored when its head left: a body still streaming then (vhost
+# cache_status_stream) does not claim it, although it is stored at its
+# end (the next request is a hit).
 
 use strict;
 use warnings FATAL => 'all';
@@ -14,7 +17,7 @@ use Apache::Test qw(-withtestmore);
 use Apache::TestRequest qw(GET POST);
 use Time::HiRes ();
 
-plan tests => 11;
+plan tests => 14;
 
 my $run = "$$-" . time;
 
@@ -70,3 +73,12 @@ is(scalar @fields, 1, 'one Cache-Status field on a hit');
 Apache::TestRequest::module('cache_behaviour');
 ok(!defined((GET "/count/st-$run-off?cc=max-age%3D300")->header('Cache-Status')),
    'without CacheStatusHeader: no Cache-Status');
+
+# A body that streams in pieces: its head leaves before it is stored.
+Apache::TestRequest::module('cache_status_stream');
+my $slow = "/slowbody?ms=150&chunks=3&r=$run";
+my $streamed = GET $slow;
+is(length $streamed->content, 48, 'streamed body complete');
+is(cs($streamed), 'Relay; fwd=uri-miss; fwd-status=200',
+   'streamed: no "stored" before the body was complete');
+like(cs(GET $slow), qr/^Relay; hit; /, 'yet it was stored at its end');

@@ -443,7 +443,7 @@ typedef struct serve_case_t {
     const char *stored; /* received at T0, requested at T0 */
     apr_int64_t now;
     relay_cache_serve_e expect;
-    int stale_on_error;
+    int stale_on_error; /* 1: CacheStaleOnError, 2: stale-if-error, 3: both */
 } serve_case_t;
 
 #define SV(x) RELAY_CACHE_SERVE_##x
@@ -527,11 +527,18 @@ static const serve_case_t serve_cases[] = {
      0},
     /* stale-if-error (RFC 5861 §4) without CacheStaleOnError. */
     {"stale-if-error window", "stale_on_error=0", "",
-     MA60 ", stale-if-error=100", 160, SV(REVALIDATE), 1},
+     MA60 ", stale-if-error=100", 160, SV(REVALIDATE), 2},
+    {"stale-if-error window and CacheStaleOnError", NULL, "",
+     MA60 ", stale-if-error=100", 160, SV(REVALIDATE), 3},
     {"past stale-if-error", "stale_on_error=0", "", MA60 ", stale-if-error=100",
      161, SV(REVALIDATE), 0},
     {"client stale-if-error", "stale_on_error=0",
-     "Cache-Control: stale-if-error=200", MA60, 250, SV(REVALIDATE), 1},
+     "Cache-Control: stale-if-error=200", MA60, 250, SV(REVALIDATE), 2},
+    {"client stale-if-error passed", "stale_on_error=0",
+     "Cache-Control: stale-if-error=200", MA60, 261, SV(REVALIDATE), 0},
+    {"the longer of two stale-if-error windows", "stale_on_error=0",
+     "Cache-Control: stale-if-error=10", MA60 ", stale-if-error=100", 150,
+     SV(REVALIDATE), 2},
     {"stale-if-error switched off", "stale_on_error=0,stale_if_error=0", "",
      MA60 ", stale-if-error=100", 70, SV(REVALIDATE), 0},
     {"stale-if-error but must-revalidate", NULL, "",
@@ -551,12 +558,13 @@ static int run_serve_case(const serve_case_t *c, apr_pool_t *pool)
     relay_cache_response_read(&stored, pool, 200,
                               relay_test_fields(pool, c->stored));
     relay_cache_serve_decide(&s, &req, &stored, AT(0), AT(0), AT(c->now), &d);
-    if (d.decision != c->expect || d.stale_on_error != c->stale_on_error ||
+    if (d.decision != c->expect ||
+        (d.stale_on_error | d.stale_if_error << 1) != c->stale_on_error ||
         d.reason == NULL || (c->now >= 0 && d.age != c->now)) {
-        relay_test_diag("got %d stale_on_error %d age %" APR_INT64_T_FMT
-                        " (%s)",
-                        (int)d.decision, d.stale_on_error, d.age,
-                        d.reason ? d.reason : "NULL");
+        relay_test_diag("got %d stale_on_error %d stale_if_error %d age "
+                        "%" APR_INT64_T_FMT " (%s)",
+                        (int)d.decision, d.stale_on_error, d.stale_if_error,
+                        d.age, d.reason ? d.reason : "NULL");
         return 0;
     }
     return 1;
@@ -610,9 +618,25 @@ static void test_stale_on_error(void)
                   "stale on error: not for 404");
     relay_test_ok(!relay_cache_serve_stale_on_error(&d, 304),
                   "stale on error: not for 304");
+    relay_test_ok(relay_cache_serve_stale_on_error(&d, 501),
+                  "stale on error: any 5xx under CacheStaleOnError");
     d.stale_on_error = 0;
     relay_test_ok(!relay_cache_serve_stale_on_error(&d, 502),
                   "stale on error: not allowed");
+    /* RFC 5861 §4 alone: 500, 502, 503, 504 and no answer. */
+    d.stale_if_error = 1;
+    relay_test_ok(relay_cache_serve_stale_on_error(&d, 0),
+                  "stale-if-error: origin unreachable");
+    relay_test_ok(relay_cache_serve_stale_on_error(&d, 500) &&
+                      relay_cache_serve_stale_on_error(&d, 502) &&
+                      relay_cache_serve_stale_on_error(&d, 503) &&
+                      relay_cache_serve_stale_on_error(&d, 504),
+                  "stale-if-error: 500, 502, 503, 504");
+    relay_test_ok(!relay_cache_serve_stale_on_error(&d, 501) &&
+                      !relay_cache_serve_stale_on_error(&d, 505),
+                  "stale-if-error: not 501 or 505");
+    relay_test_ok(!relay_cache_serve_stale_on_error(&d, 404),
+                  "stale-if-error: not 404");
 }
 
 int main(void)
