@@ -199,8 +199,8 @@ static ap_filter_t *serve_into(request_rec *r, cache_req_t *cr, int quick)
 }
 
 int cache_serve(request_rec *r, cache_req_t *cr, relay_cache_found_t *found,
-                relay_cache_entry_t *e, const char *status, const char *reason,
-                int quick)
+                relay_cache_entry_t *e, const relay_cache_response_t *stored,
+                const char *status, const char *reason, int quick)
 {
     apr_bucket_brigade *bb =
         apr_brigade_create(r->pool, r->connection->bucket_alloc);
@@ -209,8 +209,11 @@ int cache_serve(request_rec *r, cache_req_t *cr, relay_cache_found_t *found,
     relay_cache_cond_t cond;
     apr_int64_t age;
 
-    relay_cache_response_read(&resp, r->pool, e->status, e->headers);
-    age = relay_cache_current_age(&resp, e->request_time, e->response_time,
+    if (!stored) {
+        relay_cache_response_read(&resp, r->pool, e->status, e->headers);
+        stored = &resp;
+    }
+    age = relay_cache_current_age(stored, e->request_time, e->response_time,
                                   apr_time_now());
     cond = relay_cache_conditional(r->method, cr->client_headers, e->headers);
     if (cond == RELAY_CACHE_COND_PRECONDITION_FAILED) {
@@ -267,11 +270,11 @@ static int client_forces(const cache_req_t *cr)
 /* Serves a stale entry while another request refreshes it. */
 static int serve_stale(request_rec *r, cache_req_t *cr,
                        relay_cache_found_t *found, relay_cache_entry_t *e,
-                       const char *reason)
+                       const relay_cache_response_t *stored, const char *reason)
 {
     apr_table_setn(r->err_headers_out, "Warning",
                    "110 - \"Response is Stale\"");
-    return cache_serve(r, cr, found, e, "HIT", reason, cr->quick_tried);
+    return cache_serve(r, cr, found, e, stored, "HIT", reason, cr->quick_tried);
 }
 
 /*
@@ -300,7 +303,7 @@ static int wait_for_fetch(request_rec *r, cache_req_t *cr)
             if (cr->decision.decision == RELAY_CACHE_SERVE_FRESH) {
                 cr->decided = 1;
                 cr->collapsed = 1;
-                return cache_serve(r, cr, found, &e, "HIT",
+                return cache_serve(r, cr, found, &e, &stored, "HIT",
                                    "cache hit: collapsed onto another "
                                    "request's fetch (CacheLock)",
                                    cr->quick_tried);
@@ -396,10 +399,11 @@ int cache_lookup(request_rec *r, int quick)
     cr->decided = 1;
     switch (cr->decision.decision) {
     case RELAY_CACHE_SERVE_FRESH:
-        return cache_serve(r, cr, found, &e, "HIT", "cache hit", quick);
+        return cache_serve(r, cr, found, &e, &stored, "HIT", "cache hit",
+                           quick);
     case RELAY_CACHE_SERVE_STALE:
         return cache_serve(
-            r, cr, found, &e, "HIT",
+            r, cr, found, &e, &stored, "HIT",
             apr_pstrcat(r->pool, "cache hit: ", cr->decision.reason, NULL),
             quick);
     case RELAY_CACHE_SERVE_GATEWAY_TIMEOUT:
@@ -411,7 +415,7 @@ int cache_lookup(request_rec *r, int quick)
          * one gets the stale entry at once; only-if-cached never goes
          * forward. */
         if (cr->req.cc.only_if_cached || cache_lock_take(r, cr) == APR_EEXIST) {
-            return serve_stale(r, cr, found, &e,
+            return serve_stale(r, cr, found, &e, &stored,
                                "cache hit: stale while another request "
                                "refreshes it (stale-while-revalidate)");
         }
@@ -422,7 +426,7 @@ int cache_lookup(request_rec *r, int quick)
         if (cache_lock_enabled(r) && !client_forces(cr) &&
             cr->decision.may_serve_stale &&
             cache_lock_take(r, cr) == APR_EEXIST) {
-            return serve_stale(r, cr, found, &e,
+            return serve_stale(r, cr, found, &e, &stored,
                                "cache hit: stale while another request "
                                "refreshes it (CacheLock)");
         }

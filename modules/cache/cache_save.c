@@ -103,7 +103,7 @@ static apr_status_t refreshed(ap_filter_t *f, apr_bucket_brigade *bb,
     apr_brigade_cleanup(bb);
     ap_remove_output_filter(f);
     cr->fwd_status = HTTP_NOT_MODIFIED;
-    return cache_serve(r, cr, cr->stale, e, "REVALIDATE",
+    return cache_serve(r, cr, cr->stale, e, NULL, "REVALIDATE",
                        "conditional cache hit: entry updated", 0) == OK
                ? APR_SUCCESS
                : APR_EGENERAL;
@@ -120,7 +120,7 @@ static apr_status_t stale_on_error(ap_filter_t *f, apr_bucket_brigade *bb,
     apr_table_setn(r->err_headers_out, "Warning",
                    "111 - \"Revalidation Failed\"");
     cr->fwd_status = r->status;
-    return cache_serve(r, cr, cr->stale, &cr->stale_entry, "HIT",
+    return cache_serve(r, cr, cr->stale, &cr->stale_entry, NULL, "HIT",
                        "cache hit: stale entry served on error", 0) == OK
                ? APR_SUCCESS
                : APR_EGENERAL;
