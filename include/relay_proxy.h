@@ -36,6 +36,8 @@
 
 #include "relay/relay_lb.h"
 #include "relay/relay_hcheck.h"
+#include "relay/relay_metrics.h"
+#include "relay/relay_proxy_error.h"
 #include "relay/relay_reverse.h"
 #include "relay/relay_response.h"
 
@@ -153,6 +155,12 @@ typedef struct relay_worker_shared_t {
     volatile apr_uint32_t lock;        /* balancers: pid holding the pick */
     volatile apr_uint32_t hc_passes;   /* consecutive passed checks */
     volatile apr_uint32_t hc_fails;    /* consecutive failed checks */
+    /* What requests through it came to (mod_proxy counts them when the
+     * scheme handler returns; the relay-metrics handler shows them). */
+    volatile apr_uint64_t responses[RELAY_METRICS_CLASSES]; /* 1xx .. 5xx */
+    volatile apr_uint64_t causes[RELAY_PROXY_ERROR_COUNT];  /* failures */
+    volatile apr_uint64_t latency[RELAY_METRICS_BUCKETS];   /* durations */
+    volatile apr_uint64_t latency_us; /* their sum, in microseconds */
     unsigned int magic;
     char name[RELAY_SHARED_NAME_MAX];
 } relay_worker_shared_t;

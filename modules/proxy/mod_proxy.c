@@ -150,6 +150,7 @@ static int serve(request_rec *r, const char *url, relay_worker_t *worker,
     const relay_scheme_t *scheme;
     relay_proxy_req_t *pr;
     apr_uri_t uri;
+    apr_time_t started;
     char *name;
     int rc;
 
@@ -186,8 +187,16 @@ static int serve(request_rec *r, const char *url, relay_worker_t *worker,
                   worker->name);
     /* A member's busy count is its balancer's, taken with the pick. */
     relay_worker_count_start(worker, !worker->balancer);
+    /* The cause counted (and shown) is this attempt's, not that of a
+     * balancer member tried before it. */
+    apr_table_unset(r->notes, RELAY_NOTE_PROXY_ERROR);
+    started = apr_time_now();
     rc = scheme->handle(pr, &proxy_api);
     relay_worker_count_end(worker, !worker->balancer);
+    relay_worker_count_result(worker, rc == OK ? r->status : rc,
+                              relay_proxy_error_parse(apr_table_get(
+                                  r->notes, RELAY_NOTE_PROXY_ERROR)),
+                              apr_time_now() - started);
     return rc;
 }
 
@@ -433,6 +442,7 @@ static void proxy_register_hooks(apr_pool_t *p)
                            APR_HOOK_FIRST);
     ap_hook_map_to_storage(relay_proxy_map_storage, NULL, NULL, APR_HOOK_FIRST);
     ap_hook_handler(proxy_handler, NULL, NULL, APR_HOOK_FIRST);
+    ap_hook_handler(relay_metrics_handler, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_check_config(proxy_check_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(proxy_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(proxy_child_init, NULL, NULL, APR_HOOK_MIDDLE);

@@ -155,6 +155,12 @@ void relay_worker_fail(relay_worker_t *worker, server_rec *s, request_rec *r,
  * relay_worker_count_end ends it. */
 void relay_worker_count_start(relay_worker_t *worker, int busy);
 void relay_worker_count_end(relay_worker_t *worker, int busy);
+/* Counts how a request through the worker ended: its final status (or 0),
+ * the cause of a failure (RELAY_PROXY_ERROR_NONE for none) and how long it
+ * took. */
+void relay_worker_count_result(relay_worker_t *worker, int status,
+                               relay_proxy_error_t cause,
+                               apr_interval_time_t duration);
 
 /* proxy_shm.c */
 /* post_config: a shared slot for every worker and balancer. */
@@ -170,6 +176,9 @@ apr_status_t relay_conn_acquire(relay_proxy_req_t *pr, int fresh,
                                 relay_conn_t **conn, int *reused);
 void relay_conn_release(relay_conn_t *conn);
 void relay_conn_pool_expire(relay_worker_t *worker, apr_time_t now);
+
+/* proxy_metrics.c: the relay-metrics handler */
+int relay_metrics_handler(request_rec *r);
 
 /* proxy_sweep.c */
 void relay_sweeper_start(apr_pool_t *pchild, server_rec *main_s);

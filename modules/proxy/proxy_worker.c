@@ -526,3 +526,24 @@ void relay_worker_count_end(relay_worker_t *w, int busy)
         apr_atomic_dec32(&w->shared->busy);
     }
 }
+
+void relay_worker_count_result(relay_worker_t *w, int status,
+                               relay_proxy_error_t cause,
+                               apr_interval_time_t duration)
+{
+    relay_worker_shared_t *sh = w->shared;
+    int cls = relay_metrics_status_class(status);
+
+    if (!sh) {
+        return;
+    }
+    if (cls >= 0) {
+        apr_atomic_inc64(&sh->responses[cls]);
+    }
+    if (cause > RELAY_PROXY_ERROR_NONE && cause < RELAY_PROXY_ERROR_COUNT) {
+        apr_atomic_inc64(&sh->causes[cause]);
+    }
+    apr_atomic_inc64(&sh->latency[relay_metrics_bucket(duration)]);
+    apr_atomic_add64(&sh->latency_us,
+                     duration > 0 ? (apr_uint64_t)duration : 0);
+}

@@ -58,10 +58,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         if (relay_disk_meta_check((const char *)file + n - meta_len, &t) ==
             RELAY_DISK_OK) {
-            relay_cache_entry_decode(pool,
-                                     (const char *)file + n - meta_len +
-                                         t.key_len,
-                                     t.head_len, &e);
+            relay_cache_entry_decode(
+                pool, (const char *)file + n - meta_len + t.key_len, t.head_len,
+                &e);
         }
     }
     free(file);
