@@ -88,6 +88,12 @@ void socache_breaker_failed(socache_breaker_t *b, request_rec *r,
 void socache_breaker_succeeded(socache_breaker_t *b, request_rec *r,
                                const socache_store_t *st)
 {
+    /* Only the probe ends an outage: a request let through before the
+     * store failed may still report a success that came before it. */
+    if (ap_get_module_config(r->request_config, &cache_socache_module) !=
+        &probing) {
+        return;
+    }
     if (apr_atomic_read32(&b->open) && apr_atomic_cas32(&b->open, 0, 1) == 1) {
         ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r,
                       RELAY_LOGNO(06502) "cache store %s answers again",
