@@ -12,6 +12,7 @@
 #include "http_log.h"
 #include "apr_global_mutex.h"
 
+#include "relay/relay_buffer.h"
 #include "relay/relay_evict.h"
 #include "relay_cache.h"
 #include "relay_log.h"

@@ -14,6 +14,7 @@
 #include "ap_socache.h"
 #include "apr_global_mutex.h"
 
+#include "relay/relay_buffer.h"
 #include "relay_cache.h"
 #include "relay_log.h"
 

@@ -355,28 +355,11 @@ static apr_status_t sc_write(relay_cache_writer_t *w, const char *data,
                              apr_size_t len)
 {
     AP_DEBUG_ASSERT(w->magic == WRITER_MAGIC);
-    if (w->done || len > w->limit - w->len) {
+    if (w->done) {
         return APR_ENOSPC;
     }
-    if (w->len + len > w->size) {
-        apr_size_t size = w->size ? w->size * 2 : 4096;
-        char *buf;
-        while (size < w->len + len) {
-            size *= 2;
-        }
-        if (size > w->limit) {
-            size = w->limit;
-        }
-        buf = apr_palloc(w->r->pool, size);
-        if (w->len) {
-            memcpy(buf, w->buf, w->len);
-        }
-        w->buf = buf;
-        w->size = size;
-    }
-    memcpy(w->buf + w->len, data, len);
-    w->len += len;
-    return APR_SUCCESS;
+    return relay_buffer_append(w->r->pool, &w->buf, &w->len, &w->size, w->limit,
+                               data, len);
 }
 
 static void sc_abandon(relay_cache_writer_t *w)
