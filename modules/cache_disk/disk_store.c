@@ -98,6 +98,17 @@ static void touch(apr_file_t *fd, apr_time_t mtime, apr_time_t now)
     futimens(os, times);
 }
 
+/* The flag that lets the entry file go out through sendfile, when
+ * EnableSendfile is On where r is (httpd's default is Off). */
+static apr_int32_t sendfile_flag(request_rec *r)
+{
+    core_dir_config *cd = ap_get_core_module_config(r->per_dir_config);
+
+    return cd->enable_sendfile == ENABLE_SENDFILE_ON
+               ? APR_FOPEN_SENDFILE_ENABLED
+               : 0;
+}
+
 static apr_status_t disk_lookup(request_rec *r, const char *key,
                                 relay_cache_found_t **found)
 {
@@ -114,8 +125,7 @@ static apr_status_t disk_lookup(request_rec *r, const char *key,
         return APR_NOTFOUND;
     }
     path = path_of(r, root, key);
-    rv = relay_disk_open(r->pool, path, APR_FOPEN_SENDFILE_ENABLED, key, &f,
-                         &st);
+    rv = relay_disk_open(r->pool, path, sendfile_flag(r), key, &f, &st);
     if (rv != APR_SUCCESS) {
         if (!APR_STATUS_IS_ENOENT(rv) && !APR_STATUS_IS_ENOTDIR(rv)) {
             ap_log_rerror(APLOG_MARK, APLOG_DEBUG, rv, r,

@@ -1,0 +1,79 @@
+# Licensed under the Apache License, Version 2.0.
+#
+# Disk cache hits leave the body to the kernel where httpd allows it
+# (t/conf/mod_cache_disk.conf.in, vhosts cache_disk_sendfile and
+# cache_disk_nosendfile): with EnableSendfile On, the hit of a 300 KB entry
+# goes out through sendfile(2) from the entry file, not through a copy in
+# user space; with EnableSendfile Off it does not. The server's child
+# processes are watched with strace (attached by pid for the one request,
+# then detached); the test is skipped where strace is missing.
+
+use strict;
+use warnings FATAL => 'all';
+
+use Apache::Test qw(-withtestmore);
+use Apache::TestRequest qw(GET);
+use File::Spec ();
+use File::Temp qw(tempfile);
+use POSIX ();
+use Time::HiRes ();
+
+use Relay::Test qw(bytes_pattern);
+use Relay::DiskCache;
+
+my $strace = (grep { -x } qw(/usr/bin/strace /bin/strace))[0];
+plan skip_all => 'strace is not installed' unless $strace;
+plan tests => 8;
+
+my $run = "$$-" . time;
+
+# The pids of the server's child processes.
+sub children {
+    my $pidfile = File::Spec->catfile(Apache::Test::vars('t_logs'), 'httpd.pid');
+    open my $fh, '<', $pidfile or return ();
+    chomp(my $parent = <$fh> // '');
+    return () unless $parent =~ /^\d+$/;
+    return grep { /^\d+$/ } split ' ', `pgrep -P $parent`;
+}
+
+# The sendfile calls the children make while $code runs: each call's
+# count of bytes sent.
+sub sendfile_calls {
+    my ($code) = @_;
+    my ($fh, $out) = tempfile(UNLINK => 1);
+    my @pids = children();
+    my $tracer = fork // die "fork: $!";
+    if ($tracer == 0) {
+        { exec $strace, '-f', '-qq', '-e', 'trace=sendfile', '-o', $out,
+            map { ('-p', $_) } @pids }
+        POSIX::_exit(127);
+    }
+    Time::HiRes::sleep(1);    # let strace attach to every thread
+    $code->();
+    Time::HiRes::sleep(0.5);
+    kill 'INT', $tracer;
+    waitpid($tracer, 0);
+    open my $in, '<', $out or return ();
+    return map { /sendfile\(.*\)\s*=\s*(\d+)/ ? $1 : () } <$in>;
+}
+
+for my $case ([on => 'cache_disk_sendfile'], [off => 'cache_disk_nosendfile']) {
+    my ($mode, $vhost) = @$case;
+    cache_root($vhost =~ s/^cache_disk_//r);
+    Apache::TestRequest::module($vhost);
+    my $url = "/bytes?n=300000&cc=max-age%3D300&r=$run-$mode";
+    like(GET($url)->header('X-Cache') // '', qr/^MISS/, "$mode: stored");
+    my $hit;
+    my @sent = sendfile_calls(sub { $hit = GET $url });
+    like($hit->header('X-Cache') // '', qr/^HIT/, "$mode: hit");
+    ok($hit->content eq bytes_pattern(300000), "$mode: body served whole");
+    my $total = 0;
+    $total += $_ for @sent;
+    if ($mode eq 'on') {
+        ok($total >= 300000,
+            "EnableSendfile On: the body went out through sendfile ($total bytes)");
+    }
+    else {
+        is($total, 0, 'EnableSendfile Off: no sendfile');
+    }
+}
