@@ -11,6 +11,36 @@
 #include <apr_pools.h>
 #include <apr_tables.h>
 
+/* True when `c` may appear in a token (tchar, RFC 9110 §5.6.2): letters,
+ * digits and !#$%&'*+-.^_`|~. */
+static APR_INLINE int relay_header_is_tchar(unsigned char c)
+{
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+        (c >= '0' && c <= '9')) {
+        return 1;
+    }
+    switch (c) {
+    case '!':
+    case '#':
+    case '$':
+    case '%':
+    case '&':
+    case '\'':
+    case '*':
+    case '+':
+    case '-':
+    case '.':
+    case '^':
+    case '_':
+    case '`':
+    case '|':
+    case '~':
+        return 1;
+    default:
+        return 0;
+    }
+}
+
 /*
  * True when the comma-separated list `value` contains `token`, compared
  * without regard to case and ignoring optional whitespace (RFC 9110 §5.6.1).

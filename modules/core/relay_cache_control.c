@@ -19,16 +19,6 @@
 #include "relay/relay_cache_control.h"
 #include "relay/relay_headers.h"
 
-/* tchar of RFC 9110 §5.6.2. */
-static int is_tchar(unsigned char c)
-{
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-        (c >= '0' && c <= '9')) {
-        return 1;
-    }
-    return c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL;
-}
-
 static int is_ows(char c)
 {
     return c == ' ' || c == '\t';
@@ -247,7 +237,7 @@ void relay_cache_control_parse(relay_cache_control_t *cc, apr_pool_t *pool,
             break;
         }
         name_off = i;
-        while (i < len && is_tchar((unsigned char)s[i])) {
+        while (i < len && relay_header_is_tchar((unsigned char)s[i])) {
             i++;
         }
         name_len = i - name_off;
@@ -284,7 +274,7 @@ void relay_cache_control_parse(relay_cache_control_t *cc, apr_pool_t *pool,
             }
             else {
                 arg = s + i;
-                while (i < len && is_tchar((unsigned char)s[i])) {
+                while (i < len && relay_header_is_tchar((unsigned char)s[i])) {
                     i++;
                 }
                 arg_len = (apr_size_t)(s + i - arg);
@@ -311,7 +301,9 @@ void relay_cache_control_read(relay_cache_control_t *cc, apr_pool_t *pool,
 
     relay_cache_control_init(cc);
     for (i = 0; i < arr->nelts; i++) {
-        if (e[i].key == NULL || e[i].val == NULL) {
+        /* Most fields are neither: their first letter tells at once. */
+        if (e[i].key == NULL || e[i].val == NULL ||
+            ((e[i].key[0] | 0x20) != 'c' && (e[i].key[0] | 0x20) != 'p')) {
             continue;
         }
         if (strcasecmp(e[i].key, "Cache-Control") == 0) {
@@ -332,8 +324,6 @@ int relay_cache_control_request_no_cache(const relay_cache_control_t *cc)
 
 /* HTTP-date. */
 
-static const char *const wkday[] = {"Sun", "Mon", "Tue", "Wed",
-                                    "Thu", "Fri", "Sat"};
 static const char *const weekday[] = {"Sunday",    "Monday",   "Tuesday",
                                       "Wednesday", "Thursday", "Friday",
                                       "Saturday"};
@@ -379,14 +369,13 @@ typedef struct cursor_t {
     apr_size_t len, i;
 } cursor_t;
 
-static int lit(cursor_t *c, const char *text)
+/* The next character is `ch`. */
+static int next_is(cursor_t *c, char ch)
 {
-    apr_size_t n = strlen(text);
-
-    if (c->len - c->i < n || strncasecmp(c->s + c->i, text, n) != 0) {
+    if (c->i >= c->len || c->s[c->i] != ch) {
         return 0;
     }
-    c->i += n;
+    c->i++;
     return 1;
 }
 
@@ -411,12 +400,74 @@ static int digits(cursor_t *c, int n, int *out)
     return 1;
 }
 
-static int month(cursor_t *c, int *out)
+static char ascii_lower(char c)
 {
+    return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+}
+
+/* The n letters at the cursor begin `name`, in any case. */
+static int letters_begin(const cursor_t *c, apr_size_t n, const char *name)
+{
+    apr_size_t k;
+
+    for (k = 0; k < n; k++) {
+        if (name[k] == '\0' ||
+            ascii_lower(c->s[c->i + k]) != ascii_lower(name[k])) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* The number of letters at the cursor. */
+static apr_size_t letter_run(const cursor_t *c)
+{
+    apr_size_t n = 0;
+
+    while (c->i + n < c->len && apr_isalpha(c->s[c->i + n])) {
+        n++;
+    }
+    return n;
+}
+
+/* A day name, its first three letters or whole; *is_long tells which. */
+static int day_name(cursor_t *c, int *is_long)
+{
+    apr_size_t n = letter_run(c);
     int k;
 
+    for (k = 0; k < 7; k++) {
+        if (letters_begin(c, n, weekday[k]) &&
+            (n == 3 || weekday[k][n] == '\0')) {
+            c->i += n;
+            *is_long = n != 3;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Three letters packed into one number, for comparing names at once. */
+#define PACK3(a, b, c) (((apr_uint32_t)(a) << 16) | ((b) << 8) | (c))
+
+static int month(cursor_t *c, int *out)
+{
+    static const apr_uint32_t months[12] = {
+        PACK3('j', 'a', 'n'), PACK3('f', 'e', 'b'), PACK3('m', 'a', 'r'),
+        PACK3('a', 'p', 'r'), PACK3('m', 'a', 'y'), PACK3('j', 'u', 'n'),
+        PACK3('j', 'u', 'l'), PACK3('a', 'u', 'g'), PACK3('s', 'e', 'p'),
+        PACK3('o', 'c', 't'), PACK3('n', 'o', 'v'), PACK3('d', 'e', 'c')};
+    const char *s = c->s + c->i;
+    apr_uint32_t key;
+    int k;
+
+    if (letter_run(c) != 3) {
+        return 0;
+    }
+    key = PACK3(ascii_lower(s[0]), ascii_lower(s[1]), ascii_lower(s[2]));
     for (k = 0; k < 12; k++) {
-        if (lit(c, month_names[k])) {
+        if (months[k] == key) {
+            c->i += 3;
             *out = k + 1;
             return 1;
         }
@@ -427,15 +478,29 @@ static int month(cursor_t *c, int *out)
 /* time-of-day = hour ":" minute ":" second */
 static int time_of_day(cursor_t *c, int *h, int *mi, int *s)
 {
-    return digits(c, 2, h) && lit(c, ":") && digits(c, 2, mi) && lit(c, ":") &&
-           digits(c, 2, s);
+    return digits(c, 2, h) && next_is(c, ':') && digits(c, 2, mi) &&
+           next_is(c, ':') && digits(c, 2, s);
+}
+
+/* " GMT", the zone in any case. */
+static int gmt(cursor_t *c)
+{
+    if (c->len - c->i != 4 || c->s[c->i] != ' ') {
+        return 0;
+    }
+    c->i++;
+    if (!letters_begin(c, 3, "gmt")) {
+        return 0;
+    }
+    c->i += 3;
+    return 1;
 }
 
 int relay_http_date_parse(const char *value, apr_size_t len, apr_time_t *out)
 {
     static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     cursor_t c;
-    int day = 0, mon = 0, year = 0, h = 0, mi = 0, sec = 0, k, ok = 0;
+    int day = 0, mon = 0, year = 0, h = 0, mi = 0, sec = 0, ok = 0;
     int is_long = 0;
     apr_int64_t days;
 
@@ -452,49 +517,40 @@ int relay_http_date_parse(const char *value, apr_size_t len, apr_time_t *out)
     c.s = value;
     c.len = len;
     c.i = 0;
-    /* Long names first: "Sunday" would otherwise match as "Sun". */
-    for (k = 0; k < 7 && !ok; k++) {
-        if (lit(&c, weekday[k])) {
-            ok = is_long = 1;
-        }
-    }
-    for (k = 0; k < 7 && !ok; k++) {
-        ok = lit(&c, wkday[k]);
-    }
-    if (!ok) {
+    if (!day_name(&c, &is_long)) {
         return 0;
     }
-    if (lit(&c, ", ")) {
-        if (!digits(&c, 2, &day)) {
+    if (next_is(&c, ',')) {
+        if (!next_is(&c, ' ') || !digits(&c, 2, &day)) {
             return 0;
         }
-        if (!is_long && lit(&c, " ")) {
+        if (!is_long && next_is(&c, ' ')) {
             /* IMF-fixdate: Sun, 06 Nov 1994 08:49:37 GMT */
-            ok = month(&c, &mon) && lit(&c, " ") && digits(&c, 4, &year) &&
-                 lit(&c, " ");
+            ok = month(&c, &mon) && next_is(&c, ' ') && digits(&c, 4, &year) &&
+                 next_is(&c, ' ');
         }
-        else if (is_long && lit(&c, "-")) {
+        else if (is_long && next_is(&c, '-')) {
             /* rfc850-date: Sunday, 06-Nov-94 08:49:37 GMT */
-            ok = month(&c, &mon) && lit(&c, "-") && digits(&c, 2, &year) &&
-                 lit(&c, " ");
+            ok = month(&c, &mon) && next_is(&c, '-') && digits(&c, 2, &year) &&
+                 next_is(&c, ' ');
             year += year < 70 ? 2000 : 1900;
         }
         else {
             return 0;
         }
-        ok = ok && time_of_day(&c, &h, &mi, &sec) && lit(&c, " GMT");
+        ok = ok && time_of_day(&c, &h, &mi, &sec) && gmt(&c);
     }
-    else if (!is_long && lit(&c, " ")) {
+    else if (!is_long && next_is(&c, ' ')) {
         /* asctime-date: Sun Nov  6 08:49:37 1994 */
-        ok = month(&c, &mon) && lit(&c, " ");
-        if (ok && lit(&c, " ")) {
+        ok = month(&c, &mon) && next_is(&c, ' ');
+        if (ok && next_is(&c, ' ')) {
             ok = digits(&c, 1, &day);
         }
         else {
             ok = ok && digits(&c, 2, &day);
         }
-        ok = ok && lit(&c, " ") && time_of_day(&c, &h, &mi, &sec) &&
-             lit(&c, " ") && digits(&c, 4, &year);
+        ok = ok && next_is(&c, ' ') && time_of_day(&c, &h, &mi, &sec) &&
+             next_is(&c, ' ') && digits(&c, 4, &year);
     }
     else {
         return 0;
@@ -542,7 +598,7 @@ void relay_http_date_format(char *buf, apr_time_t t)
     civil_from_days(days, &y, &m, &d);
     /* 1970-01-01 was a Thursday. */
     apr_snprintf(
-        buf, RELAY_HTTP_DATE_LEN + 1, "%s, %02d %s %04d %02d:%02d:%02d GMT",
-        wkday[(((days + 4) % 7) + 7) % 7], d, month_names[m - 1], (int)y,
+        buf, RELAY_HTTP_DATE_LEN + 1, "%.3s, %02d %s %04d %02d:%02d:%02d GMT",
+        weekday[(((days + 4) % 7) + 7) % 7], d, month_names[m - 1], (int)y,
         (int)(rem / 3600), (int)(rem / 60 % 60), (int)(rem % 60));
 }

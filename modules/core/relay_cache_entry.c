@@ -52,9 +52,7 @@ static int name_ok(const char *s, apr_size_t n)
         return 0;
     }
     for (i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-
-        if (!(apr_isalnum(c) || (c != '\0' && strchr("!#$%&'*+-.^_`|~", c)))) {
+        if (!relay_header_is_tchar((unsigned char)s[i])) {
             return 0;
         }
     }

@@ -26,16 +26,6 @@ static int is_ows(char c)
     return c == ' ' || c == '\t';
 }
 
-/* tchar of RFC 9110 §5.6.2. */
-static int is_tchar(unsigned char c)
-{
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-        (c >= '0' && c <= '9')) {
-        return 1;
-    }
-    return c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL;
-}
-
 int relay_header_list_next(const char **cursor, const char **elt, apr_size_t *n)
 {
     const char *p = *cursor, *end;
@@ -145,7 +135,7 @@ int relay_header_name_is_token(const char *name)
         return 0;
     }
     for (p = name; *p != '\0'; p++) {
-        if (!is_tchar((unsigned char)*p)) {
+        if (!relay_header_is_tchar((unsigned char)*p)) {
             return 0;
         }
     }

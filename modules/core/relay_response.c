@@ -31,16 +31,6 @@
 #define OFF_MAX                                                                \
     ((apr_off_t)((((apr_uint64_t)1) << (sizeof(apr_off_t) * 8 - 1)) - 1))
 
-/* tchar of RFC 9110 §5.6.2: the characters of a token. */
-static int is_tchar(unsigned char c)
-{
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-        (c >= '0' && c <= '9')) {
-        return 1;
-    }
-    return c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL;
-}
-
 /* A control character other than HTAB: never valid in a field value or a
  * reason phrase (RFC 9110 §5.5, RFC 9112 §4). Covers NUL and CR. */
 static int is_bad_ctl(unsigned char c)
@@ -113,7 +103,7 @@ static relay_status_t parse_field_line(const char *line, apr_size_t len,
     if (is_ows(line[0])) {
         return RELAY_EOBSFOLD;
     }
-    for (i = 0; i < len && is_tchar((unsigned char)line[i]); i++) {
+    for (i = 0; i < len && relay_header_is_tchar((unsigned char)line[i]); i++) {
     }
     if (i == 0 || i == len || line[i] != ':') {
         return RELAY_EBADHEADER;
@@ -301,7 +291,8 @@ static relay_status_t check_te(const apr_table_entry_t *e, int n)
             if (len == 0) {
                 continue;
             }
-            for (k = 0; k < len && is_tchar((unsigned char)elt[k]); k++) {
+            for (k = 0; k < len && relay_header_is_tchar((unsigned char)elt[k]);
+                 k++) {
             }
             if (k == 0) {
                 return RELAY_EBADTE;

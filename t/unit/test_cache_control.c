@@ -269,7 +269,14 @@ static const date_case_t date_cases[] = {
     {"Friday, 31-Dec-69 00:00:00 GMT", 1, 3155673600LL},
     {"Mon, 06 Nov 1994 08:49:37 GMT", 1, 784111777}, /* day not checked */
     {"Thu Jan  1 00:00:00 1970", 1, 0},
+    {"sun, 06 nov 1994 08:49:37 gmt", 1, 784111777}, /* any case */
+    {"SUNDAY, 06-NOV-94 08:49:37 GMT", 1, 784111777},
     /* Malformed. */
+    {"Su, 06 Nov 1994 08:49:37 GMT", 0, 0},
+    {"Sund, 06 Nov 1994 08:49:37 GMT", 0, 0},
+    {"Sundays, 06-Nov-94 08:49:37 GMT", 0, 0},
+    {"Sun, 06 Novem 1994 08:49:37 GMT", 0, 0},
+    {"Sun, 06 No 1994 08:49:37 GMT", 0, 0},
     {"", 0, 0},
     {"Sun, 06 Nov 1994 08:49:37", 0, 0},
     {"Sun, 06 Nov 1994 08:49:37 UTC", 0, 0},
@@ -390,6 +397,25 @@ int main(void)
         relay_test_ok(strcmp(buf, "Thu, 01 Jan 1970 00:00:05 GMT") == 0,
                       "format: fraction dropped");
         relay_test_ok(!relay_http_date_parse(NULL, 0, NULL), "date: NULL");
+    }
+    {
+        /* Every day of a leap year and the next, so each month and day
+         * name: formatted, then parsed back to the same second. */
+        apr_int64_t day, bad = -1;
+
+        for (day = 0; day < 731 && bad < 0; day++) {
+            apr_int64_t secs = 946684800LL + day * 86400 + 3723;
+            char buf[RELAY_HTTP_DATE_LEN + 1];
+            apr_time_t back = 0;
+
+            relay_http_date_format(buf, apr_time_from_sec(secs));
+            if (!relay_http_date_parse(buf, strlen(buf), &back) ||
+                back != apr_time_from_sec(secs)) {
+                relay_test_diag("\"%s\" did not come back", buf);
+                bad = day;
+            }
+        }
+        relay_test_ok(bad < 0, "date: every day of 2000 and 2001 round trips");
     }
     {
         /* A hostile value: thousands of quoted arguments, each element
