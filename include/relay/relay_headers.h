@@ -8,37 +8,25 @@
 #ifndef RELAY_HEADERS_H
 #define RELAY_HEADERS_H
 
+#include <strings.h>
+
 #include <apr_pools.h>
 #include <apr_tables.h>
 
-/* True when `c` may appear in a token (tchar, RFC 9110 §5.6.2): letters,
- * digits and !#$%&'*+-.^_`|~. */
+/* 1 for the characters of a token (tchar, RFC 9110 §5.6.2): letters,
+ * digits and !#$%&'*+-.^_`|~; 0 for every other byte. */
+extern const unsigned char relay_header_tchar[256];
+
 static APR_INLINE int relay_header_is_tchar(unsigned char c)
 {
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-        (c >= '0' && c <= '9')) {
-        return 1;
-    }
-    switch (c) {
-    case '!':
-    case '#':
-    case '$':
-    case '%':
-    case '&':
-    case '\'':
-    case '*':
-    case '+':
-    case '-':
-    case '.':
-    case '^':
-    case '_':
-    case '`':
-    case '|':
-    case '~':
-        return 1;
-    default:
-        return 0;
-    }
+    return relay_header_tchar[c];
+}
+
+/* True when field name `key` is `name`, in any case. Most names differ in
+ * their first letter, which is compared here before the library call. */
+static APR_INLINE int relay_header_name_is(const char *key, const char *name)
+{
+    return ((key[0] ^ name[0]) & ~0x20) == 0 && strcasecmp(key, name) == 0;
 }
 
 /*

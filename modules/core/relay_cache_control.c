@@ -301,15 +301,13 @@ void relay_cache_control_read(relay_cache_control_t *cc, apr_pool_t *pool,
 
     relay_cache_control_init(cc);
     for (i = 0; i < arr->nelts; i++) {
-        /* Most fields are neither: their first letter tells at once. */
-        if (e[i].key == NULL || e[i].val == NULL ||
-            ((e[i].key[0] | 0x20) != 'c' && (e[i].key[0] | 0x20) != 'p')) {
+        if (e[i].key == NULL || e[i].val == NULL) {
             continue;
         }
-        if (strcasecmp(e[i].key, "Cache-Control") == 0) {
+        if (relay_header_name_is(e[i].key, "Cache-Control")) {
             relay_cache_control_parse(cc, pool, e[i].val, strlen(e[i].val));
         }
-        else if (strcasecmp(e[i].key, "Pragma") == 0 &&
+        else if (relay_header_name_is(e[i].key, "Pragma") &&
                  relay_header_has_token(e[i].val, "no-cache")) {
             cc->pragma_no_cache = 1;
         }

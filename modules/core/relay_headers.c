@@ -54,6 +54,22 @@ int relay_header_list_next(const char **cursor, const char **elt, apr_size_t *n)
  * NULL when it is absent. apr_table_getm() joins with a bare comma, which
  * is valid but not what forwarding fields conventionally look like.
  */
+const unsigned char relay_header_tchar[256] = {
+    ['!'] = 1, ['#'] = 1, ['$'] = 1, ['%'] = 1, ['&'] = 1, ['\''] = 1,
+    ['*'] = 1, ['+'] = 1, ['-'] = 1, ['.'] = 1, ['^'] = 1, ['_'] = 1,
+    ['`'] = 1, ['|'] = 1, ['~'] = 1, ['0'] = 1, ['1'] = 1, ['2'] = 1,
+    ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1, ['8'] = 1,
+    ['9'] = 1, ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1,
+    ['F'] = 1, ['G'] = 1, ['H'] = 1, ['I'] = 1, ['J'] = 1, ['K'] = 1,
+    ['L'] = 1, ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1, ['Q'] = 1,
+    ['R'] = 1, ['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1,
+    ['X'] = 1, ['Y'] = 1, ['Z'] = 1, ['a'] = 1, ['b'] = 1, ['c'] = 1,
+    ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1, ['h'] = 1, ['i'] = 1,
+    ['j'] = 1, ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1, ['o'] = 1,
+    ['p'] = 1, ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1,
+    ['v'] = 1, ['w'] = 1, ['x'] = 1, ['y'] = 1, ['z'] = 1,
+};
+
 static const char *merged_value(apr_pool_t *pool, const apr_table_t *t,
                                 const char *name)
 {
@@ -63,7 +79,7 @@ static const char *merged_value(apr_pool_t *pool, const apr_table_t *t,
     int i;
 
     for (i = 0; i < arr->nelts; i++) {
-        if (e[i].key == NULL || strcasecmp(e[i].key, name) != 0) {
+        if (e[i].key == NULL || !relay_header_name_is(e[i].key, name)) {
             continue;
         }
         out = out == NULL ? e[i].val

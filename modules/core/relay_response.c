@@ -33,9 +33,17 @@
 
 /* A control character other than HTAB: never valid in a field value or a
  * reason phrase (RFC 9110 §5.5, RFC 9112 §4). Covers NUL and CR. */
+static const unsigned char bad_ctl[256] = {
+    /* 0x00 - 0x0f: all but HTAB */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1, 1,
+    /* 0x10 - 0x1f */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    /* DEL */
+    [0x7f] = 1};
+
 static int is_bad_ctl(unsigned char c)
 {
-    return (c < 0x20 && c != '\t') || c == 0x7f;
+    return bad_ctl[c];
 }
 
 static int is_ows(char c)
@@ -125,9 +133,9 @@ static relay_status_t parse_field_line(const char *line, apr_size_t len,
 
 /*
  * One pass over buf[0, len): checks every complete line and the limits and,
- * when `pool` is not NULL, fills `out` as it goes. The caller runs it first
- * without a pool, so nothing is allocated for a head that is incomplete or
- * malformed, and then with one to build the result.
+ * when `pool` is not NULL, fills `out` as it goes. The caller passes a
+ * pool only once the head is complete, so the lines of a head still
+ * arriving are not copied again at each read.
  */
 static relay_status_t scan_head(const char *buf, apr_size_t len,
                                 const relay_response_limits_t *lim,
@@ -226,6 +234,22 @@ static relay_status_t scan_head(const char *buf, apr_size_t len,
     return RELAY_AGAIN;
 }
 
+/* buf holds an empty line after the first: the end of a head. */
+static int head_complete(const char *buf, apr_size_t len)
+{
+    const char *p = buf, *end = buf + len, *lf;
+
+    while ((lf = memchr(p, '\n', (apr_size_t)(end - p))) != NULL) {
+        p = lf + 1;
+        if (lf != buf && p < end && (*p == '\n' || *p == '\r')) {
+            if (*p == '\n' || (p + 1 < end && p[1] == '\n')) {
+                return 1;
+            }
+        }
+    }
+    return 0;
+}
+
 relay_status_t relay_response_parse(const char *buf, apr_size_t len,
                                     const relay_response_limits_t *limits,
                                     apr_pool_t *pool,
@@ -253,9 +277,10 @@ relay_status_t relay_response_parse(const char *buf, apr_size_t len,
         lim.bad_header = limits->bad_header;
     }
 
-    rv = scan_head(buf, len, &lim, NULL, NULL, &hlen);
-    if (rv != RELAY_OK) {
-        return rv;
+    /* An incomplete head is only checked; a complete one is checked and
+     * read in the same pass. */
+    if (!head_complete(buf, len)) {
+        return scan_head(buf, len, &lim, NULL, NULL, &hlen);
     }
     memset(out, 0, sizeof(*out));
     out->headers = apr_table_make(pool, 16);
@@ -283,7 +308,8 @@ static relay_status_t check_te(const apr_table_entry_t *e, int n)
         const char *cursor, *elt;
         apr_size_t len, k;
 
-        if (e[i].key == NULL || strcasecmp(e[i].key, "Transfer-Encoding")) {
+        if (e[i].key == NULL ||
+            !relay_header_name_is(e[i].key, "Transfer-Encoding")) {
             continue;
         }
         cursor = e[i].val;
@@ -351,10 +377,10 @@ relay_status_t relay_response_framing(const relay_response_head_t *head,
         if (e[i].key == NULL) {
             continue;
         }
-        if (strcasecmp(e[i].key, "Transfer-Encoding") == 0) {
+        if (relay_header_name_is(e[i].key, "Transfer-Encoding")) {
             have_te = 1;
         }
-        else if (strcasecmp(e[i].key, "Content-Length") == 0) {
+        else if (relay_header_name_is(e[i].key, "Content-Length")) {
             have_cl = 1;
         }
     }
@@ -388,7 +414,8 @@ relay_status_t relay_response_framing(const relay_response_head_t *head,
             apr_off_t v;
             relay_status_t rv;
 
-            if (e[i].key == NULL || strcasecmp(e[i].key, "Content-Length")) {
+            if (e[i].key == NULL ||
+                !relay_header_name_is(e[i].key, "Content-Length")) {
                 continue;
             }
             rv = relay_content_length_parse(e[i].val, &v);

@@ -10,6 +10,7 @@
 #include "http_core.h"
 #include "http_protocol.h"
 
+#include "relay/relay_headers.h"
 #include "relay/relay_reverse.h"
 #include "proxy_private.h"
 
@@ -35,7 +36,7 @@ void relay_proxy_map_response_headers(relay_proxy_req_t *pr,
         if (!e[i].key || !e[i].val) {
             continue;
         }
-        if (!strcasecmp(e[i].key, "Set-Cookie")) {
+        if (relay_header_name_is(e[i].key, "Set-Cookie")) {
             if (pr->cookie_paths->nelts || pr->cookie_domains->nelts) {
                 e[i].val = (char *)relay_reverse_map_cookie(
                     r->pool, e[i].val,
@@ -50,7 +51,7 @@ void relay_proxy_map_response_headers(relay_proxy_req_t *pr,
             continue;
         }
         for (j = 0; url_headers[j]; j++) {
-            if (!strcasecmp(e[i].key, url_headers[j])) {
+            if (relay_header_name_is(e[i].key, url_headers[j])) {
                 e[i].val = (char *)relay_reverse_map_url(
                     r->pool, e[i].val,
                     (const relay_reverse_rule_t *)reverse->elts, reverse->nelts,
