@@ -42,8 +42,12 @@ static int is_unreserved(int c)
 static const char *normalise_escapes(apr_pool_t *pool, const char *s)
 {
     static const char hex[] = "0123456789ABCDEF";
-    char *out = apr_palloc(pool, strlen(s) + 1), *o = out;
+    char *out, *o;
 
+    if (strchr(s, '%') == NULL) {
+        return s; /* the common case: nothing to rewrite */
+    }
+    out = o = apr_palloc(pool, strlen(s) + 1);
     while (*s != '\0') {
         int hi, lo;
 
@@ -139,7 +143,9 @@ static char *lower(apr_pool_t *pool, const char *s)
     char *out = apr_pstrdup(pool, s), *p;
 
     for (p = out; *p != '\0'; p++) {
-        *p = (char)apr_tolower((unsigned char)*p);
+        if (*p >= 'A' && *p <= 'Z') {
+            *p = (char)(*p - 'A' + 'a');
+        }
     }
     return out;
 }
@@ -163,8 +169,9 @@ static const char *origin(apr_pool_t *pool, const char *scheme,
     if (port == 0) {
         port = apr_uri_port_of_scheme(s);
     }
-    return port != 0 ? apr_psprintf(pool, "%s://%s:%d", s, h, port)
-                     : apr_pstrcat(pool, s, "://", h, NULL);
+    return port != 0
+               ? apr_pstrcat(pool, s, "://", h, ":", apr_itoa(pool, port), NULL)
+               : apr_pstrcat(pool, s, "://", h, NULL);
 }
 
 static const char *base_origin(apr_pool_t *pool, const char *url)

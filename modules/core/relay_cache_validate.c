@@ -139,7 +139,6 @@ relay_cache_cond_t relay_cache_conditional(const char *method,
     int get_or_head = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
     int any = 0;
     apr_time_t lm, when;
-    int has_lm = date_field(stored_headers, "Last-Modified", &lm);
 
     /* §13.2.2 steps 1 and 2. */
     if (im != NULL) {
@@ -150,7 +149,8 @@ relay_cache_cond_t relay_cache_conditional(const char *method,
     }
     else if (apr_table_get(req_headers, "If-Unmodified-Since") != NULL) {
         any = 1;
-        if (has_lm && date_field(req_headers, "If-Unmodified-Since", &when) &&
+        if (date_field(stored_headers, "Last-Modified", &lm) &&
+            date_field(req_headers, "If-Unmodified-Since", &when) &&
             apr_time_sec(lm) > apr_time_sec(when)) {
             return RELAY_CACHE_COND_PRECONDITION_FAILED;
         }
@@ -166,7 +166,8 @@ relay_cache_cond_t relay_cache_conditional(const char *method,
     if (get_or_head &&
         apr_table_get(req_headers, "If-Modified-Since") != NULL) {
         any = 1;
-        if (has_lm && date_field(req_headers, "If-Modified-Since", &when) &&
+        if (date_field(stored_headers, "Last-Modified", &lm) &&
+            date_field(req_headers, "If-Modified-Since", &when) &&
             apr_time_sec(lm) <= apr_time_sec(when)) {
             return RELAY_CACHE_COND_NOT_MODIFIED;
         }
