@@ -6,7 +6,9 @@
 #  - defaults (disk store, no CacheReadSize/CacheReadTime): the first
 #    body byte reaches the client while the origin is still sending;
 #  - CacheReadSize larger than the body: the first body byte arrives only
-#    once the origin has sent everything;
+#    once the origin has sent everything, and the entry was published
+#    before the head left (Cache-Status says "stored"; with the defaults
+#    it cannot);
 #  - CacheReadTime 900: the first body byte arrives at least 900 ms after
 #    the origin's first piece, and well before the body ends (the time
 #    released it, not the end);
@@ -31,7 +33,7 @@ use Relay::Test qw(vhost_port raw_connect read_until parse_response
     header_values error_log_mark error_log_errors);
 use Relay::DiskCache qw(cache_root);
 
-plan tests => 31;
+plan tests => 34;
 
 use constant PIECES => 12;
 use constant GAP_MS => 250;
@@ -107,6 +109,8 @@ sub report {
         'defaults: the first body byte arrives while the origin sends');
     cmp_ok($r->{end} - $r->{first}, '>', 1.5,
         'defaults: the body streams over seconds');
+    unlike(header($r, 'Cache-Status'), qr/stored/,
+        'defaults: the head left before the entry was stored');
     stored_whole('cache_disk_hold', $path, $r, 'defaults');
 }
 
@@ -120,6 +124,8 @@ sub report {
     cmp_ok($r->{first}, '>=', END_S - 0.1,
         'CacheReadSize: the first body byte arrives only after the origin '
         . 'sent the whole body');
+    like(header($r, 'Cache-Status'), qr/;\s*stored/,
+        'CacheReadSize: the entry was published before the head left');
     stored_whole('cache_disk_hold', $path, $r, 'CacheReadSize');
 }
 
@@ -172,6 +178,8 @@ sub report {
     cmp_ok($r->{first}, '>=', END_S - 0.1,
         'CacheSocacheReadSize: the first body byte arrives only after the '
         . 'origin sent the whole body');
+    like(header($r, 'Cache-Status'), qr/;\s*stored/,
+        'CacheSocacheReadSize: the entry was published before the head left');
     stored_whole('cache_socache_hold', $path, $r, 'CacheSocacheReadSize');
 }
 
