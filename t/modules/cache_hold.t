@@ -15,6 +15,8 @@
 #  - CacheReadSize with a CacheMaxFileSize the body passes: the store gives
 #    up while holding, what was held and the rest reach the client whole,
 #    nothing is stored;
+#  - CacheReadSize and an origin that breaks off: what was held reaches
+#    the client before the cut, nothing is stored;
 #  - CacheSocacheReadSize larger than the body (socache store): as for
 #    the disk store.
 # In each case the body is exact and, when storable, a second request is a
@@ -30,10 +32,10 @@ use Apache::TestRequest qw(GET);
 use Time::HiRes qw(time);
 
 use Relay::Test qw(vhost_port raw_connect read_until parse_response
-    header_values error_log_mark error_log_errors);
+    header_values error_log_mark error_log_errors error_log_wait);
 use Relay::DiskCache qw(cache_root);
 
-plan tests => 34;
+plan tests => 38;
 
 use constant PIECES => 12;
 use constant GAP_MS => 250;
@@ -167,6 +169,24 @@ sub report {
     is($again->content, $body, 'store gives up: the next body is whole too');
 }
 
+# CacheReadSize 100000 and an origin that breaks off (Content-Length 1000,
+# 10 bytes sent): the 10 bytes held reach the client before the cut, and
+# nothing is stored.
+{
+    my $path = "/size/raw/truncatedfresh?r=$run-cut";
+    my $cut = error_log_mark();
+    my $r = timed_get('cache_disk_hold', $path);
+    is($r->{status}, 200, 'origin breaks off: 200');
+    is($r->{body}, '0123456789',
+        'origin breaks off: the bytes held reach the client, then the cut');
+    ok(error_log_wait($cut, qr/RL02021:.*\Q$run-cut\E/, 5),
+        'origin breaks off: the proxy logged the cut (RL02021)');
+    Apache::TestRequest::module('cache_disk_hold');
+    my $again = GET $path;
+    unlike($again->header('X-Cache') // '', qr/^HIT/,
+        'origin breaks off: nothing was stored');
+}
+
 # The socache store: CacheSocacheReadSize 100000.
 {
     my $path = slow_path('', 'socache');
@@ -183,5 +203,6 @@ sub report {
     stored_whole('cache_socache_hold', $path, $r, 'CacheSocacheReadSize');
 }
 
-my @bad = error_log_errors($mark);
+# RL02021: the cut origin of the break-off case, expected.
+my @bad = error_log_errors($mark, 'RL02021');
 is(scalar @bad, 0, 'no errors in the log') or diag(join "\n", @bad);
