@@ -31,7 +31,7 @@
 #include "apr_buckets.h"
 
 #define RELAY_CACHE_STORE_GROUP "relay-cache-store"
-#define RELAY_CACHE_STORE_VERSION "1"
+#define RELAY_CACHE_STORE_VERSION "2"
 
 /* Separates a primary key from a variant's vary key. */
 #define RELAY_CACHE_VARIANT_SEP "\001"
@@ -85,6 +85,16 @@ typedef struct relay_cache_provider_t {
                                  const char *head, apr_size_t head_len);
     /* Removes the entry under `key` and every variant of it. */
     apr_status_t (*remove)(request_rec *r, const char *key);
+    /*
+     * How much of a response being stored mod_cache keeps back from the
+     * client (stock's CacheReadSize / CacheReadTime): the body goes on
+     * once *bytes are stored or the first byte kept is *time old,
+     * whichever comes first (relay/relay_cache_hold.h); 0 and 0, or
+     * hold_limits NULL: each piece goes on as soon as it is stored.
+     * Called after a successful begin() for r.
+     */
+    void (*hold_limits)(request_rec *r, apr_off_t *bytes,
+                        apr_interval_time_t *time);
 } relay_cache_provider_t;
 
 #endif

@@ -8,13 +8,15 @@
  * response; a 5xx may be replaced by the stale entry (CacheStaleOnError);
  * a storable response is written to the store bucket by bucket as it
  * passes, each bucket sent on in the same step, and published on EOS
- * before that bucket is sent on. When the whole response comes in one
- * pass, it is published before its head leaves and Cache-Status says
- * "stored"; a response still streaming when its head leaves cannot know
- * yet and does not say it. An
- * error bucket (the origin broke off), a failed pass (the client went
- * away) or the store's size limit abandons the write, so a partial body is
- * never stored.
+ * before that bucket is sent on. A store with hold limits (the disk
+ * store's CacheReadSize / CacheReadTime, the socache store's twins) has
+ * the stored buckets kept back until enough bytes or time have gone by
+ * (save_held()). When the whole response comes in one pass, or was held
+ * to its end, it is published before its head leaves and Cache-Status
+ * says "stored"; a response still streaming when its head leaves cannot
+ * know yet and does not say it. An error bucket (the origin broke off), a
+ * failed pass (the client went away) or the store's size limit abandons
+ * the write, so a partial body is never stored.
  *
  * CACHE_INVALIDATE, on an unsafe method: once the status is known, the
  * URL and its same-origin Location / Content-Location are removed
@@ -29,6 +31,7 @@
 #include "http_protocol.h"
 #include "http_request.h"
 
+#include "relay/relay_cache_hold.h"
 #include "cache_private.h"
 
 APLOG_USE_MODULE(cache);
@@ -45,7 +48,15 @@ typedef struct save_ctx_t {
     apr_off_t written;
     int failed;
     int passed; /* a pass went on: the head has left */
+    /* The store's hold limits: while holding, the pieces stored are kept
+     * in `held` until the hold releases them. */
+    relay_cache_hold_t hold;
+    int holding;
+    apr_bucket_brigade *held;
 } save_ctx_t;
+
+/* store_bucket()'s room when nothing is held: no bucket is cut. */
+#define WHOLE_BUCKET APR_INT64_MAX
 
 apr_table_t *cache_response_headers(request_rec *r)
 {
@@ -178,6 +189,21 @@ static void finish(request_rec *r, cache_req_t *cr, save_ctx_t *ctx)
                   ctx->key, ctx->written);
 }
 
+/* Sets up the hold with the store's limits for r, if it has any. */
+static void start_hold(request_rec *r, cache_req_t *cr, save_ctx_t *ctx)
+{
+    apr_off_t bytes = 0;
+    apr_interval_time_t time = 0;
+
+    if (cr->store->hold_limits) {
+        cr->store->hold_limits(r, &bytes, &time);
+    }
+    ctx->holding = relay_cache_hold_init(&ctx->hold, bytes, time);
+    if (ctx->holding) {
+        ctx->held = apr_brigade_create(r->pool, r->connection->bucket_alloc);
+    }
+}
+
 /* Decides on the first pass; returns the context to write with, or NULL
  * when the response goes by untouched. */
 static save_ctx_t *start(ap_filter_t *f, cache_req_t *cr)
@@ -240,8 +266,115 @@ static save_ctx_t *start(ap_filter_t *f, cache_req_t *cr)
         relay_cache_entry_store_headers(r->pool, headers, ignored(r), &resp.cc);
     apr_table_unset(ctx->entry.headers, "Age");
     ctx->entry.vary = ctx->vary;
+    start_hold(r, cr, ctx);
     cache_mark(r, miss, "cache miss: attempting entity save");
     return ctx;
+}
+
+/*
+ * Stores one bucket of the response, at most `room` bytes of it (a longer
+ * data bucket is cut there); returns the bytes stored. Sets ctx->failed
+ * when the write is over: published at EOS, abandoned at an error bucket
+ * or when the store gives up (the bucket still goes on to the client).
+ */
+static apr_off_t store_bucket(request_rec *r, cache_req_t *cr, save_ctx_t *ctx,
+                              apr_bucket *b, apr_off_t room)
+{
+    const char *data;
+    apr_size_t len;
+    apr_status_t rv;
+
+    if (APR_BUCKET_IS_EOS(b)) {
+        finish(r, cr, ctx);
+        ctx->failed = 1; /* done: nothing more to write */
+        return 0;
+    }
+    if (AP_BUCKET_IS_ERROR(b)) {
+        cr->store->abandon(ctx->w);
+        ctx->failed = 1;
+        return 0;
+    }
+    if (APR_BUCKET_IS_METADATA(b)) {
+        return 0;
+    }
+    rv = apr_bucket_read(b, &data, &len, APR_BLOCK_READ);
+    if (rv == APR_SUCCESS && (apr_off_t)len > room) {
+        rv = apr_bucket_split(b, (apr_size_t)room);
+        len = (apr_size_t)room;
+    }
+    if (rv == APR_SUCCESS) {
+        rv = cr->store->write(ctx->w, data, len);
+    }
+    if (rv != APR_SUCCESS) {
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, rv, r,
+                      RELAY_LOGNO(04003) "not storing %s: body too large "
+                                         "or unreadable",
+                      ctx->key);
+        cr->store->abandon(ctx->w);
+        ctx->failed = 1;
+        return 0;
+    }
+    ctx->written += len;
+    return (apr_off_t)len;
+}
+
+/* Sends bb on; a failed pass (the client went away) abandons the write. */
+static apr_status_t pass_on(ap_filter_t *f, cache_req_t *cr, save_ctx_t *ctx,
+                            apr_bucket_brigade *bb)
+{
+    apr_status_t rv;
+
+    ctx->passed = 1;
+    rv = ap_pass_brigade(f->next, bb);
+    if ((rv != APR_SUCCESS || f->r->connection->aborted) && !ctx->failed) {
+        cr->store->abandon(ctx->w);
+        ctx->failed = 1;
+    }
+    return rv;
+}
+
+/*
+ * With the store's hold limits (CacheReadSize, CacheReadTime ...): each
+ * piece is stored, set aside and kept in ctx->held, in order with the
+ * metadata between the pieces (flushes included), until the hold
+ * releases it (relay/relay_cache_hold.h). When the write is over (EOS,
+ * error, the store gave up) what is kept goes on with the rest at once,
+ * and the hold ends: nothing stored or not is ever lost to the client.
+ */
+static apr_status_t save_held(ap_filter_t *f, cache_req_t *cr, save_ctx_t *ctx,
+                              apr_bucket_brigade *bb)
+{
+    request_rec *r = f->r;
+    apr_status_t rv;
+
+    while (!APR_BRIGADE_EMPTY(bb) && !ctx->failed) {
+        apr_bucket *b = APR_BRIGADE_FIRST(bb);
+        apr_off_t n =
+            store_bucket(r, cr, ctx, b, relay_cache_hold_room(&ctx->hold));
+        int release;
+
+        if (ctx->failed) {
+            break; /* b goes on after what is kept */
+        }
+        rv = apr_bucket_setaside(b, r->pool);
+        APR_BUCKET_REMOVE(b);
+        APR_BRIGADE_INSERT_TAIL(ctx->held, b);
+        release = relay_cache_hold_add(&ctx->hold, n, apr_time_now());
+        if (release || (rv != APR_SUCCESS && !APR_STATUS_IS_ENOTIMPL(rv))) {
+            relay_cache_hold_released(&ctx->hold);
+            rv = pass_on(f, cr, ctx, ctx->held);
+            apr_brigade_cleanup(ctx->held);
+            if (rv != APR_SUCCESS) {
+                return rv;
+            }
+        }
+    }
+    if (!ctx->failed) {
+        return APR_SUCCESS;
+    }
+    ctx->holding = 0;
+    APR_BRIGADE_PREPEND(bb, ctx->held);
+    return pass_on(f, cr, ctx, bb);
 }
 
 apr_status_t cache_save_filter(ap_filter_t *f, apr_bucket_brigade *bb)
@@ -250,7 +383,6 @@ apr_status_t cache_save_filter(ap_filter_t *f, apr_bucket_brigade *bb)
     cache_req_t *cr = ap_get_module_config(r->request_config, &cache_module);
     save_ctx_t *ctx = f->ctx != cr ? f->ctx : NULL;
     apr_bucket *b;
-    apr_status_t rv;
 
     if (!ctx) {
         if (cr->validating && r->status == HTTP_NOT_MODIFIED) {
@@ -267,47 +399,15 @@ apr_status_t cache_save_filter(ap_filter_t *f, apr_bucket_brigade *bb)
         }
         f->ctx = ctx;
     }
+    if (ctx->holding) {
+        return save_held(f, cr, ctx, bb);
+    }
     for (b = APR_BRIGADE_FIRST(bb);
          b != APR_BRIGADE_SENTINEL(bb) && !ctx->failed;
          b = APR_BUCKET_NEXT(b)) {
-        const char *data;
-        apr_size_t len;
-
-        if (APR_BUCKET_IS_EOS(b)) {
-            finish(r, cr, ctx);
-            ctx->failed = 1; /* done: nothing more to write */
-            break;
-        }
-        if (AP_BUCKET_IS_ERROR(b)) {
-            cr->store->abandon(ctx->w);
-            ctx->failed = 1;
-            break;
-        }
-        if (APR_BUCKET_IS_METADATA(b)) {
-            continue;
-        }
-        rv = apr_bucket_read(b, &data, &len, APR_BLOCK_READ);
-        if (rv == APR_SUCCESS) {
-            rv = cr->store->write(ctx->w, data, len);
-        }
-        if (rv != APR_SUCCESS) {
-            ap_log_rerror(APLOG_MARK, APLOG_DEBUG, rv, r,
-                          RELAY_LOGNO(04003) "not storing %s: body too large "
-                                             "or unreadable",
-                          ctx->key);
-            cr->store->abandon(ctx->w);
-            ctx->failed = 1;
-            break;
-        }
-        ctx->written += len;
+        store_bucket(r, cr, ctx, b, WHOLE_BUCKET);
     }
-    ctx->passed = 1;
-    rv = ap_pass_brigade(f->next, bb);
-    if ((rv != APR_SUCCESS || r->connection->aborted) && !ctx->failed) {
-        cr->store->abandon(ctx->w);
-        ctx->failed = 1;
-    }
-    return rv;
+    return pass_on(f, cr, ctx, bb);
 }
 
 apr_status_t cache_invalidate_filter(ap_filter_t *f, apr_bucket_brigade *bb)

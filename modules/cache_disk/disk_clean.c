@@ -6,7 +6,7 @@
  * CacheDiskLimit, a cleaner runs in one child process (a singleton
  * watchdog of mod_watchdog, ticking every second). It scans the root when
  * what was stored since its last scan may have taken the store over its
- * limits, and every few minutes anyway; each scan removes leftovers and
+ * limits, and every minute anyway; each scan removes leftovers and
  * bad files, then expired entries and the least recently used ones until
  * the store is within its limits (relay/relay_disk_clean.h).
  */

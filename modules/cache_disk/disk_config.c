@@ -206,11 +206,12 @@ const command_rec disk_cmds[] = {
     DIR_NUMBER("CacheMaxFileSize", 1,
                "The largest body, in bytes, that is stored."),
     DIR_NUMBER("CacheReadSize", 2,
-               "Bytes to read before sending a response that is being "
-               "stored (accepted for compatibility)."),
+               "The bytes of a response being stored that are held back "
+               "from the client before they are sent on; 0: no size limit."),
     DIR_NUMBER("CacheReadTime", 3,
-               "Milliseconds to read before sending a response that is being "
-               "stored (accepted for compatibility)."),
+               "The milliseconds a response being stored is held back from "
+               "the client before what was read is sent on; 0: no time "
+               "limit."),
     AP_INIT_TAKE12("CacheDiskLimit", set_limit, NULL, RSRC_CONF,
                    "The most bytes (K, M or G suffix allowed) and optionally "
                    "entries the disk cache keeps; a background cleaner "

@@ -426,6 +426,17 @@ static apr_status_t disk_remove(request_rec *r, const char *key)
     return APR_STATUS_IS_ENOENT(rv) ? APR_NOTFOUND : rv;
 }
 
+/* CacheReadSize and CacheReadTime where r is. */
+static void disk_hold_limits(request_rec *r, apr_off_t *bytes,
+                             apr_interval_time_t *time)
+{
+    disk_dir_conf_t *dc =
+        ap_get_module_config(r->per_dir_config, &cache_disk_module);
+
+    *bytes = dc->read_size != DISK_UNSET ? dc->read_size : 0;
+    *time = dc->read_time != DISK_UNSET ? apr_time_from_msec(dc->read_time) : 0;
+}
+
 const relay_cache_provider_t disk_store = {
-    disk_lookup, disk_body,    disk_begin,        disk_write,
-    disk_commit, disk_abandon, disk_replace_head, disk_remove};
+    disk_lookup,  disk_body,         disk_begin,  disk_write,      disk_commit,
+    disk_abandon, disk_replace_head, disk_remove, disk_hold_limits};

@@ -561,4 +561,5 @@ static apr_status_t mem_remove(request_rec *r, const char *key)
 
 const relay_cache_provider_t mem_store = {
     mem_lookup, mem_body,    mem_begin,        mem_write,
-    mem_commit, mem_abandon, mem_replace_head, mem_remove};
+    mem_commit, mem_abandon, mem_replace_head, mem_remove,
+    NULL /* no hold: each piece goes on as soon as it is stored */};

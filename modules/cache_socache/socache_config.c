@@ -163,9 +163,9 @@ const command_rec socache_cmds[] = {
     NUMBER("CacheSocacheMaxSize", max_size,
            "The largest response body, in bytes, that is stored."),
     NUMBER("CacheSocacheReadSize", read_size,
-           "Accepted for compatibility: Relay sends every part of a response "
-           "on as soon as it is stored."),
+           "The bytes of a response being stored that are held back from the "
+           "client before they are sent on; 0: no size limit."),
     NUMBER("CacheSocacheReadTime", read_time,
-           "Accepted for compatibility: Relay sends every part of a response "
-           "on as soon as it is stored."),
+           "The milliseconds a response being stored is held back from the "
+           "client before what was read is sent on; 0: no time limit."),
     {NULL}};

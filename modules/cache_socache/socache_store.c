@@ -540,6 +540,18 @@ static apr_status_t sc_remove(request_rec *r, const char *key)
     return APR_SUCCESS;
 }
 
+/* CacheSocacheReadSize and CacheSocacheReadTime of r's server. */
+static void sc_hold_limits(request_rec *r, apr_off_t *bytes,
+                           apr_interval_time_t *time)
+{
+    socache_config_t c = *(const socache_config_t *)ap_get_module_config(
+        r->server->module_config, &cache_socache_module);
+
+    socache_config_effective(&c);
+    *bytes = c.read_size;
+    *time = apr_time_from_msec(c.read_time);
+}
+
 const relay_cache_provider_t socache_store = {
-    sc_lookup, sc_body,    sc_begin,        sc_write,
-    sc_commit, sc_abandon, sc_replace_head, sc_remove};
+    sc_lookup,  sc_body,         sc_begin,  sc_write,      sc_commit,
+    sc_abandon, sc_replace_head, sc_remove, sc_hold_limits};
