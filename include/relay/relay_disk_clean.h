@@ -66,6 +66,17 @@ int relay_disk_plan(relay_disk_item_t *items, int n, apr_off_t max_bytes,
                     apr_int64_t max_entries, apr_time_t now);
 
 /*
+ * The plan of a cleaner that runs on its own while entries keep being
+ * stored: nothing while the items are within the limits; once they exceed
+ * one, relay_disk_plan() down to 90% of each limit (at least one entry
+ * below an entry limit), so that the store takes a while to fill again
+ * instead of going over at the next store. Returns how many it marked.
+ */
+int relay_disk_plan_with_headroom(relay_disk_item_t *items, int n,
+                                  apr_off_t max_bytes, apr_int64_t max_entries,
+                                  apr_time_t now);
+
+/*
  * Removes the files of the marked items (and the vary directory of a
  * primary entry); returns the bytes freed and sets *count to the files
  * removed.

@@ -7,8 +7,9 @@
  * watchdog of mod_watchdog, ticking every second). It scans the root when
  * what was stored since its last scan may have taken the store over its
  * limits, and every minute anyway; each scan removes leftovers and
- * bad files, then expired entries and the least recently used ones until
- * the store is within its limits (relay/relay_disk_clean.h).
+ * bad files and, when the store is over a limit, expired entries and the
+ * least recently used ones until it is down to 90% of its limits
+ * (relay/relay_disk_clean.h).
  */
 #include "apr_atomic.h"
 #include "apr_optional.h"
@@ -70,9 +71,9 @@ static void clean(disk_root_t *root, apr_pool_t *pool, apr_time_t now)
                      root->path, (int)apr_time_sec(RESCAN_EVERY));
         return;
     }
-    if (relay_disk_plan((relay_disk_item_t *)scan.items->elts,
-                        scan.items->nelts, root->limit_bytes,
-                        root->limit_entries, now) > 0) {
+    if (relay_disk_plan_with_headroom((relay_disk_item_t *)scan.items->elts,
+                                      scan.items->nelts, root->limit_bytes,
+                                      root->limit_entries, now) > 0) {
         freed = relay_disk_remove_marked(pool, &scan, &removed);
     }
     root->scanned_bytes = scan.bytes;

@@ -300,6 +300,34 @@ int relay_disk_plan(relay_disk_item_t *items, int n, apr_off_t max_bytes,
     return marked;
 }
 
+/* 90% of a limit, the tenth rounded up; no limit stays none. */
+static apr_int64_t low_mark(apr_int64_t limit)
+{
+    return limit > 0 ? limit - (limit + 9) / 10 : limit;
+}
+
+int relay_disk_plan_with_headroom(relay_disk_item_t *items, int n,
+                                  apr_off_t max_bytes, apr_int64_t max_entries,
+                                  apr_time_t now)
+{
+    apr_off_t bytes = 0;
+    apr_int64_t entries = 0;
+    int i;
+
+    for (i = 0; i < n; i++) {
+        if (!items[i].remove) {
+            bytes += items[i].size;
+            entries++;
+        }
+    }
+    if ((max_bytes <= 0 || bytes <= max_bytes) &&
+        (max_entries <= 0 || entries <= max_entries)) {
+        return 0;
+    }
+    return relay_disk_plan(items, n, (apr_off_t)low_mark(max_bytes),
+                           low_mark(max_entries), now);
+}
+
 /* Removes a primary entry's vary directory and the variants in it. */
 static void remove_vary_dir(apr_pool_t *pool, const char *path)
 {

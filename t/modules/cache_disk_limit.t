@@ -3,7 +3,8 @@
 # CacheDiskLimit kept inside httpd (vhost cache_disk_limit of
 # t/conf/mod_cache_disk.conf.in: CacheDiskLimit 40K, the cleaner a
 # singleton mod_watchdog callback): after storing about 100 KB of entries,
-# the store shrinks under 40 KB within a bounded time (RL06008), removing
+# the store shrinks under 40 KB within a bounded time (RL06008), each
+# removal down to 90% of the limit, removing
 # expired entries before fresh ones and then the least recently used, and
 # what remains still serves hits.
 
@@ -14,10 +15,11 @@ use Apache::Test qw(-withtestmore);
 use Apache::TestRequest qw(GET);
 use Time::HiRes ();
 
-use Relay::Test qw(bytes_pattern error_log_mark error_log_wait error_log_errors);
+use Relay::Test qw(bytes_pattern error_log_mark error_log_since error_log_wait
+                   error_log_errors);
 use Relay::DiskCache;
 
-plan tests => 6;
+plan tests => 7;
 
 my $root = cache_root('limit');
 Apache::TestRequest::module('cache_disk_limit');
@@ -52,6 +54,13 @@ my $after = usage();
 ok($after <= 40 * 1024, "shrunk under 40K within 15 s ($after bytes)");
 ok(error_log_wait($mark, qr/RL06008: disk cache .* removed \d+ entries/, 5),
    'the cleaner said what it removed (RL06008)');
+# Each removal goes down to 90% of the limit, not just under it.
+my @remain = map {
+    /RL06008: disk cache \Q$root\E: removed [1-9]\d* entries.*; (\d+) bytes in/
+        ? $1 : ()
+} error_log_since($mark);
+ok(@remain && !grep({ $_ > 36 * 1024 } @remain),
+    "every removal left at most 90% of the limit (@remain bytes)");
 my $left = grep { (entry_key($_) // '') =~ /\Q$run-x\E/ } entry_files($root);
 is($left, 0, 'the expired entries went first');
 my $first = GET $fresh[0];

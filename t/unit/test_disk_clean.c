@@ -24,6 +24,7 @@ typedef struct plan_case_t {
     apr_off_t max_bytes;
     apr_int64_t max_entries;
     const char *removed; /* items marked, as letters a.. */
+    int headroom;        /* relay_disk_plan_with_headroom() */
 } plan_case_t;
 
 /* a: 100 B used 50 s ago, expired; b: 100 B used 10 s ago; c: 100 B used
@@ -38,6 +39,10 @@ static const plan_case_t plans[] = {
     {"entry limit alone", 0, 2, "acd"},
     {"both limits: the stricter wins", 400, 1, "acde"},
     {"everything", 1, 0, "abcde"},
+    {"headroom, within the limits: nothing", 500, 5, "", 1},
+    {"headroom, over in bytes: down to 90% of the limit", 400, 0, "ad", 1},
+    {"headroom, over in entries: at least one below", 0, 4, "ad", 1},
+    {"headroom, no limits: nothing", 0, 0, "", 1},
 };
 
 static void items_make(relay_disk_item_t *it)
@@ -63,7 +68,10 @@ static int plan_row(const plan_case_t *c, apr_pool_t *pool)
     int i, n = 0, marked;
 
     items_make(it);
-    marked = relay_disk_plan(it, 5, c->max_bytes, c->max_entries, NOW);
+    marked = c->headroom
+                 ? relay_disk_plan_with_headroom(it, 5, c->max_bytes,
+                                                 c->max_entries, NOW)
+                 : relay_disk_plan(it, 5, c->max_bytes, c->max_entries, NOW);
     for (i = 0; i < 5; i++) {
         if (it[i].remove) {
             got[n++] = (char)('a' + i);
