@@ -45,7 +45,7 @@ sub quote {
 # A panel of grouped bars. $clusters: the x labels, left to right;
 # $series: [{ name, title, bars => { cluster index => [y, lo, hi,
 # label] } }]. Options: ylabel, hline => [y, title], ymin_top (the y
-# axis reaches at least this far).
+# axis reaches at least this far), key (where the legend goes).
 sub bars_panel {
     my ($id, $title, $clusters, $series, %o) = @_;
     my @series = grep { %{ $_->{bars} } } @$series;
@@ -85,6 +85,7 @@ sub bars_panel {
         0 .. $#$clusters;
     return join "\n", @blocks,
         'set title ' . quote($title),
+        'set key ' . ($o{key} // 'top right'),
         'set ylabel ' . quote($o{ylabel} // ''),
         "set xrange [-0.6:" . ($#$clusters + 0.6) . ']',
         'set yrange [0:' . ($top * 1.18 || 1) . ']',
@@ -131,13 +132,14 @@ sub callgrind_panel {
     for my $row (@{ $cg->{rows} || [] }) {
         my $k = $row->{instructions_per_request} / 1000;
         my $label = sprintf '%.1f k', $k;
-        $label .= sprintf ', %.2fx %s', $row->{ratio}, $row->{vs}
-            if defined $row->{ratio};
+        $label .= sprintf ' (%.2f)', $row->{ratio} if defined $row->{ratio};
         push @series, { name => $row->{config}, bars => { 0 => [$k, $k, $k,
-                        $label] } };
+                        $label] }, title => defined $row->{ratio}
+                        ? "$row->{config} (vs $row->{vs})" : $row->{config} };
     }
     return bars_panel('cg', "instructions per $LABEL{ $cg->{size} // '1k' }"
-        . " request (callgrind, httpd -X, $cg->{requests} requests)",
+        . " request (callgrind, httpd -X, $cg->{requests} requests); label: "
+        . 'thousands (ratio to the baseline in the legend)',
         ['1 KiB, sequential keep-alive GETs'], \@series,
         ylabel => 'thousand instructions');
 }
@@ -170,7 +172,7 @@ sub stream_panel {
         [map { $series{$_} } @order], ylabel => 'RSS growth, MiB',
         hline => [$st->{target_growth_mib}, "target < "
                   . "$st->{target_growth_mib} MiB"],
-        ymin_top => $st->{target_growth_mib});
+        ymin_top => $st->{target_growth_mib}, key => 'left center');
 }
 
 # Draws the chart of a run's document into $png; returns nothing, dies
