@@ -199,7 +199,7 @@ sub draw_chart {
         'set errorbars lc rgb "#333333"',
         'set grid ytics lc rgb "#dddddd"',
         'set key top right font ",9"',
-        'set border 3', 'set tics nomirror',
+        'set border 3', 'set tics nomirror', 'set xtics scale 0',
         sprintf('set multiplot layout %d,1 title "%s" font ",11"',
                 scalar @panels, $title =~ s/"/\\"/gr),
         @panels, 'unset multiplot', '';
