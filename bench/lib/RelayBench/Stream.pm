@@ -96,7 +96,9 @@ sub stream_once {
     my $sel = IO::Select->new($rd);
     my ($peak, $out, @samples) = ($before, '');
     my $t0 = time;
-    my $deadline = $t0 + 60 + 2 * stream_bytes() / ($rate || 50 * 1048576);
+    # Twice the limited client's time, or 5 MiB/s for the fast one.
+    my $deadline = $t0 + 60 + stream_bytes() / ($rate ? $rate / 2
+                                                      : 5 * 1048576);
     while (time < $deadline) {
         if ($sel->can_read($SAMPLE_S)) {
             my $n = sysread($rd, $out, 4096, length $out);
