@@ -14,6 +14,7 @@ use Time::HiRes qw(sleep);
 
 use RelayBench::Client;
 use RelayBench::Configs qw(@CONFIGS);
+use RelayBench::Json;
 use RelayBench::Options;
 use RelayBench::Process;
 use RelayBench::Report;
@@ -77,6 +78,8 @@ sub callgrind_phase {
     my $n = $opt{callgrind};
     my @cg = grep { $_->{callgrind} } @RUN_CONFIGS;
     @cg = grep { $_->{callgrind} } @CONFIGS unless @cg;
+    record('callgrind.requests' => num($n), 'callgrind.warm' => $CG_WARM,
+           'callgrind.size' => '1k');
     out("callgrind: httpd -X, sequential keep-alive GETs of 1 KiB; "
         . "instructions/request = (Ir of $CG_WARM + $n requests - Ir of "
         . "$CG_WARM requests) / $n");
@@ -113,8 +116,14 @@ sub callgrind_phase {
         my ($c, $full, $base, $misses) = @$_;
         my $vs = '';
         my $b = $c->{vs} // 'stock';
-        $vs = sprintf ', %.2f x %s', $per{ $c->{name} } / $per{$b}, $b
-            if $per{$b} && $b ne $c->{name};
+        my $ratio = $per{$b} && $b ne $c->{name}
+            ? $per{ $c->{name} } / $per{$b} : undef;
+        $vs = sprintf ', %.2f x %s', $ratio, $b if defined $ratio;
+        record_push('callgrind.rows', {
+            config => $c->{name}, instructions_per_request =>
+                num($per{ $c->{name} }), ir_full => num($full),
+            ir_base => num($base), vs => $b, ratio => num($ratio),
+            origin_requests => num($c->{cache} ? $misses : undef) });
         $vs .= "; ! origin saw $misses more request(s): not all hits"
             if $c->{cache} && $misses;
         out(sprintf '  %-13s %10.0f instructions/request (Ir %d - %d)%s',

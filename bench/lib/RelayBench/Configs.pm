@@ -16,6 +16,7 @@
 # are not measured. requires: files that must exist, else the row is
 # skipped with a note (a store not built yet). dirs: directories made
 # for the server before it starts, owned by the user it runs as.
+# stream: measured by the streaming check (--stream).
 #
 # In load_modules a relative file is taken from Debian's module directory,
 # an absolute one as it is; @RELAY@ is Relay's module directory. @RUN@ is
@@ -43,11 +44,12 @@ my $DISK_BODY = "CacheEnable disk /cached/\n"
 our @CONFIGS = (
     { name => 'stock', server => 'httpd', path => '/files/',
       about => "httpd + Debian's mod_proxy, mod_proxy_http",
-      load_modules => [@STOCK_PROXY], body => $PROXY_BODY, callgrind => 1 },
+      load_modules => [@STOCK_PROXY], body => $PROXY_BODY, callgrind => 1,
+      stream => 1 },
     { name => 'relay', server => 'httpd', path => '/files/',
       about => "httpd + Relay's mod_proxy, mod_proxy_http",
       load_modules => [@RELAY_PROXY], body => $PROXY_BODY, callgrind => 1,
-      summary => 1 },
+      summary => 1, stream => 1 },
     { name => 'static', server => 'httpd', path => '/files/',
       about => 'httpd serving the files from disk (ceiling inside httpd)',
       load_modules => [], body => '', callgrind => 1 },

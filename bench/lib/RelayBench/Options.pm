@@ -57,6 +57,15 @@ $groups  --callgrind [N]    also count instructions per request of httpd -X unde
                      callgrind for the rows marked so (stock, relay and
                      the httpd caches), N requests (default 2000)
   --callgrind-only   only the callgrind part
+  --stream           also the streaming check: a 1 GiB body through the
+                     stock and Relay proxies, fetched at full speed and
+                     at a bounded rate, the servers' RSS sampled
+  --stream-only      only the streaming check
+  --stream-size MIB  size of the streamed body (default 1024)
+  --stream-rate MIBS rate of the limited client in MiB/s (default 40)
+  --chart FILE.json  draw the chart of an earlier run's JSON file and exit
+  --png FILE         where the chart goes (default: the JSON file's name
+                     with .png)
   --threads N        ThreadsPerChild of every httpd (default: 64, or the
                      largest --conns rounded up to a multiple of 64)
   --relay-modules D  Relay's modules from D (default build/modules, built
@@ -67,7 +76,8 @@ $groups  --callgrind [N]    also count instructions per request of httpd -X unde
   --keep             keep the run directory (configurations, logs)
   --list             list the configurations and exit
 
-Results: printed and written to bench/results/<timestamp>.txt.
+Results: printed and written to bench/results/<timestamp>.txt, .json
+and .png (the chart).
 USAGE
     exit 0;
 }
@@ -85,11 +95,14 @@ sub parse_options {
         'client-cpu' => 1,
         'relay-modules' => "$REPO/build/modules",
         'time-limit' => 60,
+        'stream-size' => 1024,
+        'stream-rate' => 40,
     );
     my %cli;
     GetOptionsFromArray(\@argv, \%cli, 'quick', 'rounds=i', 'duration=i',
         'warmup=i', 'sizes=s', 'conns=s', 'configs=s', 'callgrind:i',
-        'callgrind-only', 'relay-modules=s', 'server-cpu=i', 'client-cpu=i',
+        'callgrind-only', 'stream', 'stream-only', 'stream-size=i',
+        'stream-rate=i', 'chart=s', 'png=s', 'relay-modules=s', 'server-cpu=i', 'client-cpu=i',
         'threads=i', 'time-limit=i', 'keep', 'list', 'help|h' => \&usage)
         or die "relay-bench: bad options, see --help\n";
     die "relay-bench: unexpected argument '$argv[0]', see --help\n" if @argv;
@@ -104,6 +117,9 @@ sub parse_options {
     elsif ($opt{'callgrind-only'}) {
         $opt{callgrind} = 2000;
     }
+    $opt{stream} = 1 if $opt{'stream-only'};
+    die "relay-bench: --stream-size and --stream-rate must be at least 1\n"
+        if $opt{'stream-size'} < 1 || $opt{'stream-rate'} < 1;
     if ($opt{list}) {
         printf "%-13s %s\n", $_->{name}, $_->{about} for @CONFIGS;
         printf "%-13s %s\n", "group $_", join ',', @{ $GROUPS{$_} }
@@ -111,6 +127,10 @@ sub parse_options {
         exit 0;
     }
     select_configs();
+    if ($opt{'stream-only'}) {
+        my @rows = grep { $_->{stream} } @RUN_CONFIGS;
+        @RUN_CONFIGS = @rows ? @rows : grep { $_->{stream} } @CONFIGS;
+    }
     @RUN_SIZES = split /,/, $opt{sizes};
     for (@RUN_SIZES) {
         exists $SIZES{$_}

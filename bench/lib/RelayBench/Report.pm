@@ -3,7 +3,8 @@
 # RelayBench::Report - what a run prints and writes to bench/results:
 # the header (versions, machine, settings), one table per size and
 # connection count with medians, spread and ratios against each row's
-# baseline, the summaries, every run, and the servers' error logs.
+# baseline, the summaries, every run, and the servers' error logs; the
+# same figures are recorded for the JSON file (RelayBench::Json).
 package RelayBench::Report;
 
 use strict;
@@ -12,11 +13,20 @@ use Exporter qw(import);
 use File::Path qw(make_path);
 use POSIX qw(strftime);
 
+use RelayBench::Json;
 use RelayBench::Options;
 use RelayBench::Util;
 
 our @EXPORT = qw(out header loadavg report_load report_logs
-                 write_report);
+                 write_report run_stamp median minmax);
+
+# The run's start, which names its files in bench/results.
+my $STAMP;
+
+sub run_stamp {
+    $STAMP //= strftime('%Y%m%d-%H%M%S', localtime);
+    return $STAMP;
+}
 
 my @REPORT;
 
@@ -51,21 +61,38 @@ sub header {
     my ($open_files) = @_;
     my $commit = capture("git -C '$REPO' rev-parse --short HEAD");
     my $dirty = capture("git -C '$REPO' status --porcelain --untracked-files=no");
-    $commit .= ' (uncommitted changes)' if $dirty ne '';
     my ($cpu) = grep {/^model name/} split /\n/, read_file('/proc/cpuinfo');
     $cpu =~ s/^model name\s*:\s*//;
     my $ncpu = () = read_file('/proc/cpuinfo') =~ /^processor/mg;
+    my $mem = (read_file('/proc/meminfo') =~ /^MemTotal:\s+(\d+)/m)[0];
+    my $machine = sprintf '%d x %s, %.0f GiB, kernel %s', $ncpu, $cpu,
+        ($mem // 0) / 1048576, capture('uname -r');
+    my %version = (
+        httpd => (capture("$HTTPD -v") =~ /version: (\S+)/)[0],
+        nginx => (capture("$NGINX -v") =~ m{nginx/(\S+)})[0],
+        wrk   => (capture('wrk -v') =~ /^wrk (\S+)/m)[0]);
+    my $start_load = loadavg();
+    record(date => strftime('%Y-%m-%dT%H:%M:%S%z', localtime),
+           stamp => run_stamp(), commit => $commit,
+           commit_full => capture("git -C '$REPO' rev-parse HEAD"),
+           uncommitted_changes => $dirty ne '' ? JSON::PP::true()
+                                               : JSON::PP::false(),
+           'machine.description' => $machine, 'machine.cpus' => $ncpu,
+           'machine.cpu' => $cpu, 'machine.mem_kib' => num($mem),
+           'machine.kernel' => capture('uname -r'),
+           'machine.load_start' => $start_load, versions => \%version,
+           settings => settings($open_files));
+    record(configs => [map { { name => $_->{name}, about => $_->{about},
+                               vs => $_->{vs} // 'stock' } } @RUN_CONFIGS]);
+    $commit .= ' (uncommitted changes)' if $dirty ne '';
     out("relay-bench " . strftime('%Y-%m-%d %H:%M:%S %Z', localtime));
     out("Relay:   $commit, modules from $opt{'relay-modules'}");
-    out("httpd:   " . (capture("$HTTPD -v") =~ /version: (\S+)/)[0]
-        . ", event MPM, 1 child: ThreadsPerChild = MaxRequestWorkers = "
-        . "$opt{threads}, AsyncRequestWorkerFactor 10");
-    out("nginx:   " . (capture("$NGINX -v") =~ m{nginx/(\S+)})[0]
-        . ", 1 worker");
-    out("wrk:     " . (capture('wrk -v') =~ /^(wrk \S+)/m)[0]
-        . ", 1 thread, keep-alive; open files limit $open_files");
-    out("machine: $ncpu x $cpu, kernel " . capture('uname -r')
-        . ', load average ' . loadavg());
+    out("httpd:   $version{httpd}, event MPM, 1 child: ThreadsPerChild = "
+        . "MaxRequestWorkers = $opt{threads}, AsyncRequestWorkerFactor 10");
+    out("nginx:   $version{nginx}, 1 worker");
+    out("wrk:     wrk $version{wrk}, 1 thread, keep-alive; open files limit "
+        . $open_files);
+    out("machine: $machine, load average $start_load");
     out("servers on CPU $opt{'server-cpu'}, wrk on CPU $opt{'client-cpu'}; "
         . "$opt{rounds} round(s) of $opt{duration} s per size after a "
         . "$opt{warmup} s warm-up; configuration order rotates per round");
@@ -74,6 +101,21 @@ sub header {
     out(sprintf '  %-13s %s (%s)', $_->{name}, $_->{about},
         $_->{vs} // 'stock') for @RUN_CONFIGS;
     out('');
+}
+
+sub settings {
+    my ($open_files) = @_;
+    my %s = map { $_ => num($opt{$_}) }
+        grep { defined $opt{$_} } qw(rounds duration warmup threads
+                                     server-cpu client-cpu callgrind);
+    $s{$_} = $opt{$_} for grep { $opt{$_} } qw(quick stream stream-only
+                                                callgrind-only);
+    $s{sizes} = [@RUN_SIZES];
+    $s{conns} = [map { num($_) } @RUN_CONNS];
+    $s{configs} = [map { $_->{name} } @RUN_CONFIGS];
+    $s{open_files} = $open_files;
+    $s{relay_modules} = $opt{'relay-modules'};
+    return \%s;
 }
 
 # Why a row has no figures at a size, or nothing.
@@ -94,13 +136,17 @@ sub report_table {
     my @notes;
     for my $c (@RUN_CONFIGS) {
         my $name = $c->{name};
+        my %entry = (config => $name, size => $size,
+                     bytes => $SIZES{$size}, conns => num($conns));
         my $why = $failed->{$name} // not_stored($c, $size);
         if ($why) {
             out(sprintf '  %-13s %s', $name, $why);
+            record_push(load => { %entry, not_measured => $why });
             next;
         }
         my @runs = @{ $results->{$name} || [] };
         next unless @runs;
+        record_push(load => load_entry($c, $results, \%entry, @runs));
         my @rps = map { $_->{rps} } @runs;
         my ($lo, $hi) = minmax(@rps);
         my $errors = 0;
@@ -123,6 +169,35 @@ sub report_table {
     }
     out($_) for @notes;
     out('');
+}
+
+# The JSON entry of one configuration at one size and connection count.
+sub load_entry {
+    my ($c, $results, $entry, @runs) = @_;
+    my $spread = sub {
+        my (@v) = @_;
+        return undef unless grep {defined} @v;
+        my ($lo, $hi) = minmax(@v);
+        return { median => num(median(@v)), min => num($lo), max => num($hi) };
+    };
+    my ($rr, $cr) = vs_ratios($c, $results);
+    my $errors = 0;
+    $errors += $_->{errors} for @runs;
+    my @keep = qw(round rps requests p50 p99 cpu_us ocpu_us rss errors
+                  error_text origin_requests);
+    return { %$entry, vs => $c->{vs} // 'stock',
+             rps => $spread->(map { $_->{rps} } @runs),
+             p50_ms => num(median(map { $_->{p50} } @runs)),
+             p99_ms => num(median(map { $_->{p99} } @runs)),
+             cpu_us_per_request => num(median(map { $_->{cpu_us} } @runs)),
+             origin_cpu_us_per_request =>
+                 num(median(map { $_->{ocpu_us} } @runs)),
+             rss_mib_peak => num((minmax(map { $_->{rss} } @runs))[1]),
+             errors => num($errors),
+             ratio_rps => $spread->(@$rr), ratio_cpu => $spread->(@$cr),
+             runs => [map { my $r = $_; +{ map {
+                 $_ => $_ eq 'error_text' ? $r->{$_} : num($r->{$_}) }
+                 grep { defined $r->{$_} && $r->{$_} ne '' } @keep } } @runs] };
 }
 
 # Ratios of a configuration against its baseline (stock unless the row
@@ -246,12 +321,16 @@ sub report_logs {
     }
 }
 
+# The text report and the JSON file, bench/results/<stamp>.txt and
+# .json; returns the JSON file's name.
 sub write_report {
     my $dir = "$BENCH/results";
     make_path($dir);
-    my $file = "$dir/" . strftime('%Y%m%d-%H%M%S', localtime) . '.txt';
-    write_file($file, join("\n", @REPORT) . "\n");
-    print "results written to $file\n";
+    my $base = "$dir/" . run_stamp();
+    write_file("$base.txt", join("\n", @REPORT) . "\n");
+    write_json("$base.json");
+    print "results written to $base.txt and $base.json\n";
+    return "$base.json";
 }
 
 1;

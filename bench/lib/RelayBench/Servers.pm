@@ -16,7 +16,7 @@ use RelayBench::Options;
 use RelayBench::Process;
 use RelayBench::Util;
 
-our @EXPORT = qw(install_packages build_relay raise_open_files make_files
+our @EXPORT = qw(install_packages install_gnuplot build_relay raise_open_files make_files
                  httpd_conf start_origin start_server origin_requests);
 
 sub install_packages {
@@ -25,12 +25,23 @@ sub install_packages {
     push @want, 'wrk' unless -x '/usr/bin/wrk';
     push @want, 'valgrind'
         if $opt{callgrind} && !-x '/usr/bin/valgrind';
-    # The shared installer adds the build packages that are missing and
-    # keeps Debian from starting the services it installs (policy-rc.d).
-    sh('bash', '-c', '. "$1"; shift; relay_install_packages '
-       . '"${RELAY_BASE_PACKAGES[@]}" "$@"', 'bash',
-       "$REPO/scripts/lib/relay-packages.sh", @want);
+    push @want, 'gnuplot-nox' unless -x '/usr/bin/gnuplot';
+    apt_install('"${RELAY_BASE_PACKAGES[@]}"', @want);
     -x $NGINX or die "relay-bench: $NGINX missing after installation\n";
+}
+
+# For --chart alone: gnuplot only.
+sub install_gnuplot {
+    apt_install('', 'gnuplot-nox') unless -x '/usr/bin/gnuplot';
+}
+
+# The shared installer adds the packages that are missing and keeps
+# Debian from starting the services it installs (policy-rc.d).
+sub apt_install {
+    my ($shell_words, @pkgs) = @_;
+    sh('bash', '-c', '. "$1"; shift; relay_install_packages '
+       . "$shell_words \"\$@\"", 'bash',
+       "$REPO/scripts/lib/relay-packages.sh", @pkgs);
 }
 
 # Relay's modules from build/ are brought up to date on every run (an
