@@ -2,7 +2,8 @@
 #
 # RelayBench::Callgrind - instructions per request: httpd -X under
 # valgrind's callgrind, serving a fixed number of sequential keep-alive
-# GETs of the 1 KiB file, for the rows marked callgrind.
+# GETs of one file size (--callgrind-sizes), for the rows marked
+# callgrind.
 package RelayBench::Callgrind;
 
 use strict;
@@ -24,13 +25,13 @@ use RelayBench::Util;
 our @EXPORT = qw(callgrind_phase);
 
 # httpd -X (one process) under callgrind, serving `count` sequential
-# GETs of the 1 KiB file on one keep-alive connection, then stopped:
+# GETs of the file of `size` on one keep-alive connection, then stopped:
 # returns the instructions (Ir) of the whole process life. As root,
 # valgrind and httpd run as nobody from the start (no User directive), so
 # the server can write the profile when it exits.
 sub callgrind_total {
-    my ($c, $origin, $count) = @_;
-    my $name = "cg-$c->{name}-$count";
+    my ($c, $origin, $size, $count) = @_;
+    my $name = "cg-$c->{name}-$size-$count";
     my $dir = "$RUN/$name";
     make_path($dir);
     my @as_user;
@@ -50,7 +51,7 @@ sub callgrind_total {
                     $HTTPD, '-X', '-f', $conf);
     my $err = eval {
         wait_port($port, $pid, 120, "$c->{name} under callgrind");
-        get_n($port, "$c->{path}1k.bin", $count, 1024);
+        get_n($port, "$c->{path}$size.bin", $count, $SIZES{$size});
     } // $@;
     # httpd writes the profile as it exits on TERM; give it time.
     kill 'TERM', $pid;
@@ -76,16 +77,29 @@ my $CG_WARM = 50;
 sub callgrind_phase {
     my ($origin) = @_;
     my $n = $opt{callgrind};
+    my @sizes = split /,/, $opt{'callgrind-sizes'};
     my @cg = grep { $_->{callgrind} } @RUN_CONFIGS;
     @cg = grep { $_->{callgrind} } @CONFIGS unless @cg;
     record('callgrind.requests' => num($n), 'callgrind.warm' => $CG_WARM,
-           'callgrind.size' => '1k');
-    out("callgrind: httpd -X, sequential keep-alive GETs of 1 KiB; "
+           'callgrind.sizes' => [@sizes]);
+    out("callgrind: httpd -X, sequential keep-alive GETs; "
         . "instructions/request = (Ir of $CG_WARM + $n requests - Ir of "
         . "$CG_WARM requests) / $n");
+    my @logs;
+    for my $size (@sizes) {
+        push @logs, callgrind_size($origin, $size, $n, @cg);
+    }
+    out('');
+    report_logs(@logs);
+}
+
+# The callgrind rows of one size; returns their logs.
+sub callgrind_size {
+    my ($origin, $size, $n, @cg) = @_;
     my (%per, @logs, @done);
+    out("  $SIZE_LABEL{$size}:");
     for my $c (@cg) {
-        say_("callgrind: $c->{name}");
+        say_("callgrind: $c->{name}, $SIZE_LABEL{$size}");
         my ($full, $base, $log1, $log2, $misses);
         my $ok = eval {
             my %v = (RELAY => $opt{'relay-modules'});
@@ -94,9 +108,10 @@ sub callgrind_phase {
                     unless -f $file;
             }
             my $seen0 = origin_requests($origin);
-            ($full, $log1) = callgrind_total($c, $origin, $CG_WARM + $n);
+            ($full, $log1) =
+                callgrind_total($c, $origin, $size, $CG_WARM + $n);
             my $seen1 = origin_requests($origin);
-            ($base, $log2) = callgrind_total($c, $origin, $CG_WARM);
+            ($base, $log2) = callgrind_total($c, $origin, $size, $CG_WARM);
             # A cache: the N more requests must all have been hits.
             $misses = ($seen1 - $seen0) - (origin_requests($origin) - $seen1);
             1;
@@ -120,7 +135,7 @@ sub callgrind_phase {
             ? $per{ $c->{name} } / $per{$b} : undef;
         $vs = sprintf ', %.2f x %s', $ratio, $b if defined $ratio;
         record_push('callgrind.rows', {
-            config => $c->{name}, instructions_per_request =>
+            config => $c->{name}, size => $size, instructions_per_request =>
                 num($per{ $c->{name} }), ir_full => num($full),
             ir_base => num($base), vs => $b, ratio => num($ratio),
             origin_requests => num($c->{cache} ? $misses : undef) });
@@ -129,8 +144,7 @@ sub callgrind_phase {
         out(sprintf '  %-13s %10.0f instructions/request (Ir %d - %d)%s',
             $c->{name}, $per{ $c->{name} }, $full, $base, $vs);
     }
-    out('');
-    report_logs(@logs);
+    return @logs;
 }
 
 1;

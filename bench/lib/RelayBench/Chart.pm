@@ -128,20 +128,29 @@ sub load_panel {
 sub callgrind_panel {
     my ($doc) = @_;
     my $cg = $doc->{callgrind} or return;
-    my @series;
+    my (@clusters, %at, %series, @order);
     for my $row (@{ $cg->{rows} || [] }) {
+        my $size = $row->{size} // $cg->{size} // '1k';
+        if (!exists $at{$size}) {
+            $at{$size} = @clusters;
+            push @clusters, "$LABEL{$size}, sequential keep-alive GETs";
+        }
+        my $name = $row->{config};
+        if (!$series{$name}) {
+            push @order, $name;
+            $series{$name} = { name => $name, bars => {},
+                title => $row->{vs} && $row->{vs} ne $name
+                    ? "$name (vs $row->{vs})" : $name };
+        }
         my $k = $row->{instructions_per_request} / 1000;
         my $label = sprintf '%.1f k', $k;
         $label .= sprintf ' (%.2f)', $row->{ratio} if defined $row->{ratio};
-        push @series, { name => $row->{config}, bars => { 0 => [$k, $k, $k,
-                        $label] }, title => defined $row->{ratio}
-                        ? "$row->{config} (vs $row->{vs})" : $row->{config} };
+        $series{$name}{bars}{ $at{$size} } = [$k, $k, $k, $label];
     }
-    return bars_panel('cg', "instructions per $LABEL{ $cg->{size} // '1k' }"
-        . " request (callgrind, httpd -X, $cg->{requests} requests); label: "
-        . 'thousands (ratio to the baseline in the legend)',
-        ['1 KiB, sequential keep-alive GETs'], \@series,
-        ylabel => 'thousand instructions');
+    return bars_panel('cg', 'instructions per request (callgrind, httpd -X, '
+        . "$cg->{requests} requests); label: thousands (ratio to the "
+        . 'baseline in the legend)', \@clusters,
+        [map { $series{$_} } @order], ylabel => 'thousand instructions');
 }
 
 sub stream_panel {

@@ -57,6 +57,8 @@ $groups  --callgrind [N]    also count instructions per request of httpd -X unde
                      callgrind for the rows marked so (stock, relay and
                      the httpd caches), N requests (default 2000)
   --callgrind-only   only the callgrind part
+  --callgrind-sizes LIST  file sizes the callgrind part requests
+                     (default 1k,256k)
   --stream           also the streaming check: a 1 GiB body through the
                      stock and Relay proxies, fetched at full speed and
                      at a bounded rate, the servers' RSS sampled
@@ -95,13 +97,14 @@ sub parse_options {
         'client-cpu' => 1,
         'relay-modules' => "$REPO/build/modules",
         'time-limit' => 60,
+        'callgrind-sizes' => '1k,256k',
         'stream-size' => 1024,
         'stream-rate' => 40,
     );
     my %cli;
     GetOptionsFromArray(\@argv, \%cli, 'quick', 'rounds=i', 'duration=i',
         'warmup=i', 'sizes=s', 'conns=s', 'configs=s', 'callgrind:i',
-        'callgrind-only', 'stream', 'stream-only', 'stream-size=i',
+        'callgrind-only', 'callgrind-sizes=s', 'stream', 'stream-only', 'stream-size=i',
         'stream-rate=i', 'chart=s', 'png=s', 'relay-modules=s', 'server-cpu=i', 'client-cpu=i',
         'threads=i', 'time-limit=i', 'keep', 'list', 'help|h' => \&usage)
         or die "relay-bench: bad options, see --help\n";
@@ -132,7 +135,7 @@ sub parse_options {
         @RUN_CONFIGS = @rows ? @rows : grep { $_->{stream} } @CONFIGS;
     }
     @RUN_SIZES = split /,/, $opt{sizes};
-    for (@RUN_SIZES) {
+    for (@RUN_SIZES, split /,/, $opt{'callgrind-sizes'}) {
         exists $SIZES{$_}
             or die "relay-bench: unknown size '$_' (1k,16k,256k,1m)\n";
     }
