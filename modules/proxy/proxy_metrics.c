@@ -41,10 +41,15 @@ static apr_array_header_t *all_workers(request_rec *r, const char ***lbl)
     for (s = ap_server_conf; s; s = s->next) {
         relay_proxy_server_conf_t *sc =
             ap_get_module_config(s->module_config, &proxy_module);
+        /* A virtual host's port is its address's: the ServerName's
+         * may be absent (0) or shared by several. */
+        unsigned int port = s->addrs && s->addrs->host_port
+                                ? (unsigned int)s->addrs->host_port
+                                : (unsigned int)s->port;
         const char *server = relay_metrics_label(
-            r->pool, apr_psprintf(r->pool, "%s:%u",
-                                  s->server_hostname ? s->server_hostname : "",
-                                  s->port));
+            r->pool,
+            apr_psprintf(r->pool, "%s:%u",
+                         s->server_hostname ? s->server_hostname : "", port));
         for (i = 0; i < sc->workers->nelts; i++) {
             relay_worker_t *w = APR_ARRAY_IDX(sc->workers, i, relay_worker_t *);
             if (!w->shared ||
