@@ -75,7 +75,7 @@ sub parse_labels {
         die "$where: label $k given twice\n" if exists $l{$k};
         if (index($raw, '\\') >= 0) {
             die "$where: unknown escape in label $k\n"
-                if $raw =~ /\\[^n"\\]/;
+                unless $raw =~ /\A(?:[^\\]++|\\[n"\\])*+\z/;
             $raw =~ s/\\(.)/$1 eq 'n' ? "\n" : $1/ge;
         }
         $l{$k} = $raw;
