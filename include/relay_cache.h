@@ -53,6 +53,14 @@ typedef struct relay_cache_found_t {
     void *handle; /* the store's */
 } relay_cache_found_t;
 
+/* What a store knows of itself, for the metrics and status pages; -1 in
+ * a field it does not know. */
+typedef struct relay_cache_store_stats_t {
+    apr_int64_t entries;   /* entries stored now */
+    apr_int64_t bytes;     /* bytes they take */
+    apr_int64_t evictions; /* entries dropped to make room, so far */
+} relay_cache_store_stats_t;
+
 /* A write in progress; the store's own type. */
 typedef struct relay_cache_writer_t relay_cache_writer_t;
 
@@ -95,6 +103,10 @@ typedef struct relay_cache_provider_t {
      */
     void (*hold_limits)(request_rec *r, apr_off_t *bytes,
                         apr_interval_time_t *time);
+    /* Optional (NULL: none): fills *st (every field set, -1 where not
+     * known) for all the caches of this store type in the servers from
+     * `s` (the main server) on. Not on the request path; may lock. */
+    void (*stats)(server_rec *s, relay_cache_store_stats_t *st);
 } relay_cache_provider_t;
 
 #endif

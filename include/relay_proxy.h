@@ -155,6 +155,10 @@ typedef struct relay_worker_shared_t {
     volatile apr_uint32_t lock;        /* balancers: pid holding the pick */
     volatile apr_uint32_t hc_passes;   /* consecutive passed checks */
     volatile apr_uint32_t hc_fails;    /* consecutive failed checks */
+    /* Pooled connections of every child (proxy_conn.c keeps them): in
+     * use by a request, and idle in a pool. */
+    volatile apr_uint32_t conns_active;
+    volatile apr_uint32_t conns_idle;
     /* What requests through it came to (mod_proxy counts them when the
      * scheme handler returns; the relay-metrics handler shows them). */
     volatile apr_uint64_t responses[RELAY_METRICS_CLASSES]; /* 1xx .. 5xx */
@@ -204,6 +208,7 @@ typedef struct relay_conn_t {
     apr_uint64_t bytes_out; /* sent to it, not yet counted in the worker's
                              * slot (relay_conn_release counts them) */
     int reusable;           /* may go back to the pool when released */
+    int gauge; /* which of the worker's connection gauges counts it */
     /* Set by mod_proxy before transport->open, in conn->pool: */
     const char *peer_name; /* the origin name the transport authenticates
                             * (TLS: SNI and certificate check) */

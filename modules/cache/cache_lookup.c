@@ -274,6 +274,7 @@ static int serve_stale(request_rec *r, cache_req_t *cr,
 {
     apr_table_setn(r->err_headers_out, "Warning",
                    "110 - \"Response is Stale\"");
+    cache_stats_count(cr->type, CACHE_STAT_HIT);
     return cache_serve(r, cr, found, e, stored, "HIT", reason, cr->quick_tried);
 }
 
@@ -303,6 +304,8 @@ static int wait_for_fetch(request_rec *r, cache_req_t *cr)
             if (cr->decision.decision == RELAY_CACHE_SERVE_FRESH) {
                 cr->decided = 1;
                 cr->collapsed = 1;
+                cache_stats_count(cr->type, CACHE_STAT_HIT);
+                cache_stats_count(cr->type, CACHE_STAT_COLLAPSED);
                 return cache_serve(r, cr, found, &e, &stored, "HIT",
                                    "cache hit: collapsed onto another "
                                    "request's fetch (CacheLock)",
@@ -381,6 +384,7 @@ int cache_lookup(request_rec *r, int quick)
     found = find(r, cr, &e, &key);
     if (!found) {
         if (cr->req.cc.only_if_cached) {
+            cache_stats_count(cr->type, CACHE_STAT_MISS);
             cache_mark(r, "MISS", "only-if-cached and not in the cache");
             return HTTP_GATEWAY_TIME_OUT;
         }
@@ -390,6 +394,7 @@ int cache_lookup(request_rec *r, int quick)
             (rc = wait_for_fetch(r, cr)) != DECLINED) {
             return rc;
         }
+        cache_stats_count(cr->type, CACHE_STAT_MISS);
         add_save_filter(r, cr);
         return DECLINED;
     }
@@ -399,14 +404,17 @@ int cache_lookup(request_rec *r, int quick)
     cr->decided = 1;
     switch (cr->decision.decision) {
     case RELAY_CACHE_SERVE_FRESH:
+        cache_stats_count(cr->type, CACHE_STAT_HIT);
         return cache_serve(r, cr, found, &e, &stored, "HIT", "cache hit",
                            quick);
     case RELAY_CACHE_SERVE_STALE:
+        cache_stats_count(cr->type, CACHE_STAT_HIT);
         return cache_serve(
             r, cr, found, &e, &stored, "HIT",
             apr_pstrcat(r->pool, "cache hit: ", cr->decision.reason, NULL),
             quick);
     case RELAY_CACHE_SERVE_GATEWAY_TIMEOUT:
+        cache_stats_count(cr->type, CACHE_STAT_MISS);
         cache_mark(r, "MISS", cr->decision.reason);
         return HTTP_GATEWAY_TIME_OUT;
     case RELAY_CACHE_SERVE_STALE_REFRESH:
@@ -432,6 +440,7 @@ int cache_lookup(request_rec *r, int quick)
         }
         break;
     }
+    cache_stats_count(cr->type, CACHE_STAT_MISS);
     cr->fwd = cr->decision.age < cr->decision.lifetime ? "request" : "stale";
     /* Without validators the entry is fetched anew, yet stays at hand
      * for CacheStaleOnError and stale-if-error. */

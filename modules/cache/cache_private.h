@@ -155,6 +155,25 @@ apr_status_t cache_save_filter(ap_filter_t *f, apr_bucket_brigade *bb);
 apr_status_t cache_invalidate_filter(ap_filter_t *f, apr_bucket_brigade *bb);
 apr_status_t cache_place_filter(ap_filter_t *f, apr_bucket_brigade *bb);
 
+/* The shared counters per store type (cache_stats.c). */
+typedef enum {
+    CACHE_STAT_HIT,
+    CACHE_STAT_MISS,
+    CACHE_STAT_STORE,
+    CACHE_STAT_REVALIDATE,
+    CACHE_STAT_COLLAPSED,
+    CACHE_STAT_COUNT
+} cache_stat_t;
+
+/* Finds or makes the counters' segment and a slot for each loaded store
+ * type (post_config). */
+void cache_stats_attach(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s);
+/* One more `which` for store type `type` (every child counts into the
+ * same slot). */
+void cache_stats_count(const char *type, cache_stat_t which);
+/* The relay_metrics and mod_status hooks. */
+void cache_stats_register(void);
+
 /* The head block's fields as one table: headers_out over err_headers_out
  * and the content type. */
 apr_table_t *cache_response_headers(request_rec *r);

@@ -111,6 +111,7 @@ static apr_status_t refreshed(ap_filter_t *f, apr_bucket_brigade *bb,
     if (encode_and(r, e, &head, &len) == APR_SUCCESS) {
         cr->store->replace_head(r, cr->stale_key, head, len);
     }
+    cache_stats_count(cr->type, CACHE_STAT_REVALIDATE);
     apr_brigade_cleanup(bb);
     ap_remove_output_filter(f);
     cr->fwd_status = HTTP_NOT_MODIFIED;
@@ -177,6 +178,7 @@ static void finish(request_rec *r, cache_req_t *cr, save_ctx_t *ctx)
     if (cr->store->commit(ctx->w, head, len) != APR_SUCCESS) {
         return;
     }
+    cache_stats_count(cr->type, CACHE_STAT_STORE);
     if (ctx->vary) {
         store_vary_head(r, cr, ctx);
     }

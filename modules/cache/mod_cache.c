@@ -55,13 +55,15 @@ static int check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
     return relay_family_check(plog, s, &cache_module);
 }
 
-/* Names the CacheEnable types that no loaded module provides. */
+/* Attaches the shared counters; names the CacheEnable types that no
+ * loaded module provides. */
 static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                        server_rec *s)
 {
     server_rec *v;
     int i;
 
+    cache_stats_attach(pconf, ptemp, s);
     for (v = s; v; v = v->next) {
         const cache_server_conf_t *sc =
             ap_get_module_config(v->module_config, &cache_module);
@@ -89,6 +91,7 @@ static void register_hooks(apr_pool_t *p)
                                 APR_HOOK_MIDDLE);
     ap_hook_check_config(check_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    cache_stats_register();
     cache_save_filter_handle = ap_register_output_filter(
         "CACHE_SAVE", cache_save_filter, NULL, AP_FTYPE_CONTENT_SET + 1);
     cache_invalidate_filter_handle =

@@ -59,6 +59,11 @@ apr_status_t mem_cache_create(apr_pool_t *pconf, server_rec *s,
                               mem_cache_t **out);
 void mem_cache_child_init(mem_cache_t *cache, apr_global_mutex_t *mutex);
 
+/* Adds a cache's entries, bytes and evictions to *st (mem_store.c), and
+ * the store's stats() over every server's cache (mod_mem_cache.c). */
+void mem_cache_stats_add(mem_cache_t *cache, relay_cache_store_stats_t *st);
+void mem_stats(server_rec *s, relay_cache_store_stats_t *st);
+
 extern const relay_cache_provider_t mem_store;
 
 #endif

@@ -47,6 +47,7 @@ typedef struct mem_shared_t {
     apr_uint64_t tick;
     double clock;
     apr_uint32_t evict_cursor; /* the bucket the next eviction starts at */
+    apr_uint64_t evictions;    /* entries evicted so far */
     apr_rmm_off_t buckets[1];  /* nbuckets of them */
 } mem_shared_t;
 
@@ -252,6 +253,7 @@ static int evict_one(mem_cache_t *cache)
     sh->clock = relay_evict_clock((relay_evict_algo_t)cache->conf.algo,
                                   sh->clock, items[victim].priority);
     unlink_at(cache, slots[victim]);
+    sh->evictions++;
     return 1;
 }
 
@@ -559,7 +561,21 @@ static apr_status_t mem_remove(request_rec *r, const char *key)
     return APR_SUCCESS;
 }
 
-const relay_cache_provider_t mem_store = {
-    mem_lookup, mem_body,    mem_begin,        mem_write,
-    mem_commit, mem_abandon, mem_replace_head, mem_remove,
-    NULL /* no hold: each piece goes on as soon as it is stored */};
+void mem_cache_stats_add(mem_cache_t *cache, relay_cache_store_stats_t *st)
+{
+    mem_shared_t *sh = cache->shared;
+
+    if (apr_global_mutex_lock(cache->mutex) != APR_SUCCESS) {
+        return;
+    }
+    st->entries += sh->count;
+    st->bytes += (apr_int64_t)sh->used;
+    st->evictions += (apr_int64_t)sh->evictions;
+    apr_global_mutex_unlock(cache->mutex);
+}
+
+const relay_cache_provider_t
+    mem_store = {mem_lookup, mem_body,    mem_begin,        mem_write,
+                 mem_commit, mem_abandon, mem_replace_head, mem_remove,
+                 NULL, /* no hold: each piece goes on as soon as it is stored */
+                 mem_stats};

@@ -100,6 +100,21 @@ static void mem_child_init(apr_pool_t *pchild, server_rec *s)
     }
 }
 
+void mem_stats(server_rec *s, relay_cache_store_stats_t *st)
+{
+    server_rec *v;
+
+    st->entries = st->bytes = st->evictions = 0;
+    for (v = s; v; v = v->next) {
+        mem_config_t *c =
+            ap_get_module_config(v->module_config, &mem_cache_module);
+        /* Servers without a cache of their own share the main one. */
+        if (c->cache && (v == s || c->own)) {
+            mem_cache_stats_add(c->cache, st);
+        }
+    }
+}
+
 static void mem_register_hooks(apr_pool_t *p)
 {
     relay_family_register(p, "mod_mem_cache.c");

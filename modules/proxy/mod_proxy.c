@@ -443,6 +443,7 @@ static void proxy_register_hooks(apr_pool_t *p)
     ap_hook_map_to_storage(relay_proxy_map_storage, NULL, NULL, APR_HOOK_FIRST);
     ap_hook_handler(proxy_handler, NULL, NULL, APR_HOOK_FIRST);
     ap_hook_handler(relay_metrics_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    relay_proxy_status_register();
     ap_hook_check_config(proxy_check_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(proxy_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(proxy_child_init, NULL, NULL, APR_HOOK_MIDDLE);

@@ -11,6 +11,11 @@
  * the child's sweeper (proxy_sweep.c) when nothing asks. Each connection
  * has a pool of its own (with its own allocator), so creating and
  * destroying one never touches a pool another thread uses.
+ *
+ * The worker's shared slot counts the connections of every child: in use
+ * (conns_active, from open or checkout to release) and idle in a pool
+ * (conns_idle); each connection is in at most one of the two, and leaves
+ * it when it is closed.
  */
 #include "apr_strings.h"
 #include "apr_poll.h"
@@ -32,6 +37,42 @@ struct relay_conn_pool_t {
     int total; /* connections open, idle or in use */
     apr_pool_t *pchild;
 };
+
+/* The gauge of the worker's slot a connection is counted in. */
+enum { GAUGE_NONE, GAUGE_ACTIVE, GAUGE_IDLE };
+
+static volatile apr_uint32_t *gauge_of(relay_conn_t *conn, int gauge)
+{
+    relay_worker_shared_t *slot = conn->worker->shared;
+
+    if (!slot || gauge == GAUGE_NONE) {
+        return NULL;
+    }
+    return gauge == GAUGE_ACTIVE ? &slot->conns_active : &slot->conns_idle;
+}
+
+/* Moves the connection from its gauge to `to` (shared by every child:
+ * one atomic decrement and one increment). */
+static void gauge_move(relay_conn_t *conn, int to)
+{
+    volatile apr_uint32_t *from = gauge_of(conn, conn->gauge);
+    volatile apr_uint32_t *dst = gauge_of(conn, to);
+
+    if (from) {
+        apr_atomic_dec32(from);
+    }
+    if (dst) {
+        apr_atomic_inc32(dst);
+    }
+    conn->gauge = to;
+}
+
+/* A closed connection leaves its gauge. */
+static apr_status_t gauge_cleanup(void *data)
+{
+    gauge_move(data, GAUGE_NONE);
+    return APR_SUCCESS;
+}
 
 static void conn_destroy(relay_conn_t *conn)
 {
@@ -152,6 +193,7 @@ static apr_status_t take_idle_or_slot(request_rec *r, relay_worker_t *w,
         cp->nidle--;
         apr_thread_mutex_unlock(cp->mutex);
         if (match && idle_is_usable(w, conn, apr_time_now())) {
+            gauge_move(conn, GAUGE_ACTIVE);
             *out = conn;
             return APR_SUCCESS;
         }
@@ -340,6 +382,7 @@ static apr_status_t conn_create(relay_proxy_req_t *pr, const char *key,
         apr_pool_cleanup_register(pool, w, slot_cleanup, apr_pool_cleanup_null);
     }
     apr_pool_cleanup_register(pool, conn, sock_cleanup, apr_pool_cleanup_null);
+    apr_pool_cleanup_register(pool, conn, gauge_cleanup, apr_pool_cleanup_null);
     if (!conn->transport) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, pr->r,
                       RELAY_LOGNO(01011) "worker %s: %s:// needs Relay's "
@@ -354,6 +397,7 @@ static apr_status_t conn_create(relay_proxy_req_t *pr, const char *key,
         apr_pool_destroy(pool);
         return rv;
     }
+    gauge_move(conn, GAUGE_ACTIVE);
     *out = conn;
     return APR_SUCCESS;
 }
@@ -438,6 +482,7 @@ void relay_conn_release(relay_conn_t *conn)
         conn->buf_pos = conn->buf_len = 0;
         apr_thread_mutex_lock(cp->mutex);
         if (cp->nidle < w->params.smax) {
+            gauge_move(conn, GAUGE_IDLE);
             cp->idle[cp->nidle++] = conn;
             conn = NULL;
             apr_thread_cond_signal(cp->cond); /* a waiter may take it */

@@ -7,7 +7,8 @@
  * listed once, labelled with the server that defined it, its URL and the
  * balancer it belongs to. Reading takes no lock: each counter is read
  * atomically. Access is controlled like any handler's (Require in its
- * <Location>).
+ * <Location>). Other modules add their families through the
+ * relay_metrics optional hook (relay_metrics_hook.h), run last.
  */
 #include "apr_atomic.h"
 #include "apr_hash.h"
@@ -15,6 +16,7 @@
 #include "http_main.h"
 #include "http_protocol.h"
 
+#include "relay_metrics_hook.h"
 #include "proxy_private.h"
 
 #define METRICS_HANDLER "relay-metrics"
@@ -39,10 +41,15 @@ static apr_array_header_t *all_workers(request_rec *r, const char ***lbl)
     for (s = ap_server_conf; s; s = s->next) {
         relay_proxy_server_conf_t *sc =
             ap_get_module_config(s->module_config, &proxy_module);
+        /* A virtual host's port is its address's: the ServerName's
+         * may be absent (0) or shared by several. */
+        unsigned int port = s->addrs && s->addrs->host_port
+                                ? (unsigned int)s->addrs->host_port
+                                : (unsigned int)s->port;
         const char *server = relay_metrics_label(
-            r->pool, apr_psprintf(r->pool, "%s:%u",
-                                  s->server_hostname ? s->server_hostname : "",
-                                  s->port));
+            r->pool,
+            apr_psprintf(r->pool, "%s:%u",
+                         s->server_hostname ? s->server_hostname : "", port));
         for (i = 0; i < sc->workers->nelts; i++) {
             relay_worker_t *w = APR_ARRAY_IDX(sc->workers, i, relay_worker_t *);
             if (!w->shared ||
@@ -170,6 +177,31 @@ static void states(request_rec *r, const apr_array_header_t *ws,
     }
 }
 
+static void connections(request_rec *r, const apr_array_header_t *ws,
+                        const char **lbl)
+{
+    int i;
+
+    family(r, "relay_proxy_connections", "gauge",
+           "Pooled connections to the worker's origin of every child "
+           "process: in use by a request (active) or idle in a pool.");
+    for (i = 0; i < ws->nelts; i++) {
+        const relay_worker_t *w = APR_ARRAY_IDX(ws, i, relay_worker_t *);
+        ap_rprintf(
+            r,
+            "relay_proxy_connections%s,state=\"active\"} %u\n"
+            "relay_proxy_connections%s,state=\"idle\"} %u\n",
+            lbl[i],
+            apr_atomic_read32(
+                (volatile apr_uint32_t *)&w->shared->conns_active),
+            lbl[i],
+            apr_atomic_read32((volatile apr_uint32_t *)&w->shared->conns_idle));
+    }
+}
+
+APR_IMPLEMENT_OPTIONAL_HOOK_RUN_ALL(relay, RELAY, int, relay_metrics,
+                                    (request_rec * r), (r), OK, DECLINED)
+
 int relay_metrics_handler(request_rec *r)
 {
     apr_array_header_t *ws;
@@ -204,5 +236,7 @@ int relay_metrics_handler(request_rec *r)
                APR_OFFSETOF(relay_worker_shared_t, errors));
     durations(r, ws, lbl);
     states(r, ws, lbl);
+    connections(r, ws, lbl);
+    relay_run_relay_metrics(r); /* the other modules' families */
     return OK;
 }

@@ -180,6 +180,9 @@ void relay_conn_pool_expire(relay_worker_t *worker, apr_time_t now);
 /* proxy_metrics.c: the relay-metrics handler */
 int relay_metrics_handler(request_rec *r);
 
+/* proxy_status.c: the workers' table in mod_status's page */
+void relay_proxy_status_register(void);
+
 /* proxy_sweep.c */
 void relay_sweeper_start(apr_pool_t *pchild, server_rec *main_s);
 extern const relay_transport_t relay_transport_tcp;

@@ -196,6 +196,10 @@ static apr_status_t segment_for(apr_pool_t *pproc, apr_pool_t *ptemp,
             if (apr_hash_get(names, old->slots[i].name, APR_HASH_KEY_STRING)) {
                 seg->slots[seg->used++] = old->slots[i];
                 seg->slots[seg->used - 1].lock = 0;
+                /* The old children's connections stay counted in the
+                 * old segment, where they leave their gauges. */
+                seg->slots[seg->used - 1].conns_active = 0;
+                seg->slots[seg->used - 1].conns_idle = 0;
             }
         }
         if (old) {
