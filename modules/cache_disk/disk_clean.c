@@ -78,6 +78,11 @@ static void clean(disk_root_t *root, apr_pool_t *pool, apr_time_t now)
     }
     root->scanned_bytes = scan.bytes;
     root->scanned_entries = scan.items->nelts - removed;
+    apr_atomic_set32(&root->shared->scanned_kib,
+                     (apr_uint32_t)(root->scanned_bytes / 1024));
+    apr_atomic_set32(&root->shared->scanned_entries,
+                     (apr_uint32_t)root->scanned_entries);
+    apr_atomic_add32(&root->shared->evictions, (apr_uint32_t)removed);
     if (removed || scan.leftovers || scan.bad) {
         ap_log_error(APLOG_MARK, APLOG_INFO, 0, main_server,
                      RELAY_LOGNO(06008) "disk cache %s: removed %d entries "
@@ -147,4 +152,47 @@ apr_status_t disk_cleaner_start(apr_pool_t *pconf, server_rec *s,
         }
     }
     return APR_SUCCESS;
+}
+
+/* The root of server v, NULL when none or when a server before it in the
+ * list from s has the same root (it is counted there). */
+static disk_root_t *first_use_of_root(server_rec *s, server_rec *v)
+{
+    disk_server_conf_t *c =
+        ap_get_module_config(v->module_config, &cache_disk_module);
+    server_rec *w;
+
+    for (w = s; c->state && w != v; w = w->next) {
+        disk_server_conf_t *wc =
+            ap_get_module_config(w->module_config, &cache_disk_module);
+        if (wc->state == c->state) {
+            return NULL;
+        }
+    }
+    return c->state;
+}
+
+void disk_stats(server_rec *s, relay_cache_store_stats_t *st)
+{
+    server_rec *v;
+
+    st->entries = st->bytes = st->evictions = -1;
+    for (v = s; v; v = v->next) {
+        disk_root_t *root = first_use_of_root(s, v);
+        disk_shared_t *sh;
+
+        if (!root || (!root->limit_bytes && !root->limit_entries)) {
+            continue; /* a root without a cleaner is never walked */
+        }
+        if (st->entries < 0) {
+            st->entries = st->bytes = st->evictions = 0;
+        }
+        sh = root->shared;
+        st->entries += (apr_int64_t)apr_atomic_read32(&sh->scanned_entries) +
+                       apr_atomic_read32(&sh->added_entries);
+        st->bytes += ((apr_int64_t)apr_atomic_read32(&sh->scanned_kib) +
+                      apr_atomic_read32(&sh->added_kib)) *
+                     1024;
+        st->evictions += apr_atomic_read32(&sh->evictions);
+    }
 }

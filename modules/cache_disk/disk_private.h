@@ -27,6 +27,9 @@ typedef struct disk_shared_t {
     apr_uint32_t outage;        /* storing fails; logged once */
     apr_uint32_t added_kib;     /* stored since the cleaner's last scan */
     apr_uint32_t added_entries; /* likewise, entries */
+    apr_uint32_t scanned_kib;   /* what the cleaner's last scan left */
+    apr_uint32_t scanned_entries;
+    apr_uint32_t evictions; /* entries the cleaner removed, so far */
 } disk_shared_t;
 
 /* One CacheRoot of the configuration and its limits. */
@@ -95,5 +98,10 @@ apr_status_t disk_cleaner_start(apr_pool_t *pconf, server_rec *s,
                                 apr_array_header_t *roots);
 
 extern const relay_cache_provider_t disk_store;
+
+/* The store's stats (relay_cache_provider_t's stats) over the CacheRoots
+ * with a cleaner (CacheDiskLimit): what its last scan left plus what was
+ * stored since, and what it removed; unknown (-1) when no root has one. */
+void disk_stats(server_rec *s, relay_cache_store_stats_t *st);
 
 #endif

@@ -438,5 +438,5 @@ static void disk_hold_limits(request_rec *r, apr_off_t *bytes,
 }
 
 const relay_cache_provider_t disk_store = {
-    disk_lookup,  disk_body,         disk_begin,  disk_write,      disk_commit,
-    disk_abandon, disk_replace_head, disk_remove, disk_hold_limits};
+    disk_lookup,  disk_body,         disk_begin,  disk_write,       disk_commit,
+    disk_abandon, disk_replace_head, disk_remove, disk_hold_limits, disk_stats};

@@ -16,10 +16,11 @@ use Apache::TestRequest qw(GET);
 use Time::HiRes ();
 
 use Relay::Test qw(bytes_pattern error_log_mark error_log_since error_log_wait
-                   error_log_errors);
+                   error_log_errors vhost_port);
 use Relay::DiskCache;
+use Relay::Prometheus;
 
-plan tests => 7;
+plan tests => 8;
 
 my $root = cache_root('limit');
 Apache::TestRequest::module('cache_disk_limit');
@@ -66,5 +67,20 @@ is($left, 0, 'the expired entries went first');
 my $first = GET $fresh[0];
 like($first->header('X-Cache') // '', qr/^HIT/,
     'a recently used entry is still a hit');
+# The store's metrics count the cleaner's removals and what it left (the
+# only CacheRoots counted are those with a CacheDiskLimit).
+{
+    my $page = prom_text(vhost_port('cache_metrics'), '/metrics');
+    my $evicted = prom_pick($page, 'relay_cache_evictions_total',
+                            { store => 'disk' });
+    my $entries = prom_pick($page, 'relay_cache_entries', { store => 'disk' });
+    my @removed = map { /RL06008: disk cache \Q$root\E: removed (\d+)/ ? $1 : () }
+        error_log_since($mark);
+    my $sum = 0;
+    $sum += $_ for @removed;
+    ok(defined $evicted && $evicted >= $sum && $sum > 0 && defined $entries
+        && $entries >= 1, 'metrics: disk evictions ' . ($evicted // 'none')
+        . " >= $sum removed, entries " . ($entries // 'none'));
+}
 my @errors = error_log_errors($mark);
 is(scalar @errors, 0, 'no error logged') or diag join "\n", @errors;

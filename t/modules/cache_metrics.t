@@ -13,8 +13,9 @@
 #    three: relay_cache_evictions_total{store="mem"} +1;
 #  - disk store (vhost cache_metrics_disk): a stored miss, a hit and a
 #    revalidation: hits +1, misses +2, stores +1, revalidations +1; the
-#    disk store reports no entries, bytes or evictions, so it has no such
-#    series;
+#    disk store's entries, bytes and evictions are those of its roots
+#    with a CacheDiskLimit (the suite has one: cache_disk_limit), so the
+#    series are there (cache_disk_limit.t checks their values);
 #  - mod_status (ProxyStatus On): the "Cache stores" table has the mem
 #    row, and ?auto has CacheMemHits etc. equal to the metrics;
 #  - the whole page (every family, relay_cache_* included) passes the
@@ -108,8 +109,8 @@ like(x_cache(get($disk, $d, "Cache-Control: max-age=0\r\n")),
 my $d1 = counts('disk');
 is(delta($d0, $d1), 'hits=1 misses=2 stores=1 revalidations=1 collapsed=0',
    'disk: the counters moved by exactly the traffic');
-ok(!defined $d1->{entries} && !defined $d1->{evictions},
-   'disk: no entries or evictions series (the store does not report them)');
+ok(defined $d1->{entries} && defined $d1->{bytes} && defined $d1->{evictions},
+   'disk: entries, bytes and evictions series (a root has a CacheDiskLimit)');
 
 # mod_status.
 my $auto = balancer_auto($port, '/server-status');
@@ -119,8 +120,8 @@ is(join(' ', map { $auto->{"CacheMem$_"} // '-' }
    join(' ', map { $m3->{$_} } qw(hits misses stores revalidations collapsed
         entries)),
    '?auto CacheMem* lines equal the metrics');
-ok(defined $auto->{CacheDiskHits} && !defined $auto->{CacheDiskEntries},
-   '?auto has CacheDisk* counters but no entries line');
+ok(defined $auto->{CacheDiskHits} && defined $auto->{CacheDiskEntries},
+   '?auto has CacheDisk* counters and the entries line');
 my $html = get($port, '/server-status');
 like($html->{body}, qr{<h1>Cache stores</h1>.*<tr><td>mem</td><td>\d+</td>}s,
      'the page has the cache table with the mem row');
