@@ -6,11 +6,12 @@
  * response stored by one child is a hit in all of them.
  *
  * Layout: a mem_shared_t header with the index (a hash table of
- * MCacheMaxObjectCount chains), then an apr_rmm allocator over the rest.
- * An entry is one rmm block (mem_entry_t, key, body) plus one block for
- * its head. One global mutex guards the index, the allocator and every
- * entry's counters; it is held only for index work and one copy of a new
- * entry, never while a body is sent.
+ * MCacheMaxObjectCount chains), then Relay's region allocator
+ * (relay_shm_alloc.h) over the rest, sized for MCacheSize bytes of entries
+ * plus the allocator's own overhead for two blocks per entry. An entry is
+ * one block (mem_entry_t, key, body) plus one block for its head. One global
+ * mutex guards the index, the allocator and every entry's counters; it is held
+ * only for index work and one copy of a new entry, never while a body is sent.
  *
  * Readers: lookup() takes a reference and copies the (small) head into
  * r->pool; the body goes out as buckets pointing into the segment. The
@@ -23,10 +24,11 @@
  * copy it into the segment once, under the lock, in commit(): readers see
  * the old entry or the new one, never a part.
  */
-#include "apr_rmm.h"
 #include "apr_shm.h"
 #include "apr_global_mutex.h"
 #include "apr_strings.h"
+
+#include "relay/relay_shm_alloc.h"
 
 #include "mem_private.h"
 
@@ -46,23 +48,23 @@ typedef struct mem_shared_t {
     apr_size_t used; /* bytes charged to the entries */
     apr_uint64_t tick;
     double clock;
-    apr_uint32_t evict_cursor; /* the bucket the next eviction starts at */
-    apr_uint64_t evictions;    /* entries evicted so far */
-    apr_rmm_off_t buckets[1];  /* nbuckets of them */
+    apr_uint32_t evict_cursor;  /* the bucket the next eviction starts at */
+    apr_uint64_t evictions;     /* entries evicted so far */
+    relay_shm_off_t buckets[1]; /* nbuckets of them */
 } mem_shared_t;
 
 typedef struct mem_entry_t {
     apr_uint32_t magic;
     apr_uint32_t hash;
-    apr_rmm_off_t next; /* in its index chain */
-    apr_uint32_t refs;  /* readers */
+    relay_shm_off_t next; /* in its index chain */
+    apr_uint32_t refs;    /* readers */
     int indexed;
     apr_uint32_t hits;
     apr_uint64_t tick;
     double priority;
     apr_size_t charge;
     apr_size_t key_len;
-    apr_rmm_off_t head;
+    relay_shm_off_t head;
     apr_size_t head_len;
     apr_size_t body_len;
     /* key bytes, then body bytes */
@@ -70,7 +72,7 @@ typedef struct mem_entry_t {
 
 struct mem_cache_t {
     apr_shm_t *shm;
-    apr_rmm_t *rmm;
+    relay_shm_alloc_t *alloc;
     apr_global_mutex_t *mutex;
     mem_shared_t *shared;
     mem_config_t conf; /* defaults applied */
@@ -88,7 +90,7 @@ struct relay_cache_writer_t {
     int done;
 };
 
-#define ENTRY(c, off) ((mem_entry_t *)apr_rmm_addr_get((c)->rmm, (off)))
+#define ENTRY(c, off) ((mem_entry_t *)relay_shm_alloc_addr((c)->alloc, (off)))
 #define ENTRY_KEY(e) ((char *)((e) + 1))
 #define ENTRY_BODY(e) (ENTRY_KEY(e) + (e)->key_len)
 
@@ -119,11 +121,9 @@ apr_status_t mem_cache_create(apr_pool_t *pconf, server_rec *s,
     cache->capacity = (apr_size_t)cache->conf.size_kib * 1024;
     nbuckets = (apr_uint32_t)cache->conf.max_count;
     index_size = APR_ALIGN_DEFAULT(sizeof(mem_shared_t) +
-                                   nbuckets * sizeof(apr_rmm_off_t));
-    seg_size = index_size + cache->capacity +
-               apr_rmm_overhead_get(2 * (int)cache->conf.max_count + 16) +
-               (apr_size_t)cache->conf.max_count * 2 * APR_ALIGN_DEFAULT(1) +
-               4096;
+                                   nbuckets * sizeof(relay_shm_off_t));
+    seg_size = index_size + relay_shm_alloc_region_size(
+                                cache->capacity, 2 * (apr_size_t)nbuckets);
     rv = apr_shm_create(&cache->shm, seg_size, NULL, pconf);
     if (rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_EMERG, rv, s,
@@ -137,13 +137,13 @@ apr_status_t mem_cache_create(apr_pool_t *pconf, server_rec *s,
     cache->shared = (mem_shared_t *)base;
     cache->shared->magic = SHARED_MAGIC;
     cache->shared->nbuckets = nbuckets;
-    rv = apr_rmm_init(&cache->rmm, NULL, base + index_size,
-                      seg_size - index_size, pconf);
-    if (rv != APR_SUCCESS) {
-        ap_log_error(APLOG_MARK, APLOG_EMERG, rv, s,
+    cache->alloc =
+        relay_shm_alloc_init(base + index_size, seg_size - index_size);
+    if (!cache->alloc) {
+        ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s,
                      RELAY_LOGNO(04503) "cannot set up the allocator of the "
                                         "shared memory cache");
-        return rv;
+        return APR_ENOMEM;
     }
     *out = cache;
     return APR_SUCCESS;
@@ -162,10 +162,11 @@ static mem_cache_t *cache_of(request_rec *r)
     return c->cache;
 }
 
-static apr_rmm_off_t *find_slot(mem_cache_t *cache, const char *key,
-                                apr_size_t len, apr_uint32_t h)
+static relay_shm_off_t *find_slot(mem_cache_t *cache, const char *key,
+                                  apr_size_t len, apr_uint32_t h)
 {
-    apr_rmm_off_t *slot = &cache->shared->buckets[h % cache->shared->nbuckets];
+    relay_shm_off_t *slot =
+        &cache->shared->buckets[h % cache->shared->nbuckets];
 
     while (*slot) {
         mem_entry_t *e = ENTRY(cache, *slot);
@@ -178,21 +179,21 @@ static apr_rmm_off_t *find_slot(mem_cache_t *cache, const char *key,
     return slot;
 }
 
-static void entry_free(mem_cache_t *cache, apr_rmm_off_t off)
+static void entry_free(mem_cache_t *cache, relay_shm_off_t off)
 {
     mem_entry_t *e = ENTRY(cache, off);
 
     e->magic = 0;
     if (e->head) {
-        apr_rmm_free(cache->rmm, e->head);
+        relay_shm_alloc_free(cache->alloc, e->head);
     }
-    apr_rmm_free(cache->rmm, off);
+    relay_shm_alloc_free(cache->alloc, off);
 }
 
 /* Takes the entry at *slot out of the index; frees it unless read. */
-static void unlink_at(mem_cache_t *cache, apr_rmm_off_t *slot)
+static void unlink_at(mem_cache_t *cache, relay_shm_off_t *slot)
 {
-    apr_rmm_off_t off = *slot;
+    relay_shm_off_t off = *slot;
     mem_entry_t *e = ENTRY(cache, off);
 
     *slot = e->next;
@@ -227,7 +228,7 @@ static int evict_one(mem_cache_t *cache)
 {
     mem_shared_t *sh = cache->shared;
     relay_evict_item_t items[EVICT_SAMPLE];
-    apr_rmm_off_t *slots[EVICT_SAMPLE];
+    relay_shm_off_t *slots[EVICT_SAMPLE];
     apr_uint32_t b = sh->evict_cursor, seen;
     int n = 0, victim;
 
@@ -235,7 +236,7 @@ static int evict_one(mem_cache_t *cache)
         return 0;
     }
     for (seen = 0; seen < sh->nbuckets && n < EVICT_SAMPLE; seen++) {
-        apr_rmm_off_t *slot = &sh->buckets[b];
+        relay_shm_off_t *slot = &sh->buckets[b];
         while (*slot && n < EVICT_SAMPLE) {
             mem_entry_t *e = ENTRY(cache, *slot);
             items[n].priority = e->priority;
@@ -257,12 +258,19 @@ static int evict_one(mem_cache_t *cache)
     return 1;
 }
 
-/* Allocates under the lock, evicting until it fits; 0 when it cannot. */
-static apr_rmm_off_t alloc_evicting(mem_cache_t *cache, apr_size_t size)
+/*
+ * Allocates under the lock, evicting until it fits; 0 when it cannot.
+ * Each eviction unlinks one entry, so this ends once the index is empty.
+ * Freed blocks merge with free neighbours, so evicting makes room for a
+ * block of any size that the segment can hold, the entries that readers
+ * still hold (freed when they are done) aside: MCacheSize bytes when the
+ * cache is empty and unread.
+ */
+static relay_shm_off_t alloc_evicting(mem_cache_t *cache, apr_size_t size)
 {
-    apr_rmm_off_t off;
+    relay_shm_off_t off;
 
-    while (!(off = apr_rmm_malloc(cache->rmm, size))) {
+    while (!(off = relay_shm_alloc_get(cache->alloc, size))) {
         if (!evict_one(cache)) {
             return 0;
         }
@@ -273,7 +281,7 @@ static apr_rmm_off_t alloc_evicting(mem_cache_t *cache, apr_size_t size)
 static apr_status_t release(void *data)
 {
     mem_cache_t *cache = ((void **)data)[0];
-    apr_rmm_off_t off = (apr_rmm_off_t)(apr_uintptr_t)((void **)data)[1];
+    relay_shm_off_t off = (relay_shm_off_t)(apr_uintptr_t)((void **)data)[1];
     mem_entry_t *e;
 
     if (apr_global_mutex_lock(cache->mutex) != APR_SUCCESS) {
@@ -294,7 +302,7 @@ static apr_status_t mem_lookup(request_rec *r, const char *key,
     mem_cache_t *cache = cache_of(r);
     apr_size_t len = strlen(key);
     relay_cache_found_t *f;
-    apr_rmm_off_t *slot;
+    relay_shm_off_t *slot;
     mem_entry_t *e;
     void **ref;
 
@@ -310,7 +318,7 @@ static apr_status_t mem_lookup(request_rec *r, const char *key,
     e->refs++;
     touch(cache, e);
     f = apr_palloc(r->pool, sizeof(*f));
-    f->head = apr_pmemdup(r->pool, apr_rmm_addr_get(cache->rmm, e->head),
+    f->head = apr_pmemdup(r->pool, relay_shm_alloc_addr(cache->alloc, e->head),
                           e->head_len);
     f->head_len = e->head_len;
     f->body_len = (apr_off_t)e->body_len;
@@ -404,10 +412,10 @@ static void mem_abandon(relay_cache_writer_t *w)
 }
 
 /* Links a new entry, replacing any of the same key. Under the lock. */
-static void link_entry(mem_cache_t *cache, apr_rmm_off_t off)
+static void link_entry(mem_cache_t *cache, relay_shm_off_t off)
 {
     mem_entry_t *e = ENTRY(cache, off);
-    apr_rmm_off_t *slot = find_slot(cache, ENTRY_KEY(e), e->key_len, e->hash);
+    relay_shm_off_t *slot = find_slot(cache, ENTRY_KEY(e), e->key_len, e->hash);
 
     if (*slot) {
         unlink_at(cache, slot);
@@ -426,7 +434,7 @@ static apr_status_t mem_commit(relay_cache_writer_t *w, const char *head,
     mem_shared_t *sh = cache->shared;
     apr_size_t key_len = strlen(w->key);
     apr_size_t charge = sizeof(mem_entry_t) + key_len + w->len + head_len;
-    apr_rmm_off_t off, hoff = 0;
+    relay_shm_off_t off, hoff = 0;
     mem_entry_t *e;
     apr_status_t rv;
 
@@ -442,7 +450,7 @@ static apr_status_t mem_commit(relay_cache_writer_t *w, const char *head,
         return rv;
     }
     {
-        apr_rmm_off_t *slot =
+        relay_shm_off_t *slot =
             find_slot(cache, w->key, key_len, hash_key(w->key, key_len));
         if (*slot) {
             unlink_at(cache, slot); /* makes room for its successor */
@@ -458,7 +466,7 @@ static apr_status_t mem_commit(relay_cache_writer_t *w, const char *head,
     if (off) {
         hoff = alloc_evicting(cache, head_len);
         if (!hoff) {
-            apr_rmm_free(cache->rmm, off);
+            relay_shm_alloc_free(cache->alloc, off);
             off = 0;
         }
     }
@@ -483,7 +491,7 @@ static apr_status_t mem_commit(relay_cache_writer_t *w, const char *head,
     if (w->len) {
         memcpy(ENTRY_BODY(e), w->buf, w->len);
     }
-    memcpy(apr_rmm_addr_get(cache->rmm, hoff), head, head_len);
+    memcpy(relay_shm_alloc_addr(cache->alloc, hoff), head, head_len);
     touch(cache, e);
     link_entry(cache, off);
     apr_global_mutex_unlock(cache->mutex);
@@ -495,7 +503,7 @@ static apr_status_t mem_replace_head(request_rec *r, const char *key,
 {
     mem_cache_t *cache = cache_of(r);
     apr_size_t len = strlen(key);
-    apr_rmm_off_t *slot, hoff;
+    relay_shm_off_t *slot, hoff;
     mem_entry_t *e;
     apr_status_t rv;
 
@@ -510,15 +518,15 @@ static apr_status_t mem_replace_head(request_rec *r, const char *key,
         apr_global_mutex_unlock(cache->mutex);
         return APR_NOTFOUND;
     }
-    hoff = apr_rmm_malloc(cache->rmm, head_len);
+    hoff = relay_shm_alloc_get(cache->alloc, head_len);
     if (!hoff) {
         unlink_at(cache, slot); /* better gone than stale forever */
         apr_global_mutex_unlock(cache->mutex);
         return APR_ENOMEM;
     }
     e = ENTRY(cache, *slot);
-    memcpy(apr_rmm_addr_get(cache->rmm, hoff), head, head_len);
-    apr_rmm_free(cache->rmm, e->head);
+    memcpy(relay_shm_alloc_addr(cache->alloc, hoff), head, head_len);
+    relay_shm_alloc_free(cache->alloc, e->head);
     cache->shared->used = cache->shared->used - e->head_len + head_len;
     e->charge = e->charge - e->head_len + head_len;
     e->head = hoff;
@@ -544,7 +552,7 @@ static apr_status_t mem_remove(request_rec *r, const char *key)
     sh = cache->shared;
     /* The key and its variants (key + separator + vary key). */
     for (b = 0; b < sh->nbuckets; b++) {
-        apr_rmm_off_t *slot = &sh->buckets[b];
+        relay_shm_off_t *slot = &sh->buckets[b];
         while (*slot) {
             mem_entry_t *e = ENTRY(cache, *slot);
             if (e->key_len >= len && !memcmp(ENTRY_KEY(e), key, len) &&
