@@ -51,6 +51,9 @@ typedef struct relay_cache_found_t {
     apr_size_t head_len;
     apr_off_t body_len;
     void *handle; /* the store's */
+    /* Set when the store has checked the head's bytes with a checksum of
+     * its own: mod_cache then skips the head block's CRC. */
+    int head_checked;
 } relay_cache_found_t;
 
 /* What a store knows of itself, for the metrics and status pages; -1 in

@@ -86,6 +86,15 @@ relay_cache_entry_status_t relay_cache_entry_decode(apr_pool_t *pool,
                                                     apr_size_t len,
                                                     relay_cache_entry_t *e);
 
+/*
+ * relay_cache_entry_decode() for a block whose bytes the caller has
+ * already checked with a checksum of its own over them (the disk store's
+ * entry files carry one): everything but the block's CRC is checked.
+ */
+relay_cache_entry_status_t
+relay_cache_entry_decode_checked(apr_pool_t *pool, const char *buf,
+                                 apr_size_t len, relay_cache_entry_t *e);
+
 /* CRC-32 (IEEE 802.3, as zlib's crc32()) of buf[0, len). */
 apr_uint32_t relay_cache_entry_checksum(const char *buf, apr_size_t len);
 

@@ -107,7 +107,9 @@ static int decode(request_rec *r, cache_req_t *cr, const char *key,
                   relay_cache_found_t *f, relay_cache_entry_t *e)
 {
     relay_cache_entry_status_t st =
-        relay_cache_entry_decode(r->pool, f->head, f->head_len, e);
+        f->head_checked
+            ? relay_cache_entry_decode_checked(r->pool, f->head, f->head_len, e)
+            : relay_cache_entry_decode(r->pool, f->head, f->head_len, e);
 
     if (st == RELAY_CACHE_ENTRY_OK && e->body_length == f->body_len) {
         return 1;

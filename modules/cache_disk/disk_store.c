@@ -152,6 +152,8 @@ static apr_status_t disk_lookup(request_rec *r, const char *key,
     out->head_len = f.head_len;
     out->body_len = f.body_len;
     out->handle = h;
+    out->head_checked = 1; /* relay_disk_open() checked the entry file's
+                              checksum, which covers the head */
     *found = out;
     return APR_SUCCESS;
 }

@@ -322,6 +322,7 @@ static apr_status_t mem_lookup(request_rec *r, const char *key,
                           e->head_len);
     f->head_len = e->head_len;
     f->body_len = (apr_off_t)e->body_len;
+    f->head_checked = 0;
     f->handle = e;
     ref = apr_palloc(r->pool, 2 * sizeof(void *));
     ref[0] = cache;

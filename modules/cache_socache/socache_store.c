@@ -308,6 +308,7 @@ static apr_status_t sc_lookup(request_rec *r, const char *key,
     f->head_len = h.head_length;
     f->body_len = h.body_length;
     f->handle = (void *)body;
+    f->head_checked = 0;
     *found = f;
     return APR_SUCCESS;
 }

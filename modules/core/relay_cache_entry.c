@@ -279,10 +279,10 @@ static int get_value(reader_t *r, const char **s, apr_size_t *n)
     return 1;
 }
 
-relay_cache_entry_status_t relay_cache_entry_decode(apr_pool_t *pool,
-                                                    const char *buf,
-                                                    apr_size_t len,
-                                                    relay_cache_entry_t *e)
+/* Decodes buf[0, len), comparing its checksum when check_crc is set. */
+static relay_cache_entry_status_t decode(apr_pool_t *pool, const char *buf,
+                                         apr_size_t len, relay_cache_entry_t *e,
+                                         int check_crc)
 {
     reader_t r;
     apr_uint32_t version, reserved, total, status, nfields, nvary, crc, i;
@@ -323,7 +323,7 @@ relay_cache_entry_status_t relay_cache_entry_decode(apr_pool_t *pool,
           ((apr_uint32_t)(unsigned char)r.end[1] << 16) |
           ((apr_uint32_t)(unsigned char)r.end[2] << 8) |
           (unsigned char)r.end[3];
-    if (crc != relay_cache_entry_checksum(buf, len - CRC_LEN)) {
+    if (check_crc && crc != relay_cache_entry_checksum(buf, len - CRC_LEN)) {
         return RELAY_CACHE_ENTRY_BAD_CHECKSUM;
     }
 
@@ -426,4 +426,19 @@ apr_table_t *relay_cache_entry_store_headers(apr_pool_t *pool,
         }
     }
     return out;
+}
+
+relay_cache_entry_status_t relay_cache_entry_decode(apr_pool_t *pool,
+                                                    const char *buf,
+                                                    apr_size_t len,
+                                                    relay_cache_entry_t *e)
+{
+    return decode(pool, buf, len, e, 1);
+}
+
+relay_cache_entry_status_t
+relay_cache_entry_decode_checked(apr_pool_t *pool, const char *buf,
+                                 apr_size_t len, relay_cache_entry_t *e)
+{
+    return decode(pool, buf, len, e, 0);
 }

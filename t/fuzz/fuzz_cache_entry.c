@@ -9,8 +9,10 @@
  * real length at offset 8 and its real CRC-32 at the end (each with
  * probability one half, chosen by the first input byte), so the fuzzer
  * reaches the content checks instead of stopping at the checksum.
- * Besides crashes, it checks the promise of relay/relay_cache_entry.h: a
- * block that decodes encodes again to exactly the same bytes.
+ * Besides crashes, it checks the promises of relay/relay_cache_entry.h: a
+ * block that decodes encodes again to exactly the same bytes, and
+ * relay_cache_entry_decode_checked() (no CRC compared) decides as
+ * relay_cache_entry_decode() does where the CRC is right.
  */
 #include <string.h>
 
@@ -28,7 +30,8 @@ static void put32(unsigned char *p, apr_uint32_t v)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     apr_pool_t *pool = relay_fuzz_pool();
-    relay_cache_entry_t e;
+    relay_cache_entry_t e, e_checked;
+    relay_cache_entry_status_t rv, rv_checked;
     unsigned char *block;
     unsigned fixups;
     char *again;
@@ -47,8 +50,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         put32(block + size - 4,
               relay_cache_entry_checksum((const char *)block, size - 4));
     }
-    if (relay_cache_entry_decode(pool, (const char *)block, size, &e) ==
-        RELAY_CACHE_ENTRY_OK) {
+    rv = relay_cache_entry_decode(pool, (const char *)block, size, &e);
+    /* Without its CRC compared, a block decodes as it does with it when
+     * the CRC is right; the parser must hold up to any bytes either way. */
+    rv_checked = relay_cache_entry_decode_checked(pool, (const char *)block,
+                                                  size, &e_checked);
+    if (fixups & 2) {
+        relay_fuzz_check(rv == rv_checked,
+                         "decode_checked agrees with decode on a right CRC");
+    }
+    if (rv == RELAY_CACHE_ENTRY_OK) {
         relay_fuzz_check(
             relay_cache_entry_encode(pool, &e, &again, &again_len) ==
                 RELAY_CACHE_ENTRY_OK,
