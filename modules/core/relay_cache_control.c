@@ -418,35 +418,67 @@ static int letters_begin(const cursor_t *c, apr_size_t n, const char *name)
 }
 
 /* The number of letters at the cursor. */
+static int is_letter(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
 static apr_size_t letter_run(const cursor_t *c)
 {
     apr_size_t n = 0;
 
-    while (c->i + n < c->len && apr_isalpha(c->s[c->i + n])) {
+    while (c->i + n < c->len && is_letter(c->s[c->i + n])) {
         n++;
     }
     return n;
 }
 
+/* Three letters packed into one number, for comparing names at once. */
+#define PACK3(a, b, c)                                                         \
+    (((apr_uint32_t)(unsigned char)(a) << 16) |                                \
+     ((apr_uint32_t)(unsigned char)(b) << 8) |                                 \
+     (apr_uint32_t)(unsigned char)(c))
+
+/* The three letters at the cursor, lower case, packed. */
+static apr_uint32_t packed3(const cursor_t *c)
+{
+    const char *s = c->s + c->i;
+
+    return PACK3(ascii_lower(s[0]), ascii_lower(s[1]), ascii_lower(s[2]));
+}
+
+/* The index of `key` in names[0, n), -1 if absent. */
+static int packed_index(const apr_uint32_t *names, int n, apr_uint32_t key)
+{
+    int k;
+
+    for (k = 0; k < n; k++) {
+        if (names[k] == key) {
+            return k;
+        }
+    }
+    return -1;
+}
+
 /* A day name, its first three letters or whole; *is_long tells which. */
 static int day_name(cursor_t *c, int *is_long)
 {
+    static const apr_uint32_t days[7] = {
+        PACK3('s', 'u', 'n'), PACK3('m', 'o', 'n'), PACK3('t', 'u', 'e'),
+        PACK3('w', 'e', 'd'), PACK3('t', 'h', 'u'), PACK3('f', 'r', 'i'),
+        PACK3('s', 'a', 't')};
     apr_size_t n = letter_run(c);
     int k;
 
-    for (k = 0; k < 7; k++) {
-        if (letters_begin(c, n, weekday[k]) &&
-            (n == 3 || weekday[k][n] == '\0')) {
-            c->i += n;
-            *is_long = n != 3;
-            return 1;
-        }
+    if (n < 3 || (k = packed_index(days, 7, packed3(c))) < 0 ||
+        (n != 3 &&
+         (!letters_begin(c, n, weekday[k]) || weekday[k][n] != '\0'))) {
+        return 0;
     }
-    return 0;
+    c->i += n;
+    *is_long = n != 3;
+    return 1;
 }
-
-/* Three letters packed into one number, for comparing names at once. */
-#define PACK3(a, b, c) (((apr_uint32_t)(a) << 16) | ((b) << 8) | (c))
 
 static int month(cursor_t *c, int *out)
 {
@@ -455,22 +487,14 @@ static int month(cursor_t *c, int *out)
         PACK3('a', 'p', 'r'), PACK3('m', 'a', 'y'), PACK3('j', 'u', 'n'),
         PACK3('j', 'u', 'l'), PACK3('a', 'u', 'g'), PACK3('s', 'e', 'p'),
         PACK3('o', 'c', 't'), PACK3('n', 'o', 'v'), PACK3('d', 'e', 'c')};
-    const char *s = c->s + c->i;
-    apr_uint32_t key;
     int k;
 
-    if (letter_run(c) != 3) {
+    if (letter_run(c) != 3 || (k = packed_index(months, 12, packed3(c))) < 0) {
         return 0;
     }
-    key = PACK3(ascii_lower(s[0]), ascii_lower(s[1]), ascii_lower(s[2]));
-    for (k = 0; k < 12; k++) {
-        if (months[k] == key) {
-            c->i += 3;
-            *out = k + 1;
-            return 1;
-        }
-    }
-    return 0;
+    c->i += 3;
+    *out = k + 1;
+    return 1;
 }
 
 /* time-of-day = hour ":" minute ":" second */
@@ -494,12 +518,101 @@ static int gmt(cursor_t *c)
     return 1;
 }
 
+/* The fields of an HTTP-date, as read. */
+typedef struct date_fields_t {
+    int day, mon, year, h, mi, sec;
+} date_fields_t;
+
+/* Two digits at s, or -1. */
+static int two_digits(const char *s)
+{
+    if (s[0] < '0' || s[0] > '9' || s[1] < '0' || s[1] > '9') {
+        return -1;
+    }
+    return (s[0] - '0') * 10 + (s[1] - '0');
+}
+
+/*
+ * IMF-fixdate read at its fixed places ("Sun, 06 Nov 1994 08:49:37 GMT"):
+ * the form every sender must use (RFC 9110 §5.6.7), so the one worth a
+ * short path. 0 when value is not one: the general reader decides then.
+ */
+static int read_fixdate(const char *value, apr_size_t len, date_fields_t *f)
+{
+    cursor_t c = {value, len, 0};
+    int century, k;
+
+    if (len != 29 || value[3] != ',' || value[4] != ' ' || value[7] != ' ' ||
+        value[11] != ' ' || value[16] != ' ' || value[19] != ':' ||
+        value[22] != ':' || value[25] != ' ' || !day_name(&c, &k) || k) {
+        return 0;
+    }
+    c.i = 8;
+    century = two_digits(value + 12);
+    f->year = two_digits(value + 14);
+    f->day = two_digits(value + 5);
+    f->h = two_digits(value + 17);
+    f->mi = two_digits(value + 20);
+    f->sec = two_digits(value + 23);
+    c.i = 26;
+    if (century < 0 || f->year < 0 || f->day < 0 || f->h < 0 || f->mi < 0 ||
+        f->sec < 0 || packed3(&c) != PACK3('g', 'm', 't')) {
+        return 0;
+    }
+    f->year += century * 100;
+    c.i = 8;
+    return month(&c, &f->mon);
+}
+
+/* Any of the three forms of RFC 9110 §5.6.7, through the cursor. */
+static int read_date(const char *value, apr_size_t len, date_fields_t *f)
+{
+    cursor_t c = {value, len, 0};
+    int is_long = 0, ok = 0;
+
+    if (!day_name(&c, &is_long)) {
+        return 0;
+    }
+    if (next_is(&c, ',')) {
+        if (!next_is(&c, ' ') || !digits(&c, 2, &f->day)) {
+            return 0;
+        }
+        if (!is_long && next_is(&c, ' ')) {
+            /* IMF-fixdate: Sun, 06 Nov 1994 08:49:37 GMT */
+            ok = month(&c, &f->mon) && next_is(&c, ' ') &&
+                 digits(&c, 4, &f->year) && next_is(&c, ' ');
+        }
+        else if (is_long && next_is(&c, '-')) {
+            /* rfc850-date: Sunday, 06-Nov-94 08:49:37 GMT */
+            ok = month(&c, &f->mon) && next_is(&c, '-') &&
+                 digits(&c, 2, &f->year) && next_is(&c, ' ');
+            f->year += f->year < 70 ? 2000 : 1900;
+        }
+        else {
+            return 0;
+        }
+        ok = ok && time_of_day(&c, &f->h, &f->mi, &f->sec) && gmt(&c);
+    }
+    else if (!is_long && next_is(&c, ' ')) {
+        /* asctime-date: Sun Nov  6 08:49:37 1994 */
+        ok = month(&c, &f->mon) && next_is(&c, ' ');
+        if (ok && next_is(&c, ' ')) {
+            ok = digits(&c, 1, &f->day);
+        }
+        else {
+            ok = ok && digits(&c, 2, &f->day);
+        }
+        ok = ok && next_is(&c, ' ') &&
+             time_of_day(&c, &f->h, &f->mi, &f->sec) && next_is(&c, ' ') &&
+             digits(&c, 4, &f->year);
+    }
+    return ok && c.i == c.len;
+}
+
 int relay_http_date_parse(const char *value, apr_size_t len, apr_time_t *out)
 {
     static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    cursor_t c;
-    int day = 0, mon = 0, year = 0, h = 0, mi = 0, sec = 0, ok = 0;
-    int is_long = 0;
+    date_fields_t f = {0, 0, 0, 0, 0, 0};
     apr_int64_t days;
 
     if (value == NULL) {
@@ -512,59 +625,18 @@ int relay_http_date_parse(const char *value, apr_size_t len, apr_time_t *out)
     while (len > 0 && is_ows(value[len - 1])) {
         len--;
     }
-    c.s = value;
-    c.len = len;
-    c.i = 0;
-    if (!day_name(&c, &is_long)) {
+    if (!read_fixdate(value, len, &f) && !read_date(value, len, &f)) {
         return 0;
     }
-    if (next_is(&c, ',')) {
-        if (!next_is(&c, ' ') || !digits(&c, 2, &day)) {
-            return 0;
-        }
-        if (!is_long && next_is(&c, ' ')) {
-            /* IMF-fixdate: Sun, 06 Nov 1994 08:49:37 GMT */
-            ok = month(&c, &mon) && next_is(&c, ' ') && digits(&c, 4, &year) &&
-                 next_is(&c, ' ');
-        }
-        else if (is_long && next_is(&c, '-')) {
-            /* rfc850-date: Sunday, 06-Nov-94 08:49:37 GMT */
-            ok = month(&c, &mon) && next_is(&c, '-') && digits(&c, 2, &year) &&
-                 next_is(&c, ' ');
-            year += year < 70 ? 2000 : 1900;
-        }
-        else {
-            return 0;
-        }
-        ok = ok && time_of_day(&c, &h, &mi, &sec) && gmt(&c);
-    }
-    else if (!is_long && next_is(&c, ' ')) {
-        /* asctime-date: Sun Nov  6 08:49:37 1994 */
-        ok = month(&c, &mon) && next_is(&c, ' ');
-        if (ok && next_is(&c, ' ')) {
-            ok = digits(&c, 1, &day);
-        }
-        else {
-            ok = ok && digits(&c, 2, &day);
-        }
-        ok = ok && next_is(&c, ' ') && time_of_day(&c, &h, &mi, &sec) &&
-             next_is(&c, ' ') && digits(&c, 4, &year);
-    }
-    else {
+    if (f.year < 1 || f.day < 1 || f.h > 23 || f.mi > 59 || f.sec > 60 ||
+        f.day > mdays[f.mon - 1] + (f.mon == 2 && is_leap(f.year))) {
         return 0;
     }
-    if (!ok || c.i != c.len || year < 1 || day < 1 || h > 23 || mi > 59 ||
-        sec > 60) {
-        return 0;
+    if (f.sec == 60) {
+        f.sec = 59;
     }
-    if (day > mdays[mon - 1] + (mon == 2 && is_leap(year))) {
-        return 0;
-    }
-    if (sec == 60) {
-        sec = 59;
-    }
-    days = days_from_civil(year, mon, day);
-    *out = apr_time_from_sec(((days * 24 + h) * 60 + mi) * 60 + sec);
+    days = days_from_civil(f.year, f.mon, f.day);
+    *out = apr_time_from_sec(((days * 24 + f.h) * 60 + f.mi) * 60 + f.sec);
     return 1;
 }
 

@@ -47,11 +47,8 @@ void relay_cache_request_read(relay_cache_request_t *req, apr_pool_t *pool,
     relay_cache_control_read(&req->cc, pool, headers);
 }
 
-static relay_cache_field_t read_date(const apr_table_t *h, const char *name,
-                                     apr_time_t *out)
+static relay_cache_field_t read_date(const char *v, apr_time_t *out)
 {
-    const char *v = apr_table_get(h, name);
-
     *out = 0;
     if (v == NULL) {
         return RELAY_CACHE_FIELD_ABSENT;
@@ -81,19 +78,69 @@ static apr_int64_t read_age(const char *v)
     return age > RELAY_CC_DELTA_MAX ? RELAY_CC_DELTA_MAX : age;
 }
 
+/* The fields a response's facts come from, found in one pass over its
+ * header table: the first line of each, every line of Vary. */
+typedef struct response_fields_t {
+    const char *date, *expires, *last_modified, *etag, *age;
+    const char *vary;
+} response_fields_t;
+
+static void find_fields(apr_pool_t *pool, const apr_table_t *headers,
+                        response_fields_t *f)
+{
+    const apr_array_header_t *arr = apr_table_elts(headers);
+    const apr_table_entry_t *e = (const apr_table_entry_t *)arr->elts;
+    int i;
+
+    memset(f, 0, sizeof(*f));
+    for (i = 0; i < arr->nelts; i++) {
+        const char *k = e[i].key, **slot = NULL;
+
+        if (k == NULL || e[i].val == NULL) {
+            continue;
+        }
+        if (relay_header_name_is(k, "Date")) {
+            slot = &f->date;
+        }
+        else if (relay_header_name_is(k, "Expires")) {
+            slot = &f->expires;
+        }
+        else if (relay_header_name_is(k, "Last-Modified")) {
+            slot = &f->last_modified;
+        }
+        else if (relay_header_name_is(k, "ETag")) {
+            slot = &f->etag;
+        }
+        else if (relay_header_name_is(k, "Age")) {
+            slot = &f->age;
+        }
+        else if (relay_header_name_is(k, "Vary")) {
+            f->vary = f->vary == NULL
+                          ? e[i].val
+                          : apr_pstrcat(pool, f->vary, ",", e[i].val, NULL);
+        }
+        if (slot != NULL && *slot == NULL) {
+            *slot = e[i].val;
+        }
+    }
+}
+
 void relay_cache_response_read(relay_cache_response_t *resp, apr_pool_t *pool,
                                int status, const apr_table_t *headers)
 {
+    response_fields_t f;
+
+    find_fields(pool, headers, &f);
     resp->status = status;
     relay_cache_control_read(&resp->cc, pool, headers);
-    resp->date_state = read_date(headers, "Date", &resp->date);
-    resp->expires_state = read_date(headers, "Expires", &resp->expires);
+    resp->date_state = read_date(f.date, &resp->date);
+    resp->expires_state = read_date(f.expires, &resp->expires);
     resp->last_modified_state =
-        read_date(headers, "Last-Modified", &resp->last_modified);
-    resp->last_modified_value = apr_table_get(headers, "Last-Modified");
-    resp->etag = apr_table_get(headers, "ETag");
-    resp->age = read_age(apr_table_get(headers, "Age"));
-    resp->vary = apr_table_getm(pool, headers, "Vary");
+        read_date(f.last_modified, &resp->last_modified);
+    resp->last_modified_value = f.last_modified;
+    resp->etag = f.etag;
+    resp->age = read_age(f.age);
+    resp->vary = f.vary;
     resp->vary_star =
         resp->vary != NULL && relay_header_has_token(resp->vary, "*");
 }

@@ -273,6 +273,10 @@ static const date_case_t date_cases[] = {
     {"SUNDAY, 06-NOV-94 08:49:37 GMT", 1, 784111777},
     /* Malformed. */
     {"Su, 06 Nov 1994 08:49:37 GMT", 0, 0},
+    /* Bytes above 0x7f where letters go (found by fuzz_cache_control). */
+    {"Sun, 06 Nov 1994 08:49:37 G\xa9\xab", 0, 0},
+    {"\xd3un, 06 Nov 1994 08:49:37 GMT", 0, 0},
+    {"Sun, 06 N\xefv 1994 08:49:37 GMT", 0, 0},
     {"Sund, 06 Nov 1994 08:49:37 GMT", 0, 0},
     {"Sundays, 06-Nov-94 08:49:37 GMT", 0, 0},
     {"Sun, 06 Novem 1994 08:49:37 GMT", 0, 0},
