@@ -2,8 +2,9 @@
 
 /*
  * The vocabulary of HTTP caching: Cache-Control directives of requests and
- * responses (RFC 9111 §5.2), Pragma: no-cache (§5.4), and HTTP-date
- * (RFC 9110 §5.6.7), parsed without trusting the input.
+ * responses (RFC 9111 §5.2) and Pragma: no-cache (§5.4), parsed without
+ * trusting the input; HTTP-date is relay/relay_http_date.h, included here
+ * for the callers that read both.
  *
  * Parsers take a pointer and a length and never read past it, so a value
  * need not be NUL-terminated. Bad input never fails a parse as a whole:
@@ -17,6 +18,8 @@
 #include <apr_pools.h>
 #include <apr_tables.h>
 #include <apr_time.h>
+
+#include "relay/relay_http_date.h"
 
 /* A delta-seconds directive that is absent. */
 #define RELAY_CC_UNSET ((apr_int64_t)-1)
@@ -96,27 +99,5 @@ void relay_cache_control_read(relay_cache_control_t *cc, apr_pool_t *pool,
  * Pragma is ignored next to Cache-Control), or max-age=0.
  */
 int relay_cache_control_request_no_cache(const relay_cache_control_t *cc);
-
-/* Length of an IMF-fixdate, "Sun, 06 Nov 1994 08:49:37 GMT". */
-#define RELAY_HTTP_DATE_LEN 29
-
-/*
- * Parses an HTTP-date (RFC 9110 §5.6.7) in any of its three forms:
- * IMF-fixdate, the obsolete RFC 850 form ("Sunday, 06-Nov-94 08:49:37
- * GMT") and asctime ("Sun Nov  6 08:49:37 1994"). Surrounding whitespace
- * is allowed; names of days, months and GMT are matched without case; the
- * day name is not checked against the date. A two-digit year below 70 is
- * 20yy, otherwise 19yy (a fixed reading of §5.6.7's fifty-year rule, so
- * results do not depend on the clock). A second of 60 (leap) is accepted
- * as 59. Returns 1 and sets *out, or 0 for anything else.
- */
-int relay_http_date_parse(const char *value, apr_size_t len, apr_time_t *out);
-
-/*
- * Writes `t` as an IMF-fixdate plus a NUL into buf (RELAY_HTTP_DATE_LEN+1
- * bytes), whole seconds, rounding down. Times outside years 1..9999 are
- * clamped to the nearest representable one.
- */
-void relay_http_date_format(char *buf, apr_time_t t);
 
 #endif
