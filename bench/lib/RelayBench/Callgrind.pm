@@ -29,7 +29,19 @@ our @EXPORT = qw(callgrind_phase);
 # returns the instructions (Ir) of the whole process life. As root,
 # valgrind and httpd run as nobody from the start (no User directive), so
 # the server can write the profile when it exits.
+# A port picked by free_port() may be taken by another connection's local
+# port before the slow start under valgrind binds it: httpd then exits at
+# start-up (make_sock), and the run is tried again on another port.
 sub callgrind_total {
+    my (@args) = @_;
+    for my $try (1 .. 3) {
+        my @r = eval { callgrind_once(@args) };
+        return @r if @r;
+        die $@ if $try == 3 || $@ !~ /exited at start-up/;
+    }
+}
+
+sub callgrind_once {
     my ($c, $origin, $size, $count) = @_;
     my $name = "cg-$c->{name}-$size-$count";
     my $dir = "$RUN/$name";
@@ -61,7 +73,12 @@ sub callgrind_total {
     }
     stop_pid($pid);
     chomp $err if $err;
-    die "$c->{name} under callgrind, $count requests: $err\n" if $err;
+    if ($err) {
+        my ($last) = reverse grep {/\S/} split /\n/,
+            (eval { read_file("$dir/$name.error_log") } // '');
+        die "$c->{name} under callgrind, $count requests: $err"
+            . ($last ? " ($last)" : '') . "\n";
+    }
     die "$c->{name} under callgrind: no profile $profile\n" unless -s $profile;
     my ($ir) = read_file($profile) =~ /^(?:summary|totals):\s*(\d+)/m;
     die "$c->{name} under callgrind: no totals in $profile\n" unless $ir;

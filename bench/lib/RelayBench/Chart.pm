@@ -130,6 +130,8 @@ sub callgrind_panel {
     my $cg = $doc->{callgrind} or return;
     my (@clusters, %at, %series, @order);
     for my $row (@{ $cg->{rows} || [] }) {
+        # A cache row whose requests reached the origin measured misses.
+        next if $row->{origin_requests};
         my $size = $row->{size} // $cg->{size} // '1k';
         if (!exists $at{$size}) {
             $at{$size} = @clusters;
