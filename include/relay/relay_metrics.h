@@ -3,8 +3,8 @@
 /*
  * The pieces of Relay's Prometheus metrics that are decisions rather than
  * output: which latency bucket a request falls in, the bucket bounds as
- * Prometheus writes them, the class of a status code, and label values
- * escaped for the text exposition format.
+ * Prometheus writes them, the class of a status code, the lines that open
+ * a family, and label values escaped for the text exposition format.
  */
 #ifndef RELAY_METRICS_H
 #define RELAY_METRICS_H
@@ -27,6 +27,11 @@ const char *relay_metrics_bucket_le(int bucket);
 
 /* The class index (0 for 1xx .. 4 for 5xx) of `status`, -1 outside. */
 int relay_metrics_status_class(int status);
+
+/* The HELP and TYPE lines that open the family `name` of `type`
+ * ("counter", "gauge", "histogram"). */
+const char *relay_metrics_family(apr_pool_t *pool, const char *name,
+                                 const char *type, const char *help);
 
 /* `value` escaped for a label value (backslash, double quote, newline). */
 const char *relay_metrics_label(apr_pool_t *pool, const char *value);

@@ -177,12 +177,6 @@ static void store_stats(const stats_slot_t *slot, relay_cache_store_stats_t *st)
     }
 }
 
-static void family(request_rec *r, const char *name, const char *type,
-                   const char *help)
-{
-    ap_rprintf(r, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
-}
-
 /* One family of the stores' own numbers, left out when no store knows
  * it; `at` is the offset of the field in relay_cache_store_stats_t. */
 static void store_family(request_rec *r, const relay_cache_store_stats_t *st,
@@ -197,7 +191,7 @@ static void store_family(request_rec *r, const relay_cache_store_stats_t *st,
             continue;
         }
         if (!shown++) {
-            family(r, name, type, help);
+            ap_rputs(relay_metrics_family(r->pool, name, type, help), r);
         }
         ap_rprintf(r, "%s{store=\"%s\"} %" APR_INT64_T_FMT "\n", name, label[i],
                    v);
@@ -223,7 +217,9 @@ static int metrics_lines(request_rec *r)
         store_stats(slot, &st[i]);
     }
     for (k = 0; k < CACHE_STAT_COUNT; k++) {
-        family(r, stat_names[k].metric, "counter", stat_names[k].help);
+        ap_rputs(relay_metrics_family(r->pool, stat_names[k].metric, "counter",
+                                      stat_names[k].help),
+                 r);
         for (i = 0; i < slots_shown->nelts; i++) {
             ap_rprintf(
                 r, "%s{store=\"%s\"} %" APR_UINT64_T_FMT "\n",

@@ -1,7 +1,10 @@
 /* Licensed under the Apache License, Version 2.0 (see LICENSE). */
 
-/* Latency buckets, status classes and label escaping (relay_metrics.h). */
+/* Latency buckets, status classes, family headers and label escaping
+ * (relay_metrics.h). */
 #include <string.h>
+
+#include <apr_strings.h>
 
 #include "relay/relay_metrics.h"
 
@@ -37,6 +40,13 @@ const char *relay_metrics_bucket_le(int bucket)
 int relay_metrics_status_class(int status)
 {
     return status >= 100 && status <= 599 ? status / 100 - 1 : -1;
+}
+
+const char *relay_metrics_family(apr_pool_t *pool, const char *name,
+                                 const char *type, const char *help)
+{
+    return apr_pstrcat(pool, "# HELP ", name, " ", help, "\n# TYPE ", name, " ",
+                       type, "\n", NULL);
 }
 
 const char *relay_metrics_label(apr_pool_t *pool, const char *value)

@@ -70,12 +70,6 @@ static apr_array_header_t *all_workers(request_rec *r, const char ***lbl)
     return out;
 }
 
-static void family(request_rec *r, const char *name, const char *type,
-                   const char *help)
-{
-    ap_rprintf(r, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
-}
-
 /* One counter or gauge per worker, from a field of its slot. */
 static void per_worker(request_rec *r, const apr_array_header_t *ws,
                        const char **lbl, const char *name, const char *type,
@@ -83,7 +77,7 @@ static void per_worker(request_rec *r, const apr_array_header_t *ws,
 {
     int i;
 
-    family(r, name, type, help);
+    ap_rputs(relay_metrics_family(r->pool, name, type, help), r);
     for (i = 0; i < ws->nelts; i++) {
         const relay_worker_t *w = APR_ARRAY_IDX(ws, i, relay_worker_t *);
         const volatile apr_uint64_t *v =
@@ -97,8 +91,10 @@ static void responses(request_rec *r, const apr_array_header_t *ws,
 {
     int i, c;
 
-    family(r, "relay_worker_responses_total", "counter",
-           "Requests through the worker by class of their final status.");
+    ap_rputs(relay_metrics_family(
+                 r->pool, "relay_worker_responses_total", "counter",
+                 "Requests through the worker by class of their final status."),
+             r);
     for (i = 0; i < ws->nelts; i++) {
         const relay_worker_t *w = APR_ARRAY_IDX(ws, i, relay_worker_t *);
         for (c = 0; c < RELAY_METRICS_CLASSES; c++) {
@@ -115,8 +111,10 @@ static void causes(request_rec *r, const apr_array_header_t *ws,
 {
     int i, c;
 
-    family(r, "relay_worker_failures_total", "counter",
-           "Requests through the worker that failed, by cause.");
+    ap_rputs(relay_metrics_family(
+                 r->pool, "relay_worker_failures_total", "counter",
+                 "Requests through the worker that failed, by cause."),
+             r);
     for (i = 0; i < ws->nelts; i++) {
         const relay_worker_t *w = APR_ARRAY_IDX(ws, i, relay_worker_t *);
         for (c = RELAY_PROXY_ERROR_NONE + 1; c < RELAY_PROXY_ERROR_COUNT; c++) {
@@ -135,9 +133,11 @@ static void durations(request_rec *r, const apr_array_header_t *ws,
     const char *name = "relay_worker_request_duration_seconds";
     int i, b;
 
-    family(r, name, "histogram",
-           "Time from handing a request to the origin to the end of its "
-           "response.");
+    ap_rputs(relay_metrics_family(
+                 r->pool, name, "histogram",
+                 "Time from handing a request to the origin to the end of its "
+                 "response."),
+             r);
     for (i = 0; i < ws->nelts; i++) {
         const relay_worker_t *w = APR_ARRAY_IDX(ws, i, relay_worker_t *);
         apr_uint64_t total = 0;
@@ -159,16 +159,19 @@ static void states(request_rec *r, const apr_array_header_t *ws,
     apr_time_t now = apr_time_now();
     int i;
 
-    family(r, "relay_worker_up", "gauge",
-           "1 while the worker is in rotation, 0 while it is in error "
-           "state, disabled, stopped or failing its health checks.");
+    ap_rputs(relay_metrics_family(
+                 r->pool, "relay_worker_up", "gauge",
+                 "1 while the worker is in rotation, 0 while it is in error "
+                 "state, disabled, stopped or failing its health checks."),
+             r);
     for (i = 0; i < ws->nelts; i++) {
         const relay_worker_t *w = APR_ARRAY_IDX(ws, i, relay_worker_t *);
         ap_rprintf(r, "relay_worker_up%s} %d\n", lbl[i],
                    relay_worker_is_usable((relay_worker_t *)w, now) ? 1 : 0);
     }
-    family(r, "relay_worker_busy", "gauge",
-           "Requests through the worker in flight now.");
+    ap_rputs(relay_metrics_family(r->pool, "relay_worker_busy", "gauge",
+                                  "Requests through the worker in flight now."),
+             r);
     for (i = 0; i < ws->nelts; i++) {
         const relay_worker_t *w = APR_ARRAY_IDX(ws, i, relay_worker_t *);
         ap_rprintf(
@@ -182,9 +185,11 @@ static void connections(request_rec *r, const apr_array_header_t *ws,
 {
     int i;
 
-    family(r, "relay_proxy_connections", "gauge",
-           "Pooled connections to the worker's origin of every child "
-           "process: in use by a request (active) or idle in a pool.");
+    ap_rputs(relay_metrics_family(
+                 r->pool, "relay_proxy_connections", "gauge",
+                 "Pooled connections to the worker's origin of every child "
+                 "process: in use by a request (active) or idle in a pool."),
+             r);
     for (i = 0; i < ws->nelts; i++) {
         const relay_worker_t *w = APR_ARRAY_IDX(ws, i, relay_worker_t *);
         ap_rprintf(

@@ -58,6 +58,11 @@ int main(void)
 
     RELAY_TEST_TABLE(bucket_cases, bucket_case, "bucket", pool);
     RELAY_TEST_TABLE(label_cases, label_case, "label", pool);
+    relay_test_ok(strcmp(relay_metrics_family(pool, "relay_x_total", "counter",
+                                              "Things."),
+                         "# HELP relay_x_total Things.\n"
+                         "# TYPE relay_x_total counter\n") == 0,
+                  "family: HELP then TYPE");
     for (i = 1; i < RELAY_METRICS_BUCKETS; i++) {
         ordered &= relay_metrics_bucket_le(i) != NULL;
     }
