@@ -234,14 +234,14 @@ static int two_digits(const char *s)
 static int read_fixdate(const char *value, apr_size_t len, date_fields_t *f)
 {
     cursor_t c = {value, len, 0};
-    int century, k;
+    int century, is_long;
 
     if (len != 29 || value[3] != ',' || value[4] != ' ' || value[7] != ' ' ||
         value[11] != ' ' || value[16] != ' ' || value[19] != ':' ||
-        value[22] != ':' || value[25] != ' ' || !day_name(&c, &k) || k) {
+        value[22] != ':' || value[25] != ' ' || !day_name(&c, &is_long) ||
+        is_long) {
         return 0;
     }
-    c.i = 8;
     century = two_digits(value + 12);
     f->year = two_digits(value + 14);
     f->day = two_digits(value + 5);
@@ -254,7 +254,7 @@ static int read_fixdate(const char *value, apr_size_t len, date_fields_t *f)
         return 0;
     }
     f->year += century * 100;
-    c.i = 8;
+    c.i = 8; /* the month */
     return month(&c, &f->mon);
 }
 
