@@ -74,17 +74,36 @@ void cache_mark_stored(request_rec *r)
     }
 }
 
+/* The environment variable named for a status: "cache-hit" for HIT. */
+static const char *status_env(apr_pool_t *pool, const char *status)
+{
+    static const char *const names[][2] = {
+        {"HIT", "cache-hit"},
+        {"MISS", "cache-miss"},
+        {"REVALIDATE", "cache-revalidate"},
+        {"INVALIDATE", "cache-invalidate"},
+    };
+    char *env, *p;
+    apr_size_t i;
+
+    for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        if (!strcmp(status, names[i][0])) {
+            return names[i][1];
+        }
+    }
+    env = apr_pstrcat(pool, "cache-", status, NULL);
+    for (p = env; *p; p++) {
+        *p = apr_tolower(*p);
+    }
+    return env;
+}
+
 void cache_mark(request_rec *r, const char *status, const char *reason)
 {
     const cache_dir_conf_t *dc =
         ap_get_module_config(r->per_dir_config, &cache_module);
-    const char *env = apr_pstrcat(r->pool, "cache-", status, NULL);
-    char *p;
 
-    for (p = (char *)env; *p; p++) {
-        *p = apr_tolower(*p);
-    }
-    apr_table_setn(r->subprocess_env, env, reason);
+    apr_table_setn(r->subprocess_env, status_env(r->pool, status), reason);
     apr_table_setn(r->subprocess_env, "cache-status", reason);
     if (dc->header == 1) {
         apr_table_setn(r->err_headers_out, "X-Cache",

@@ -138,15 +138,25 @@ static const char *strip_query_ids(apr_pool_t *pool, const char *query,
     return out;
 }
 
+/* s[0, len) lower-cased to out; returns the end of what was written. */
+static char *put_lower(char *out, const char *s, apr_size_t len)
+{
+    apr_size_t i;
+
+    for (i = 0; i < len; i++) {
+        char c = s[i];
+
+        *out++ = c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+    }
+    return out;
+}
+
 static char *lower(apr_pool_t *pool, const char *s)
 {
-    char *out = apr_pstrdup(pool, s), *p;
+    apr_size_t len = strlen(s);
+    char *out = apr_palloc(pool, len + 1);
 
-    for (p = out; *p != '\0'; p++) {
-        if (*p >= 'A' && *p <= 'Z') {
-            *p = (char)(*p - 'A' + 'a');
-        }
-    }
+    *put_lower(out, s, len) = '\0';
     return out;
 }
 
@@ -154,24 +164,48 @@ static char *lower(apr_pool_t *pool, const char *s)
 static const char *origin(apr_pool_t *pool, const char *scheme,
                           const char *host, int port)
 {
-    const char *s, *h;
+    apr_size_t slen, hlen;
+    int brackets;
+    char *out, *o;
 
     if (scheme == NULL || *scheme == '\0' || host == NULL || *host == '\0' ||
         port < 0 || port > 65535) {
         return NULL;
     }
-    s = lower(pool, scheme);
-    h = lower(pool, host);
+    slen = strlen(scheme);
+    hlen = strlen(host);
     /* apr_uri_parse() gives IPv6 literals without their brackets. */
-    if (strchr(h, ':') != NULL && h[0] != '[') {
-        h = apr_pstrcat(pool, "[", h, "]", NULL);
-    }
+    brackets = host[0] != '[' && memchr(host, ':', hlen) != NULL;
     if (port == 0) {
-        port = apr_uri_port_of_scheme(s);
+        port = apr_uri_port_of_scheme(scheme); /* compares ignoring case */
     }
-    return port != 0
-               ? apr_pstrcat(pool, s, "://", h, ":", apr_itoa(pool, port), NULL)
-               : apr_pstrcat(pool, s, "://", h, NULL);
+    /* scheme "://" ["["] host ["]"] [":" five digits] NUL */
+    o = out = apr_palloc(pool, slen + 3 + hlen + 2 + 6 + 1);
+    o = put_lower(o, scheme, slen);
+    memcpy(o, "://", 3);
+    o += 3;
+    if (brackets) {
+        *o++ = '[';
+    }
+    o = put_lower(o, host, hlen);
+    if (brackets) {
+        *o++ = ']';
+    }
+    if (port != 0) {
+        char digits[5];
+        int n = 0;
+
+        *o++ = ':';
+        do {
+            digits[n++] = (char)('0' + port % 10);
+            port /= 10;
+        } while (port != 0);
+        while (n > 0) {
+            *o++ = digits[--n];
+        }
+    }
+    *o = '\0';
+    return out;
 }
 
 static const char *base_origin(apr_pool_t *pool, const char *url)
@@ -196,6 +230,27 @@ int relay_cache_key_base_url_valid(const char *url)
     ok = base_origin(pool, url) != NULL;
     apr_pool_destroy(pool);
     return ok;
+}
+
+/* head then path, then "?" and query when there is one. */
+static const char *join(apr_pool_t *pool, const char *head, const char *path,
+                        const char *query)
+{
+    apr_size_t hlen = strlen(head), plen = strlen(path);
+    apr_size_t qlen = query != NULL ? strlen(query) : 0;
+    char *out = apr_palloc(pool, hlen + plen + 1 + qlen + 1), *o = out;
+
+    memcpy(o, head, hlen);
+    o += hlen;
+    memcpy(o, path, plen);
+    o += plen;
+    if (query != NULL) {
+        *o++ = '?';
+        memcpy(o, query, qlen);
+        o += qlen;
+    }
+    *o = '\0';
+    return out;
 }
 
 const char *relay_cache_key_make(apr_pool_t *pool,
@@ -223,11 +278,10 @@ const char *relay_cache_key_make(apr_pool_t *pool,
     if (query != NULL && *query != '\0' && !(o != NULL && o->ignore_query)) {
         query = strip_query_ids(pool, query, ids);
         if (*query != '\0') {
-            return apr_pstrcat(pool, head, path, "?",
-                               normalise_escapes(pool, query), NULL);
+            return join(pool, head, path, normalise_escapes(pool, query));
         }
     }
-    return apr_pstrcat(pool, head, path, NULL);
+    return join(pool, head, path, NULL);
 }
 
 const char *relay_cache_key_from_url(apr_pool_t *pool,

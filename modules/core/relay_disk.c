@@ -102,17 +102,19 @@ void relay_disk_hash(const char *key, apr_size_t len, char *out)
     out[n] = '\0';
 }
 
-/* root/ab/cd/rest of the hash of key[0, len). */
+/* root/ab/cd/rest of the hash of key[0, len), then suffix. */
 static char *hashed_path(apr_pool_t *pool, const char *root, int levels,
-                         int length, const char *key, apr_size_t len)
+                         int length, const char *key, apr_size_t len,
+                         const char *suffix)
 {
     char hash[RELAY_DISK_HASH_LEN + 1];
-    apr_size_t rootlen = strlen(root);
+    apr_size_t rootlen = strlen(root), suffixlen = strlen(suffix);
     char *path, *p;
-    int i;
+    int i, rest;
 
     relay_disk_hash(key, len, hash);
-    path = apr_palloc(pool, rootlen + RELAY_DISK_HASH_LEN + levels + 2);
+    path = apr_palloc(pool, rootlen + RELAY_DISK_HASH_LEN + levels + 1 +
+                                suffixlen + 1);
     memcpy(path, root, rootlen);
     p = path + rootlen;
     for (i = 0; i < levels; i++) {
@@ -121,33 +123,37 @@ static char *hashed_path(apr_pool_t *pool, const char *root, int levels,
         p += length;
     }
     *p++ = '/';
-    strcpy(p, hash + levels * length);
+    rest = RELAY_DISK_HASH_LEN - levels * length;
+    memcpy(p, hash + levels * length, rest);
+    memcpy(p + rest, suffix, suffixlen + 1);
     return path;
 }
 
 const char *relay_disk_vary_dir(apr_pool_t *pool, const char *root, int levels,
                                 int length, const char *key)
 {
-    return apr_pstrcat(
-        pool, hashed_path(pool, root, levels, length, key, strlen(key)),
-        RELAY_DISK_VARY_SUFFIX, NULL);
+    return hashed_path(pool, root, levels, length, key, strlen(key),
+                       RELAY_DISK_VARY_SUFFIX);
 }
 
 const char *relay_disk_path(apr_pool_t *pool, const char *root, int levels,
                             int length, const char *key)
 {
     const char *sep = strchr(key, VARIANT_SEP);
-    char hash[RELAY_DISK_HASH_LEN + 1];
+    /* a variant's file: vary directory "/" hash of the whole key suffix */
+    char tail[sizeof(RELAY_DISK_VARY_SUFFIX "/") - 1 + RELAY_DISK_HASH_LEN +
+              sizeof(RELAY_DISK_SUFFIX)];
 
     if (!sep) {
-        return apr_pstrcat(
-            pool, hashed_path(pool, root, levels, length, key, strlen(key)),
-            RELAY_DISK_SUFFIX, NULL);
+        return hashed_path(pool, root, levels, length, key, strlen(key),
+                           RELAY_DISK_SUFFIX);
     }
-    relay_disk_hash(key, strlen(key), hash);
-    return apr_pstrcat(
-        pool, hashed_path(pool, root, levels, length, key, sep - key),
-        RELAY_DISK_VARY_SUFFIX "/", hash, RELAY_DISK_SUFFIX, NULL);
+    memcpy(tail, RELAY_DISK_VARY_SUFFIX "/",
+           sizeof(RELAY_DISK_VARY_SUFFIX "/") - 1);
+    relay_disk_hash(key, strlen(key),
+                    tail + sizeof(RELAY_DISK_VARY_SUFFIX "/") - 1);
+    strcat(tail, RELAY_DISK_SUFFIX);
+    return hashed_path(pool, root, levels, length, key, sep - key, tail);
 }
 
 static void put_u16(unsigned char *p, apr_uint32_t v)
