@@ -45,6 +45,8 @@
 
 #define RELAY_DISK_VERSION 1
 #define RELAY_DISK_TRAILER 32
+/* How much of an entry file's end a hit reads at once. */
+#define RELAY_DISK_TAIL_READ 4096
 #define RELAY_DISK_HASH_LEN 22
 #define RELAY_DISK_SUFFIX ".rly"
 #define RELAY_DISK_VARY_SUFFIX ".vary"

@@ -4,10 +4,13 @@
  * The disk store's layout (key hash, directory levels, variants) and its
  * entry files (body, key, head block, checked trailer); see relay_disk.h.
  */
+#include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <apr_lib.h>
 #include <apr_md5.h>
+#include <apr_portable.h>
 #include <apr_strings.h>
 
 #include "relay/relay_cache_entry.h"
@@ -252,23 +255,74 @@ relay_disk_status_t relay_disk_meta_check(const char *meta,
                : RELAY_DISK_BAD_CHECKSUM;
 }
 
-/* Reads exactly len bytes at offset off. */
+/*
+ * Reads exactly len bytes at offset off with pread(), leaving the file's
+ * position alone (a file bucket of the body sets it for itself).
+ */
 static apr_status_t read_at(apr_file_t *fd, apr_off_t off, char *buf,
                             apr_size_t len)
 {
-    apr_status_t rv = apr_file_seek(fd, APR_SET, &off);
+    apr_os_file_t os;
 
-    if (rv == APR_SUCCESS) {
-        rv = apr_file_read_full(fd, buf, len, NULL);
+    apr_os_file_get(&os, fd);
+    while (len > 0) {
+        ssize_t n = pread(os, buf, len, (off_t)off);
+
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            return APR_FROM_OS_ERROR(errno);
+        }
+        if (n == 0) {
+            return APR_INCOMPLETE;
+        }
+        buf += n;
+        off += n;
+        len -= (apr_size_t)n;
     }
-    return rv == APR_EOF ? APR_INCOMPLETE : rv;
+    return APR_SUCCESS;
+}
+
+/*
+ * The part after the body (key, head, trailer) of an entry of `size`
+ * bytes: the last RELAY_DISK_TAIL_READ bytes are read at once, which holds
+ * all of it for most entries, so a hit costs one read.
+ */
+static apr_status_t read_meta(apr_pool_t *pool, apr_file_t *fd, apr_off_t size,
+                              relay_disk_trailer_t *t, char **meta,
+                              relay_disk_status_t *st)
+{
+    apr_size_t tail_len =
+        size < RELAY_DISK_TAIL_READ ? (apr_size_t)size : RELAY_DISK_TAIL_READ;
+    char *tail = apr_palloc(pool, tail_len + 1);
+    apr_size_t meta_len;
+    apr_status_t rv;
+
+    rv = read_at(fd, size - (apr_off_t)tail_len, tail, tail_len);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    *st =
+        relay_disk_trailer_read(tail + tail_len - RELAY_DISK_TRAILER, size, t);
+    if (*st != RELAY_DISK_OK) {
+        return APR_SUCCESS;
+    }
+    meta_len = relay_disk_meta_len(t);
+    if (meta_len <= tail_len) {
+        *meta = tail + tail_len - meta_len;
+        return APR_SUCCESS;
+    }
+    /* a large head: the front of the part after the body is read too */
+    *meta = apr_palloc(pool, meta_len + 1);
+    memcpy(*meta + meta_len - tail_len, tail, tail_len);
+    return read_at(fd, t->body_len, *meta, meta_len - tail_len);
 }
 
 /* Checks an open file; fills f but for fd. */
 static apr_status_t check(apr_pool_t *pool, apr_file_t *fd, const char *key,
                           relay_disk_file_t *f, relay_disk_status_t *st)
 {
-    char tbuf[RELAY_DISK_TRAILER];
     relay_disk_trailer_t t;
     apr_status_t rv;
     char *meta;
@@ -288,17 +342,8 @@ static apr_status_t check(apr_pool_t *pool, apr_file_t *fd, const char *key,
         *st = RELAY_DISK_TRUNCATED;
         return APR_SUCCESS;
     }
-    rv = read_at(fd, f->finfo.size - RELAY_DISK_TRAILER, tbuf, sizeof(tbuf));
-    if (rv != APR_SUCCESS) {
-        return rv;
-    }
-    if ((*st = relay_disk_trailer_read(tbuf, f->finfo.size, &t)) !=
-        RELAY_DISK_OK) {
-        return APR_SUCCESS;
-    }
-    meta = apr_palloc(pool, relay_disk_meta_len(&t) + 1);
-    rv = read_at(fd, t.body_len, meta, relay_disk_meta_len(&t));
-    if (rv != APR_SUCCESS) {
+    rv = read_meta(pool, fd, f->finfo.size, &t, &meta, st);
+    if (rv != APR_SUCCESS || *st != RELAY_DISK_OK) {
         return rv;
     }
     if ((*st = relay_disk_meta_check(meta, &t)) != RELAY_DISK_OK) {

@@ -231,6 +231,71 @@ static void test_open(apr_pool_t *pool)
     apr_dir_remove(dir, pool);
 }
 
+/* Writes an entry file of a body of body_len bytes and the head given. */
+static void write_entry(apr_pool_t *pool, const char *path, apr_size_t body_len,
+                        const char *head_text, apr_size_t head_len)
+{
+    char *body = apr_palloc(pool, body_len + 1);
+    apr_size_t mlen;
+    char *meta = relay_disk_meta_encode(pool, key, strlen(key), head_text,
+                                        head_len, (apr_off_t)body_len, &mlen);
+    apr_file_t *fd;
+
+    memset(body, 'b', body_len);
+    apr_file_open(&fd, path,
+                  APR_FOPEN_CREATE | APR_FOPEN_WRITE | APR_FOPEN_TRUNCATE, 0600,
+                  pool);
+    apr_file_write_full(fd, body, body_len, NULL);
+    apr_file_write_full(fd, meta, mlen, NULL);
+    apr_file_close(fd);
+}
+
+/*
+ * relay_disk_open() reads the file's last RELAY_DISK_TAIL_READ bytes at
+ * once: heads whose key, head and trailer fit in them, fill them exactly,
+ * or need a second read, behind bodies shorter and longer than that.
+ */
+static void test_open_sizes(apr_pool_t *pool)
+{
+    const char *dir =
+        apr_psprintf(pool, "/tmp/relay-test-disk-sizes-%d", getpid());
+    const char *path = apr_pstrcat(pool, dir, "/e.rly", NULL);
+    apr_size_t fit = RELAY_DISK_TAIL_READ - RELAY_DISK_TRAILER - strlen(key);
+    const apr_size_t heads[] = {1, 300, fit - 1, fit, fit + 1, 3 * fit};
+    const apr_size_t bodies[] = {0, 7, RELAY_DISK_TAIL_READ, 70000};
+    apr_size_t i, j;
+
+    apr_dir_make(dir, APR_FPROT_OS_DEFAULT, pool);
+    for (i = 0; i < sizeof(heads) / sizeof(heads[0]); i++) {
+        char *h = apr_palloc(pool, heads[i]);
+        apr_size_t k;
+
+        for (k = 0; k < heads[i]; k++) {
+            h[k] = (char)('a' + (k * 7 + i) % 26);
+        }
+        for (j = 0; j < sizeof(bodies) / sizeof(bodies[0]); j++) {
+            relay_disk_file_t f;
+            relay_disk_status_t st = RELAY_DISK_OK;
+            apr_status_t rv;
+
+            write_entry(pool, path, bodies[j], h, heads[i]);
+            rv = relay_disk_open(pool, path, 0, key, &f, &st);
+            relay_test_ok(rv == APR_SUCCESS && st == RELAY_DISK_OK &&
+                              f.head_len == heads[i] &&
+                              !memcmp(f.head, h, heads[i]) &&
+                              f.body_len == (apr_off_t)bodies[j],
+                          "head of %" APR_SIZE_T_FMT " bytes behind a body of "
+                          "%" APR_SIZE_T_FMT " opens whole",
+                          heads[i], bodies[j]);
+            if (f.fd) {
+                apr_file_close(f.fd);
+            }
+        }
+    }
+    apr_file_remove(path, pool);
+    apr_dir_remove(dir, pool);
+}
+
 int main(void)
 {
     apr_pool_t *pool = relay_test_init();
@@ -239,5 +304,6 @@ int main(void)
     RELAY_TEST_TABLE(sizes, size_row, "size", pool);
     test_format(pool);
     test_open(pool);
+    test_open_sizes(pool);
     return relay_test_done();
 }
