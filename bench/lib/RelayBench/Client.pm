@@ -103,6 +103,7 @@ sub run_wrk {
     my @tree = process_tree($srv->{pid});
     my @otree = $srv->{pid} == $origin->{pid} ? () : process_tree($origin->{pid});
     my ($cpu0, $ocpu0) = (cpu_seconds(@tree), cpu_seconds(@otree));
+    my $user0 = user_cpu_seconds(@tree);
     my $seen0 = $check_hits ? origin_requests($origin) : 0;
     my $peak = rss_kib(@tree);
     # A response later than 10 s is a timeout error (wrk's default of 2 s
@@ -126,6 +127,7 @@ sub run_wrk {
     my $status = $?;
     my $r = parse_wrk($out);
     $r->{cpu} = cpu_seconds(@tree) - $cpu0;
+    $r->{user} = user_cpu_seconds(@tree) - $user0;
     $r->{ocpu} = @otree ? cpu_seconds(@otree) - $ocpu0 : undef;
     $r->{rss} = $peak / 1024;
     if ($check_hits) {
@@ -154,6 +156,7 @@ sub run_wrk {
     }
     if ($r->{requests}) {
         $r->{cpu_us} = $r->{cpu} * 1e6 / $r->{requests};
+        $r->{user_us} = $r->{user} * 1e6 / $r->{requests};
         $r->{ocpu_us} = defined $r->{ocpu}
             ? $r->{ocpu} * 1e6 / $r->{requests} : undef;
     }

@@ -15,7 +15,7 @@ use Time::HiRes qw(sleep time);
 use RelayBench::Options;
 
 our @EXPORT = qw(say_ spawn stop_pid stop_all free_port wait_port
-                 process_tree cpu_seconds rss_kib);
+                 process_tree cpu_seconds user_cpu_seconds rss_kib);
 
 my %CHILDREN;    # pid => name, every server this script started
 
@@ -125,6 +125,18 @@ sub cpu_seconds {
     for my $pid (@pids) {
         my $st = proc_stat($pid) or next;
         $ticks += $st->[11] + $st->[12] + $st->[13] + $st->[14];
+    }
+    return $ticks / $TICK;
+}
+
+# The part of cpu_seconds spent in the processes' own code (utime +
+# cutime); the rest is the kernel's (system calls, TCP, scheduling).
+sub user_cpu_seconds {
+    my (@pids) = @_;
+    my $ticks = 0;
+    for my $pid (@pids) {
+        my $st = proc_stat($pid) or next;
+        $ticks += $st->[11] + $st->[13];
     }
     return $ticks / $TICK;
 }

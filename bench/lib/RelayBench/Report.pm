@@ -130,9 +130,10 @@ sub report_table {
     my ($size, $conns, $results, $failed) = @_;
     out(sprintf '%s, %d connections: median of %d round(s) (min-max)',
         $SIZE_LABEL{$size}, $conns, $opt{rounds});
-    my $fmt = "  %-13s %-24s %7s %8s %9s %9s %8s %7s %-18s %-18s";
+    my $fmt = "  %-13s %-24s %7s %8s %9s %7s %9s %8s %7s %-18s %-18s";
     out(sprintf $fmt, 'config', 'req/s', 'p50 ms', 'p99 ms', 'CPU us/r',
-        'orig us/r', 'RSS MiB', 'errors', 'req/s vs base', 'CPU vs base');
+        'user', 'orig us/r', 'RSS MiB', 'errors', 'req/s vs base',
+        'CPU vs base');
     my @notes;
     for my $c (@RUN_CONFIGS) {
         my $name = $c->{name};
@@ -163,6 +164,7 @@ sub report_table {
             fmt('%.2f', median(map { $_->{p50} } @runs)),
             fmt('%.2f', median(map { $_->{p99} } @runs)),
             fmt('%.1f', median(map { $_->{cpu_us} } @runs)),
+            fmt('%.1f', median(map { $_->{user_us} } @runs)),
             fmt('%.1f', median(map { $_->{ocpu_us} } @runs)),
             fmt('%.1f', (minmax(map { $_->{rss} } @runs))[1]),
             $errors . $mark, ratio_text(@$rr), ratio_text(@$cr));
@@ -183,13 +185,15 @@ sub load_entry {
     my ($rr, $cr) = vs_ratios($c, $results);
     my $errors = 0;
     $errors += $_->{errors} for @runs;
-    my @keep = qw(round rps requests p50 p99 cpu_us ocpu_us rss errors
+    my @keep = qw(round rps requests p50 p99 cpu_us user_us ocpu_us rss errors
                   error_text origin_requests);
     return { %$entry, vs => $c->{vs} // 'stock',
              rps => $spread->(map { $_->{rps} } @runs),
              p50_ms => num(median(map { $_->{p50} } @runs)),
              p99_ms => num(median(map { $_->{p99} } @runs)),
              cpu_us_per_request => num(median(map { $_->{cpu_us} } @runs)),
+             user_cpu_us_per_request =>
+                 num(median(map { $_->{user_us} } @runs)),
              origin_cpu_us_per_request =>
                  num(median(map { $_->{ocpu_us} } @runs)),
              rss_mib_peak => num((minmax(map { $_->{rss} } @runs))[1]),
