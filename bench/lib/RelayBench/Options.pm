@@ -68,8 +68,8 @@ $groups  --callgrind [N]    also count instructions per request of httpd -X unde
   --chart FILE.json  draw the chart of an earlier run's JSON file and exit
   --png FILE         where the chart goes (default: the JSON file's name
                      with .png)
-  --threads N        ThreadsPerChild of every httpd (default: 64, or the
-                     largest --conns rounded up to a multiple of 64)
+  --threads N        ThreadsPerChild of every httpd (default: twice the
+                     largest --conns, rounded up to a multiple of 64)
   --relay-modules D  Relay's modules from D (default build/modules, built
                      when missing)
   --server-cpu N     CPU of the servers (default 0)
@@ -145,11 +145,13 @@ sub parse_options {
     }
     die "relay-bench: --rounds must be at least 1\n" if $opt{rounds} < 1;
     die "relay-bench: --duration must be at least 1\n" if $opt{duration} < 1;
-    # Enough threads for every connection to be served at once: a child
-    # whose threads are all busy closes idle keep-alive connections.
+    # Two threads per connection: every connection served at once, also
+    # while the connections of the run before (whose responses are still
+    # being written) close and the next run's arrive. A child whose
+    # threads are all busy closes idle keep-alive connections.
     if (!$opt{threads}) {
         my ($most) = sort { $b <=> $a } @RUN_CONNS;
-        $opt{threads} = 64 * (int(($most + 63) / 64) || 1);
+        $opt{threads} = 64 * (int((2 * $most + 63) / 64) || 1);
     }
 }
 
