@@ -134,6 +134,7 @@ typedef struct relay_disk_file_t {
     const char *head;
     apr_size_t head_len;
     apr_off_t body_len; /* the body is at offset 0 of fd */
+    const char *body;   /* or here, read with the head (a small entry) */
 } relay_disk_file_t;
 
 /*

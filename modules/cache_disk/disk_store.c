@@ -51,6 +51,7 @@ struct relay_cache_writer_t {
 typedef struct disk_found_t {
     apr_file_t *fd;
     apr_off_t body_len;
+    const char *body; /* a small entry's body, read with its head */
 } disk_found_t;
 
 static apr_uint32_t no_root_logged;
@@ -147,6 +148,7 @@ static apr_status_t disk_lookup(request_rec *r, const char *key,
     h = apr_palloc(r->pool, sizeof(*h));
     h->fd = f.fd;
     h->body_len = f.body_len;
+    h->body = f.body;
     out = apr_palloc(r->pool, sizeof(*out));
     out->head = f.head;
     out->head_len = f.head_len;
@@ -163,7 +165,13 @@ static apr_status_t disk_body(request_rec *r, relay_cache_found_t *found,
 {
     disk_found_t *h = found->handle;
 
-    if (h->body_len > 0) {
+    if (h->body_len > 0 && h->body) {
+        /* in memory already: one write with the head, no sendfile */
+        APR_BRIGADE_INSERT_TAIL(
+            bb, apr_bucket_pool_create(h->body, (apr_size_t)h->body_len,
+                                       r->pool, bb->bucket_alloc));
+    }
+    else if (h->body_len > 0) {
         apr_brigade_insert_file(bb, h->fd, 0, h->body_len, r->pool);
     }
     return APR_SUCCESS;

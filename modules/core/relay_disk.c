@@ -287,11 +287,12 @@ static apr_status_t read_at(apr_file_t *fd, apr_off_t off, char *buf,
 /*
  * The part after the body (key, head, trailer) of an entry of `size`
  * bytes: the last RELAY_DISK_TAIL_READ bytes are read at once, which holds
- * all of it for most entries, so a hit costs one read.
+ * all of it for most entries, so a hit costs one read. When that read
+ * was the whole file, *body is the body in memory, else NULL.
  */
 static apr_status_t read_meta(apr_pool_t *pool, apr_file_t *fd, apr_off_t size,
                               relay_disk_trailer_t *t, char **meta,
-                              relay_disk_status_t *st)
+                              const char **body, relay_disk_status_t *st)
 {
     apr_size_t tail_len =
         size < RELAY_DISK_TAIL_READ ? (apr_size_t)size : RELAY_DISK_TAIL_READ;
@@ -311,6 +312,7 @@ static apr_status_t read_meta(apr_pool_t *pool, apr_file_t *fd, apr_off_t size,
     meta_len = relay_disk_meta_len(t);
     if (meta_len <= tail_len) {
         *meta = tail + tail_len - meta_len;
+        *body = tail_len == (apr_size_t)size ? tail : NULL;
         return APR_SUCCESS;
     }
     /* a large head: the front of the part after the body is read too */
@@ -342,7 +344,7 @@ static apr_status_t check(apr_pool_t *pool, apr_file_t *fd, const char *key,
         *st = RELAY_DISK_TRUNCATED;
         return APR_SUCCESS;
     }
-    rv = read_meta(pool, fd, f->finfo.size, &t, &meta, st);
+    rv = read_meta(pool, fd, f->finfo.size, &t, &meta, &f->body, st);
     if (rv != APR_SUCCESS || *st != RELAY_DISK_OK) {
         return rv;
     }

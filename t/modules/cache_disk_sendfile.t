@@ -4,7 +4,8 @@
 # (t/conf/mod_cache_disk.conf.in, vhosts cache_disk_sendfile and
 # cache_disk_nosendfile): with EnableSendfile On, the hit of a 300 KB entry
 # goes out through sendfile(2) from the entry file, not through a copy in
-# user space; with EnableSendfile Off it does not. The server's child
+# user space; with EnableSendfile Off it does not. A small entry's hit is
+# served from the one read of the entry file's end. The server's child
 # processes are watched with strace (attached by pid for the one request,
 # then detached); the test is skipped where strace is missing.
 
@@ -23,7 +24,7 @@ use Relay::DiskCache;
 
 my $strace = (grep { -x } qw(/usr/bin/strace /bin/strace))[0];
 plan skip_all => 'strace is not installed' unless $strace;
-plan tests => 8;
+plan tests => 12;
 
 my $run = "$$-" . time;
 
@@ -36,15 +37,15 @@ sub children {
     return grep { /^\d+$/ } split ' ', `pgrep -P $parent`;
 }
 
-# The sendfile calls the children make while $code runs: each call's
-# count of bytes sent.
-sub sendfile_calls {
-    my ($code) = @_;
+# The calls of the system calls named in $calls ("sendfile,pread64") the
+# children make while $code runs: [name, result] each.
+sub traced_calls {
+    my ($calls, $code) = @_;
     my ($fh, $out) = tempfile(UNLINK => 1);
     my @pids = children();
     my $tracer = fork // die "fork: $!";
     if ($tracer == 0) {
-        { exec $strace, '-f', '-qq', '-e', 'trace=sendfile', '-o', $out,
+        { exec $strace, '-f', '-qq', '-e', "trace=$calls", '-o', $out,
             map { ('-p', $_) } @pids }
         POSIX::_exit(127);
     }
@@ -54,7 +55,14 @@ sub sendfile_calls {
     kill 'INT', $tracer;
     waitpid($tracer, 0);
     open my $in, '<', $out or return ();
-    return map { /sendfile\(.*\)\s*=\s*(\d+)/ ? $1 : () } <$in>;
+    return map { /(\w+)\(.*\)\s*=\s*(-?\d+)/ ? [$1, $2] : () } <$in>;
+}
+
+# The bytes of each sendfile call the children make while $code runs.
+sub sendfile_calls {
+    my ($code) = @_;
+    return map { $_->[0] eq 'sendfile' ? $_->[1] : () }
+        traced_calls('sendfile', $code);
 }
 
 for my $case ([on => 'cache_disk_sendfile'], [off => 'cache_disk_nosendfile']) {
@@ -76,4 +84,21 @@ for my $case ([on => 'cache_disk_sendfile'], [off => 'cache_disk_nosendfile']) {
     else {
         is($total, 0, 'EnableSendfile Off: no sendfile');
     }
+}
+
+# A small entry (body, key, head and trailer within the 4 KiB a hit reads
+# from the end of the entry file) comes out of that one read: no sendfile
+# and no second read, EnableSendfile On or not.
+{
+    cache_root('sendfile');
+    Apache::TestRequest::module('cache_disk_sendfile');
+    my $url = "/bytes?n=1000&cc=max-age%3D300&r=$run-small";
+    like(GET($url)->header('X-Cache') // '', qr/^MISS/, 'small: stored');
+    my $hit;
+    my @calls = traced_calls('sendfile,pread64', sub { $hit = GET $url });
+    like($hit->header('X-Cache') // '', qr/^HIT/, 'small: hit');
+    ok($hit->content eq bytes_pattern(1000), 'small: body served whole');
+    my @names = map { $_->[0] } @calls;
+    is("@names", 'pread64',
+        'small entry: one read of the entry file, no sendfile');
 }

@@ -277,6 +277,7 @@ static void test_open_sizes(apr_pool_t *pool)
             relay_disk_file_t f;
             relay_disk_status_t st = RELAY_DISK_OK;
             apr_status_t rv;
+            int small;
 
             write_entry(pool, path, bodies[j], h, heads[i]);
             rv = relay_disk_open(pool, path, 0, key, &f, &st);
@@ -287,6 +288,14 @@ static void test_open_sizes(apr_pool_t *pool)
                           "head of %" APR_SIZE_T_FMT " bytes behind a body of "
                           "%" APR_SIZE_T_FMT " opens whole",
                           heads[i], bodies[j]);
+            small = bodies[j] + heads[i] + strlen(key) + RELAY_DISK_TRAILER <=
+                    RELAY_DISK_TAIL_READ;
+            relay_test_ok(small ? f.body != NULL &&
+                                      strspn(f.body, "b") >= bodies[j]
+                                : f.body == NULL,
+                          "the body of a file of %s 4 KiB is %s",
+                          small ? "at most" : "over",
+                          small ? "read with the head" : "left in the file");
             if (f.fd) {
                 apr_file_close(f.fd);
             }
