@@ -93,6 +93,34 @@ sub add_error {
     $r->{error_text} = join '; ', grep {length} $r->{error_text}, $text;
 }
 
+# The host's TCP counters that explain a latency tail: retransmitted
+# segments, zero-window advertisements (a receiver that fell behind; the
+# sender then probes at growing intervals) and listen queue overflows.
+# From /proc/net/snmp and /proc/net/netstat, for all of loopback.
+my %TCP_COUNTERS = (Tcp => ['RetransSegs'],
+                    TcpExt => ['TCPToZeroWindowAdv', 'ListenOverflows']);
+
+sub tcp_counters {
+    my %v;
+    for my $file ('/proc/net/snmp', '/proc/net/netstat') {
+        open my $fh, '<', $file or next;
+        my %names;
+        while (my $line = <$fh>) {
+            my ($kind, @f) = split ' ', $line;
+            $kind =~ s/:$//;
+            if (!$names{$kind}) {
+                $names{$kind} = \@f;
+                next;
+            }
+            my %row;
+            @row{ @{ $names{$kind} } } = @f;
+            $v{$_} = $row{$_} for grep { defined $row{$_} }
+                @{ $TCP_COUNTERS{$kind} || [] };
+        }
+    }
+    return \%v;
+}
+
 # One wrk run of a configuration's server; CPU time and peak RSS of the
 # server's processes (and of the origin's, for proxies) around it. With
 # check_hits (a measured run of a cache configuration), every request
@@ -106,6 +134,7 @@ sub run_wrk {
     my $user0 = user_cpu_seconds(@tree);
     my $seen0 = $check_hits ? origin_requests($origin) : 0;
     my $peak = rss_kib(@tree);
+    my $tcp0 = tcp_counters();
     # A response later than 10 s is a timeout error (wrk's default of 2 s
     # is shorter than the queue of 500 clients of a 1 MiB body on one
     # shared CPU: those show in p99 instead).
@@ -126,6 +155,9 @@ sub run_wrk {
     close $fh;
     my $status = $?;
     my $r = parse_wrk($out);
+    my $tcp = tcp_counters();
+    $r->{tcp} = { map { $_ => $tcp->{$_} - ($tcp0->{$_} // 0) }
+                  grep { defined $tcp->{$_} } keys %$tcp };
     $r->{cpu} = cpu_seconds(@tree) - $cpu0;
     $r->{user} = user_cpu_seconds(@tree) - $user0;
     $r->{ocpu} = @otree ? cpu_seconds(@otree) - $ocpu0 : undef;

@@ -199,9 +199,11 @@ sub load_entry {
              rss_mib_peak => num((minmax(map { $_->{rss} } @runs))[1]),
              errors => num($errors),
              ratio_rps => $spread->(@$rr), ratio_cpu => $spread->(@$cr),
-             runs => [map { my $r = $_; +{ map {
+             runs => [map { my $r = $_; +{ (map {
                  $_ => $_ eq 'error_text' ? $r->{$_} : num($r->{$_}) }
-                 grep { defined $r->{$_} && $r->{$_} ne '' } @keep } } @runs] };
+                 grep { defined $r->{$_} && $r->{$_} ne '' } @keep),
+                 tcp => { map { $_ => num($r->{tcp}{$_}) }
+                          keys %{ $r->{tcp} || {} } } } } @runs] };
 }
 
 # Ratios of a configuration against its baseline (stock unless the row
@@ -240,16 +242,20 @@ sub report_load {
     report_summaries($all, @measured);
     report_connections($all, @measured) if @RUN_CONNS > 1;
     out('every run (config size conns round: req/s p50 p99 ms, CPU us/req, '
-        . 'origin us/req, RSS MiB, errors):');
+        . 'origin us/req, RSS MiB, TCP retransmitted segments / zero-window '
+        . 'advertisements / listen overflows on the host, errors):');
     for my $size (@RUN_SIZES) {
         for my $conns (@RUN_CONNS) {
             for my $c (@measured) {
                 for my $r (@{ $all->{$size}{$conns}{ $c->{name} } || [] }) {
-                    out(sprintf '  %-13s %-4s %4d %d: %8.0f %7s %7s %7s %7s %6.1f %s',
+                    my $tcp = $r->{tcp} || {};
+                    out(sprintf '  %-13s %-4s %4d %d: %8.0f %7s %7s %7s %7s %6.1f %s %s',
                         $c->{name}, $size, $conns, $r->{round}, $r->{rps},
                         fmt('%.2f', $r->{p50}), fmt('%.2f', $r->{p99}),
                         fmt('%.1f', $r->{cpu_us}), fmt('%.1f', $r->{ocpu_us}),
-                        $r->{rss}, $r->{errors}
+                        $r->{rss}, join('/', map { $tcp->{$_} // '-' }
+                            qw(RetransSegs TCPToZeroWindowAdv ListenOverflows)),
+                        $r->{errors}
                         ? "$r->{errors} ($r->{error_text})" : 0);
                 }
             }
