@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <apr_file_io.h>
 #include <apr_general.h>
 #include <apr_strings.h>
 #include <apr_tables.h>
@@ -145,4 +146,17 @@ const char *relay_test_fields_text(apr_pool_t *pool, const apr_table_t *t)
                           NULL);
     }
     return out;
+}
+
+void relay_test_write_file(apr_pool_t *pool, const char *path, const char *a,
+                           apr_size_t alen, const char *b, apr_size_t blen)
+{
+    apr_file_t *fd;
+
+    apr_file_open(&fd, path,
+                  APR_FOPEN_CREATE | APR_FOPEN_WRITE | APR_FOPEN_TRUNCATE, 0600,
+                  pool);
+    apr_file_write_full(fd, a, alen, NULL);
+    apr_file_write_full(fd, b, blen, NULL);
+    apr_file_close(fd);
 }

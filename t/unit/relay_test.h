@@ -19,15 +19,6 @@
 #define RELAY_TEST_PRINTF(f, a) __attribute__((format(printf, f, a)))
 #else
 #define RELAY_TEST_PRINTF(f, a)
-/*
- * Builds a header table from "Name: value|Name: value" (one line per
- * "|", the space after the colon optional), for table-driven cases.
- */
-apr_table_t *relay_test_fields(apr_pool_t *pool, const char *fields);
-
-/* Serialises a table as "Name: value|...", in order. */
-const char *relay_test_fields_text(apr_pool_t *pool, const apr_table_t *t);
-
 #endif
 
 /* Number of rows of a test table. */
@@ -74,5 +65,9 @@ apr_table_t *relay_test_fields(apr_pool_t *pool, const char *fields);
 
 /* Serialises a table as "Name: value|...", in order. */
 const char *relay_test_fields_text(apr_pool_t *pool, const apr_table_t *t);
+
+/* Writes a[0, alen) then b[0, blen) as the whole of the file at path. */
+void relay_test_write_file(apr_pool_t *pool, const char *path, const char *a,
+                           apr_size_t alen, const char *b, apr_size_t blen);
 
 #endif

@@ -201,10 +201,7 @@ static void test_open(apr_pool_t *pool)
     apr_off_t off;
 
     apr_dir_make(dir, APR_FPROT_OS_DEFAULT, pool);
-    apr_file_open(&fd, path, APR_FOPEN_CREATE | APR_FOPEN_WRITE, 0600, pool);
-    apr_file_write_full(fd, "abcde", 5, NULL);
-    apr_file_write_full(fd, meta, mlen, NULL);
-    apr_file_close(fd);
+    relay_test_write_file(pool, path, "abcde", 5, meta, mlen);
     rv = relay_disk_open(pool, path, 0, key, &f, &st);
     relay_test_ok(rv == APR_SUCCESS && st == RELAY_DISK_OK && f.body_len == 5 &&
                       f.head_len == strlen(head) &&
@@ -239,15 +236,9 @@ static void write_entry(apr_pool_t *pool, const char *path, apr_size_t body_len,
     apr_size_t mlen;
     char *meta = relay_disk_meta_encode(pool, key, strlen(key), head_text,
                                         head_len, (apr_off_t)body_len, &mlen);
-    apr_file_t *fd;
 
     memset(body, 'b', body_len);
-    apr_file_open(&fd, path,
-                  APR_FOPEN_CREATE | APR_FOPEN_WRITE | APR_FOPEN_TRUNCATE, 0600,
-                  pool);
-    apr_file_write_full(fd, body, body_len, NULL);
-    apr_file_write_full(fd, meta, mlen, NULL);
-    apr_file_close(fd);
+    relay_test_write_file(pool, path, body, body_len, meta, mlen);
 }
 
 /*

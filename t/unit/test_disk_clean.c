@@ -85,19 +85,6 @@ static int plan_row(const plan_case_t *c, apr_pool_t *pool)
     return 1;
 }
 
-static void write_file(apr_pool_t *pool, const char *path, const char *a,
-                       apr_size_t alen, const char *b, apr_size_t blen)
-{
-    apr_file_t *fd;
-
-    apr_file_open(&fd, path,
-                  APR_FOPEN_CREATE | APR_FOPEN_WRITE | APR_FOPEN_TRUNCATE, 0600,
-                  pool);
-    apr_file_write_full(fd, a, alen, NULL);
-    apr_file_write_full(fd, b, blen, NULL);
-    apr_file_close(fd);
-}
-
 static int exists(apr_pool_t *pool, const char *path)
 {
     apr_finfo_t fi;
@@ -125,12 +112,12 @@ static void test_scan(apr_pool_t *pool)
     apr_dir_make_recursive(apr_pstrndup(pool, bad, strrchr(bad, '/') - bad),
                            APR_FPROT_OS_DEFAULT, pool);
     meta = relay_disk_meta_encode(pool, "http://h/good", 13, "h", 1, 3, &mlen);
-    write_file(pool, good, "abc", 3, meta, mlen);
+    relay_test_write_file(pool, good, "abc", 3, meta, mlen);
     meta = relay_disk_meta_encode(pool, "http://h/bad", 12, "h", 1, 3, &mlen);
-    write_file(pool, bad, "abc", 3, meta, mlen - 1); /* truncated */
-    write_file(pool, foreign, "hello", 5, "", 0);
-    write_file(pool, dead, "partial", 7, "", 0);
-    write_file(pool, alive, "partial", 7, "", 0);
+    relay_test_write_file(pool, bad, "abc", 3, meta, mlen - 1); /* truncated */
+    relay_test_write_file(pool, foreign, "hello", 5, "", 0);
+    relay_test_write_file(pool, dead, "partial", 7, "", 0);
+    relay_test_write_file(pool, alive, "partial", 7, "", 0);
 
     relay_test_ok(relay_disk_scan(pool, root, RELAY_DISK_SCAN_KEEP, NOW, NULL,
                                   NULL, &scan) == APR_SUCCESS &&
