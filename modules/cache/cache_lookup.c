@@ -195,33 +195,64 @@ static relay_cache_found_t *find(request_rec *r, cache_req_t *cr,
 }
 
 /*
- * Where a stored response enters the output chain: at a placed CACHE
- * filter; from the quick handler, where the request's filters are not in
- * place yet, as stock does: they are inserted (Header, SetOutputFilter
- * ...) and the response enters at the first content-set filter, the
- * resource filters having had their turn before it was stored; else at
- * the top.
+ * The filters a quick-handler hit passes through have not been set up:
+ * httpd runs the filters' init functions just before a handler, and the
+ * quick handler comes before that. mod_filter's harness (a FilterDeclare
+ * of any type) keeps its per-request state there, so run them, as for
+ * any handler.
  */
-static ap_filter_t *serve_into(request_rec *r, cache_req_t *cr, int quick)
+static int init_filters(ap_filter_t *f)
 {
-    ap_filter_t *f;
+    int rc;
 
+    for (; f; f = f->next) {
+        if (f->frec->filter_init_func &&
+            (rc = f->frec->filter_init_func(f)) != OK) {
+            return rc;
+        }
+    }
+    return OK;
+}
+
+/*
+ * Where a stored response enters the output chain: right after the
+ * filter it was stored behind. That is a placed CACHE filter; or the save
+ * filter handing it back (a 304, or an origin error while revalidating);
+ * otherwise the save filter's place after the content-set filters, as
+ * stock does: from the quick handler the request's filters are inserted
+ * first (SetOutputFilter, Header ...), then the resource and content-set
+ * filters are removed, since their work (INCLUDES, DEFLATE, Header) is in
+ * the stored response, and the rest set up as for a handler.
+ */
+static ap_filter_t *serve_into(request_rec *r, cache_req_t *cr,
+                               ap_filter_t *after, int *rc)
+{
+    ap_filter_t *f, *next;
+
+    *rc = OK;
+    if (after) {
+        return after;
+    }
     if (cr->place) {
         return cr->place->next;
     }
-    if (!quick) {
-        return r->output_filters;
+    if (cr->quick_tried) {
+        ap_run_insert_filter(r);
     }
-    ap_run_insert_filter(r);
-    for (f = r->output_filters; f && f->frec->ftype < AP_FTYPE_CONTENT_SET;
-         f = f->next) {
+    for (f = r->output_filters; f && f->frec->ftype <= AP_FTYPE_CONTENT_SET;
+         f = next) {
+        next = f->next;
+        ap_remove_output_filter(f);
     }
-    return f ? f : r->output_filters;
+    if (cr->quick_tried) {
+        *rc = init_filters(f);
+    }
+    return f;
 }
 
 int cache_serve(request_rec *r, cache_req_t *cr, relay_cache_found_t *found,
                 relay_cache_entry_t *e, const relay_cache_response_t *stored,
-                const char *status, const char *reason, int quick)
+                const char *status, const char *reason, ap_filter_t *after)
 {
     apr_bucket_brigade *bb =
         apr_brigade_create(r->pool, r->connection->bucket_alloc);
@@ -229,6 +260,8 @@ int cache_serve(request_rec *r, cache_req_t *cr, relay_cache_found_t *found,
     relay_cache_response_t resp;
     relay_cache_cond_t cond;
     apr_int64_t age;
+    ap_filter_t *next;
+    int rc;
 
     if (!stored) {
         relay_cache_response_read(&resp, r->pool, e->status, e->headers);
@@ -262,9 +295,11 @@ int cache_serve(request_rec *r, cache_req_t *cr, relay_cache_found_t *found,
         }
     }
     APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_eos_create(bb->bucket_alloc));
-    return ap_pass_brigade(serve_into(r, cr, quick), bb) == APR_SUCCESS
-               ? OK
-               : AP_FILTER_ERROR;
+    next = serve_into(r, cr, after, &rc);
+    if (rc != OK) {
+        return rc;
+    }
+    return ap_pass_brigade(next, bb) == APR_SUCCESS ? OK : AP_FILTER_ERROR;
 }
 
 static int is_unsafe(const char *method)
@@ -296,7 +331,7 @@ static int serve_stale(request_rec *r, cache_req_t *cr,
     apr_table_setn(r->err_headers_out, "Warning",
                    "110 - \"Response is Stale\"");
     cache_stats_count(cr->type, CACHE_STAT_HIT);
-    return cache_serve(r, cr, found, e, stored, "HIT", reason, cr->quick_tried);
+    return cache_serve(r, cr, found, e, stored, "HIT", reason, NULL);
 }
 
 /*
@@ -330,7 +365,7 @@ static int wait_for_fetch(request_rec *r, cache_req_t *cr)
                 return cache_serve(r, cr, found, &e, &stored, "HIT",
                                    "cache hit: collapsed onto another "
                                    "request's fetch (CacheLock)",
-                                   cr->quick_tried);
+                                   NULL);
             }
         }
         if (last) {
@@ -426,14 +461,13 @@ int cache_lookup(request_rec *r, int quick)
     switch (cr->decision.decision) {
     case RELAY_CACHE_SERVE_FRESH:
         cache_stats_count(cr->type, CACHE_STAT_HIT);
-        return cache_serve(r, cr, found, &e, &stored, "HIT", "cache hit",
-                           quick);
+        return cache_serve(r, cr, found, &e, &stored, "HIT", "cache hit", NULL);
     case RELAY_CACHE_SERVE_STALE:
         cache_stats_count(cr->type, CACHE_STAT_HIT);
         return cache_serve(
             r, cr, found, &e, &stored, "HIT",
             apr_pstrcat(r->pool, "cache hit: ", cr->decision.reason, NULL),
-            quick);
+            NULL);
     case RELAY_CACHE_SERVE_GATEWAY_TIMEOUT:
         cache_stats_count(cr->type, CACHE_STAT_MISS);
         cache_mark(r, "MISS", cr->decision.reason);

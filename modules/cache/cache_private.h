@@ -124,11 +124,12 @@ const char *cache_effective_uri(request_rec *r);
 int cache_lookup(request_rec *r, int quick);
 
 /* Sends a stored response (hit, or after a 304 / stale-on-error); stored:
- * e's headers already read by the caller, or NULL; quick: from the quick
- * handler. */
+ * e's headers already read by the caller, or NULL; after: the filter
+ * after the save filter that hands the response back, or NULL for a
+ * lookup's hit. */
 int cache_serve(request_rec *r, cache_req_t *cr, relay_cache_found_t *found,
                 relay_cache_entry_t *e, const relay_cache_response_t *stored,
-                const char *status, const char *reason, int quick);
+                const char *status, const char *reason, ap_filter_t *after);
 
 /* CacheLock (cache_lock.c). cache_lock_take: APR_SUCCESS when r now holds
  * the key's lock (released with r->pool), APR_EEXIST when another request

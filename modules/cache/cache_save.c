@@ -116,7 +116,7 @@ static apr_status_t refreshed(ap_filter_t *f, apr_bucket_brigade *bb,
     ap_remove_output_filter(f);
     cr->fwd_status = HTTP_NOT_MODIFIED;
     return cache_serve(r, cr, cr->stale, e, NULL, "REVALIDATE",
-                       "conditional cache hit: entry updated", 0) == OK
+                       "conditional cache hit: entry updated", f->next) == OK
                ? APR_SUCCESS
                : APR_EGENERAL;
 }
@@ -133,7 +133,7 @@ static apr_status_t stale_on_error(ap_filter_t *f, apr_bucket_brigade *bb,
                    "111 - \"Revalidation Failed\"");
     cr->fwd_status = r->status;
     return cache_serve(r, cr, cr->stale, &cr->stale_entry, NULL, "HIT",
-                       "cache hit: stale entry served on error", 0) == OK
+                       "cache hit: stale entry served on error", f->next) == OK
                ? APR_SUCCESS
                : APR_EGENERAL;
 }

@@ -55,6 +55,9 @@
 #                         a header padded to about K bytes in all, body "ok\n"
 #   /bytes?n=N[&chunked=1][&cc=CC]  N bytes of the 64-byte line pattern
 #   /bytes-md5?n=N        md5 hex of those N bytes
+#   /text?text=T&n=N[&type=TYPE][&cc=CC]  T (default "relay\n") N times as
+#                         TYPE (default text/html), Cache-Control CC if given:
+#                         a text body a compressing filter takes
 #   /chunked?chunks=N&size=M  chunked body, extension on the first chunk,
 #                         trailer X-Relay-Trailer
 #   /interim[?count=N]    N "103 Early Hints" responses, then 200
@@ -176,6 +179,7 @@ my %ROUTE = (
     '/trickle'     => \&h_trickle,
     '/bytes'       => \&h_bytes,
     '/bytes-md5'   => \&h_bytes_md5,
+    '/text'        => \&h_text,
     '/chunked'     => \&h_chunked,
     '/interim'     => \&h_interim,
     '/expect'      => \&h_expect,
@@ -708,6 +712,16 @@ sub h_bytes {
 sub h_bytes_md5 {
     my ($req) = @_;
     respond($req, 200, [], bytes_md5(int_param($req, 'n', 0)) . "\n");
+}
+
+sub h_text {
+    my ($req) = @_;
+    my @h = (['Content-Type', param($req, 'type', 'text/html')]);
+    my $cc = param($req, 'cc');
+    push @h, ['Cache-Control', $cc] if defined $cc;
+    drain_body($req);
+    respond($req, 200, \@h,
+            param($req, 'text', "relay\n") x int_param($req, 'n', 1));
 }
 
 sub h_chunked {
