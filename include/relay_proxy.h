@@ -42,7 +42,8 @@
 #include "relay/relay_response.h"
 
 #define RELAY_SCHEME_GROUP "relay-proxy-scheme"
-#define RELAY_SCHEME_VERSION "1"
+#define RELAY_SCHEME_VERSION                                                   \
+    "2" /* 2: tls, tunnel, http, forward, close_by_default */
 #define RELAY_PROXY_API_GROUP "relay-proxy-api"
 #define RELAY_PROXY_API_VERSION                                                \
     "3" /* 2: balancer_find, serve_member,                                     \
@@ -125,6 +126,7 @@ typedef struct relay_worker_params_t {
 } relay_worker_params_t;
 
 typedef struct relay_conn_pool_t relay_conn_pool_t;
+typedef struct relay_scheme_t relay_scheme_t;
 
 #define RELAY_SHARED_MAGIC 0x52534c54 /* "RSLT" */
 #define RELAY_SHARED_NAME_MAX 256
@@ -172,11 +174,15 @@ typedef struct relay_worker_shared_t {
 /* A worker: one origin address and the connections pooled to it. */
 typedef struct relay_worker_t {
     unsigned int magic;
-    const char *name;     /* the URL it was made for, lower-case scheme */
-    const char *scheme;   /* "http", "https", "ws", "wss" */
-    const char *hostname; /* origin host as written */
-    apr_port_t port;      /* origin port, default filled in */
-    int is_generic;       /* built-in worker for URLs no ProxyPass made */
+    const char *name;   /* the URL it was made for, lower-case scheme */
+    const char *scheme; /* "http", "https", "ws", "wss", "fcgi" ... */
+    const relay_scheme_t *provider; /* the scheme's provider */
+    const char *hostname;           /* origin host as written */
+    apr_port_t port;                /* origin port, default filled in */
+    const char *uds_path;           /* "unix:/path|" in its URL: the socket it
+                                     * connects to (hostname then only names the
+                                     * origin to the protocol), else NULL */
+    int is_generic; /* built-in worker for URLs no ProxyPass made */
     relay_worker_params_t params; /* effective, defaults applied */
     const char *defined_in;       /* "file:line" of the first definition */
     const char *balancer; /* balancer://name it is a member of, or NULL */
@@ -256,8 +262,12 @@ typedef struct relay_proxy_req_t {
     relay_worker_t *worker;
     const char *url; /* full origin URL */
     const char *scheme;
+    const relay_scheme_t *provider; /* serving the scheme */
     const char *hostname;
     apr_port_t port;
+    /* The unix socket to connect to, from the configuration only (the
+     * worker's URL or SetHandler "proxy:unix:/path|..."), or NULL. */
+    const char *uds_path;
     const char *target; /* request target: path and query, safe */
     int is_forward;     /* forward proxy (absolute-URI client request) */
 
@@ -363,14 +373,29 @@ typedef struct relay_proxy_api_t {
     void (*balancer_unlock)(relay_balancer_t *b);
 } relay_proxy_api_t;
 
-/* An origin protocol. */
-typedef struct relay_scheme_t {
-    const char *name;
-    apr_port_t default_port;
+/*
+ * An origin protocol, registered under its URL scheme's name (a module
+ * serving several schemes registers one each). Every fact about a scheme
+ * lives here: mod_proxy and the other modules ask the provider and never
+ * compare scheme names. Written with designated initializers, so that a
+ * field added later is zero in the modules that do not know it.
+ */
+struct relay_scheme_t {
+    const char *name;        /* "http", "https", "fcgi" ... */
+    apr_port_t default_port; /* for a URL without one; 0: none */
+    int tls;                 /* carried over the "tls" transport */
+    int tunnel;              /* a tunnel scheme (ws, wss): Upgrade: websocket is
+                              * allowed without upgrade= */
+    int http;                /* speaks HTTP/1.1 to the origin: health checks may
+                              * send a request (hcmethod GET ...) */
+    int forward;             /* a forward proxy (ProxyRequests On) takes
+                              * absolute URLs of this scheme from clients */
+    int close_by_default;    /* its workers close connections after each
+                              * request unless enablereuse=on (fcgi) */
     /* Serves the request: returns OK once a response was sent (or the
      * client connection was aborted), else an HTTP status for httpd's
      * error machinery (and ErrorDocument) to answer with. */
     int (*handle)(relay_proxy_req_t *pr, const relay_proxy_api_t *api);
-} relay_scheme_t;
+};
 
 #endif

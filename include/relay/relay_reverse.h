@@ -16,17 +16,23 @@ typedef struct relay_reverse_rule_t {
     const char *origin_url;  /* e.g. "http://origin:8080/" or a path */
 } relay_reverse_rule_t;
 
+/* The default port of the URL scheme scheme[0..len) (any case), or -1
+ * when it has none. */
+typedef long (*relay_reverse_port_fn)(const char *scheme, apr_size_t len);
+
 /*
  * Maps a header value through the rules, first match wins. A value that
  * starts with a rule's origin_url has that prefix replaced by public_path;
  * the result is made absolute with `front_base` ("scheme://host[:port]" of
  * the front end, no trailing slash) when public_path is a path. An
- * origin_url with its scheme's default port also matches a value without
- * it, and the other way round. Returns `value` itself when nothing matches.
+ * origin_url with its scheme's default port (as `default_port` tells; NULL
+ * for none) also matches a value without it, and the other way round.
+ * Returns `value` itself when nothing matches.
  */
 const char *relay_reverse_map_url(apr_pool_t *pool, const char *value,
                                   const relay_reverse_rule_t *rules, int nrules,
-                                  const char *front_base);
+                                  const char *front_base,
+                                  relay_reverse_port_fn default_port);
 
 /* One ProxyPassReverseCookieDomain or ProxyPassReverseCookiePath line. */
 typedef struct relay_cookie_rule_t {

@@ -19,7 +19,11 @@ typedef enum relay_status_e {
     RELAY_ELENGTHTE = -6,  /* Content-Length together with Transfer-Encoding */
     RELAY_EBADTE = -7,     /* Transfer-Encoding Relay cannot decode */
     RELAY_EBADCHUNK = -8,  /* malformed chunk size, extension or CRLF */
-    RELAY_EOBSFOLD = -9    /* obsolete line folding (RFC 9112 §5.2) */
+    RELAY_EOBSFOLD = -9,   /* obsolete line folding (RFC 9112 §5.2) */
+
+    RELAY_EBADRECORD = -10, /* malformed FastCGI record or record stream */
+    RELAY_ENOSPACE = -11,   /* output does not fit in the caller's buffer */
+    RELAY_ETRUNCATED = -12  /* input ended in the middle of a unit */
 } relay_status_t;
 
 /* A short English description of a status, for log lines. */

@@ -8,7 +8,8 @@
  * Unlike the stock module, which compares the start of the header text,
  * absolute URLs are compared by their parts: scheme and host without case
  * (RFC 3986 §6.2.2.1), the port with the scheme's default filled in
- * (RFC 3986 §6.2.3), the path byte for byte. So "http://origin" does not
+ * (RFC 3986 §6.2.3; the caller's function knows the defaults), the path
+ * byte for byte. So "http://origin" does not
  * match "http://origin.example", and "http://origin/" does match
  * "http://origin:80/". A cookie's Domain is matched on a label boundary for
  * the same reason.
@@ -45,24 +46,12 @@ static int is_digit(char c)
     return c >= '0' && c <= '9';
 }
 
-static long default_port(const char *scheme, apr_size_t n)
-{
-    if ((n == 4 && strncasecmp(scheme, "http", 4) == 0) ||
-        (n == 2 && strncasecmp(scheme, "ws", 2) == 0)) {
-        return 80;
-    }
-    if ((n == 5 && strncasecmp(scheme, "https", 5) == 0) ||
-        (n == 3 && strncasecmp(scheme, "wss", 3) == 0)) {
-        return 443;
-    }
-    return -1;
-}
-
 /*
  * Splits "scheme://host[:port][rest]" (RFC 3986 §3). Returns 0 for
  * anything else, and for a URL with userinfo, which Relay never rewrites.
  */
-static int split_url(const char *s, url_parts_t *u)
+static int split_url(const char *s, relay_reverse_port_fn default_port,
+                     url_parts_t *u)
 {
     const char *p = s, *auth, *auth_end, *host_end;
 
@@ -101,7 +90,7 @@ static int split_url(const char *s, url_parts_t *u)
     }
     u->host = auth;
     u->host_len = (apr_size_t)(host_end - auth);
-    u->port = default_port(u->scheme, u->scheme_len);
+    u->port = default_port ? default_port(u->scheme, u->scheme_len) : -1;
     if (host_end < auth_end) {
         /* RFC 3986 §3.2.3: an empty port means the default one. */
         const char *q;
@@ -131,7 +120,8 @@ static int split_url(const char *s, url_parts_t *u)
  * Matches `value` against one rule's origin_url; on a match returns the
  * part of `value` after the matched prefix, otherwise NULL.
  */
-static const char *match_rule(const char *value, const char *origin)
+static const char *match_rule(const char *value, const char *origin,
+                              relay_reverse_port_fn default_port)
 {
     url_parts_t r, v;
     apr_size_t n;
@@ -145,7 +135,8 @@ static const char *match_rule(const char *value, const char *origin)
         }
         return NULL;
     }
-    if (!split_url(origin, &r) || !split_url(value, &v)) {
+    if (!split_url(origin, default_port, &r) ||
+        !split_url(value, default_port, &v)) {
         return NULL;
     }
     if (r.scheme_len != v.scheme_len ||
@@ -167,7 +158,8 @@ static const char *match_rule(const char *value, const char *origin)
 
 const char *relay_reverse_map_url(apr_pool_t *pool, const char *value,
                                   const relay_reverse_rule_t *rules, int nrules,
-                                  const char *front_base)
+                                  const char *front_base,
+                                  relay_reverse_port_fn default_port)
 {
     int i;
 
@@ -182,7 +174,7 @@ const char *relay_reverse_map_url(apr_pool_t *pool, const char *value,
             rule->public_path == NULL) {
             continue;
         }
-        rest = match_rule(value, rule->origin_url);
+        rest = match_rule(value, rule->origin_url, default_port);
         if (rest == NULL) {
             continue;
         }

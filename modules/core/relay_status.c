@@ -32,6 +32,12 @@ const char *relay_status_describe(relay_status_t status)
         return "malformed chunked framing";
     case RELAY_EOBSFOLD:
         return "obsolete line folding";
+    case RELAY_EBADRECORD:
+        return "malformed FastCGI record";
+    case RELAY_ENOSPACE:
+        return "no room left in the output buffer";
+    case RELAY_ETRUNCATED:
+        return "input ended before the unit was complete";
     }
     return "unknown status";
 }

@@ -18,9 +18,11 @@
 #include "relay_family.h"
 
 static const char *const family[] = {
-    "mod_proxy.c",     "mod_proxy_http.c",    "mod_proxy_balancer.c",
-    "mod_proxy_ssl.c", "mod_cache.c",         "mod_cache_disk.c",
-    "mod_mem_cache.c", "mod_cache_socache.c", NULL};
+    "mod_proxy.c",          "mod_proxy_http.c",
+    "mod_proxy_balancer.c", "mod_proxy_ssl.c",
+    "mod_cache.c",          "mod_cache_disk.c",
+    "mod_mem_cache.c",      "mod_cache_socache.c",
+    "mod_proxy_fcgi.c",     NULL};
 
 static const int marker = 1;
 

@@ -142,20 +142,37 @@ static relay_balancer_t *balancer_find(relay_proxy_req_t *pr)
     return relay_balancer_find(sc, pr->url, pr->r->pool);
 }
 
-/* Serves `url` through its scheme's module and `worker`; *pr_out is the
- * request descriptor handed over. */
+/*
+ * The unix socket a request may use: the one its worker was configured
+ * with, or the one SetHandler named (`handler_uds`). A socket written in
+ * a URL built at request time (a RewriteRule [P] substitution, say) is
+ * used only when a configured worker names that very socket.
+ */
+static int uds_allowed(const relay_worker_t *worker, const char *uds,
+                       const char *handler_uds)
+{
+    return (handler_uds && !strcmp(uds, handler_uds)) ||
+           (worker->uds_path && !strcmp(uds, worker->uds_path));
+}
+
+/* Serves `url` ("unix:/path|" and an absolute URL, or the URL alone)
+ * through its scheme's module and `worker`; *pr_out is the request
+ * descriptor handed over. */
 static int serve(request_rec *r, const char *url, relay_worker_t *worker,
-                 relay_proxy_req_t **pr_out)
+                 const char *handler_uds, relay_proxy_req_t **pr_out)
 {
     const relay_scheme_t *scheme;
+    const char *origin_url, *uds;
     relay_proxy_req_t *pr;
     apr_uri_t uri;
     apr_time_t started;
     char *name;
     int rc;
 
-    if (apr_uri_parse(r->pool, url, &uri) != APR_SUCCESS || !uri.scheme ||
-        !uri.hostname || !*uri.hostname) {
+    origin_url = relay_scheme_split_uds(r->pool, url, &uds);
+    if (!origin_url ||
+        apr_uri_parse(r->pool, origin_url, &uri) != APR_SUCCESS ||
+        !uri.scheme || !uri.hostname || !*uri.hostname) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
                       RELAY_LOGNO(01020) "refusing to proxy to '%s': not an "
                                          "absolute URL with a host",
@@ -164,7 +181,7 @@ static int serve(request_rec *r, const char *url, relay_worker_t *worker,
     }
     name = apr_pstrdup(r->pool, uri.scheme);
     ap_str_tolower(name);
-    scheme = ap_lookup_provider(RELAY_SCHEME_GROUP, name, RELAY_SCHEME_VERSION);
+    scheme = relay_scheme_find(name);
     if (!scheme) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
                       RELAY_LOGNO(01021) "no loaded module serves %s:// "
@@ -177,7 +194,18 @@ static int serve(request_rec *r, const char *url, relay_worker_t *worker,
     if (!worker) {
         worker = choose_worker(r, url);
     }
-    pr = make_request(r, url, &uri, worker);
+    if (uds && !uds_allowed(worker, uds, handler_uds)) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      RELAY_LOGNO(01022) "refusing to proxy to '%s': the "
+                                         "unix socket %s is not one the "
+                                         "configuration names",
+                      url, uds);
+        relay_error_note_set(r, RELAY_PROXY_ERROR_CONFIGURATION);
+        return HTTP_FORBIDDEN;
+    }
+    pr = make_request(r, origin_url, &uri, worker);
+    pr->provider = scheme;
+    pr->uds_path = uds;
     if (!pr->port) {
         pr->port = scheme->default_port;
     }
@@ -208,7 +236,7 @@ static int serve_member(relay_proxy_req_t *pr, relay_member_t *member,
 
     apr_table_unset(pr->r->notes, RELAY_NOTE_PROXY_ERROR); /* the last try's */
     rc = serve(pr->r, relay_balancer_join(pr->r->pool, member->url, pr->target),
-               member->worker, &mpr);
+               member->worker, NULL, &mpr);
     *connect_failed = mpr && mpr->connect_failed;
     if (!*connect_failed) {
         apr_table_setn(pr->r->notes, NOTE_MEMBER_REACHED, "1");
@@ -216,21 +244,49 @@ static int serve_member(relay_proxy_req_t *pr, relay_member_t *member,
     return rc;
 }
 
+/*
+ * SetHandler "proxy:URL" (or "proxy:unix:/path|URL"), as in Debian's
+ * php-fpm configuration: the origin URL is URL followed by the file the
+ * request maps to, as stock builds it, and the request becomes a reverse
+ * proxy request. The socket comes from the handler, which only the
+ * configuration sets. Returns the URL, or NULL when r is not one.
+ */
+static const char *handler_url(request_rec *r, const char **handler_uds)
+{
+    const char *url;
+
+    if (r->proxyreq || !r->handler || strncmp(r->handler, "proxy:", 6) ||
+        (r->filename && !strncmp(r->filename, "proxy:", 6))) {
+        return NULL;
+    }
+    url = apr_pstrcat(r->pool, r->handler + 6,
+                      r->filename ? r->filename : r->uri, NULL);
+    if (!relay_scheme_split_uds(r->pool, r->handler + 6, handler_uds)) {
+        *handler_uds = NULL;
+    }
+    r->proxyreq = PROXYREQ_REVERSE;
+    r->filename = apr_pstrcat(r->pool, "proxy:", url, NULL);
+    return url;
+}
+
 static int proxy_handler(request_rec *r)
 {
     relay_proxy_req_t *pr;
-    const char *url;
+    const char *url, *handler_uds = NULL;
     int rc;
 
-    if (!r->proxyreq || !r->filename || strncmp(r->filename, "proxy:", 6) ||
-        !r->handler || strcmp(r->handler, "proxy-server")) {
-        return DECLINED;
+    url = handler_url(r, &handler_uds);
+    if (!url) {
+        if (!r->proxyreq || !r->filename || strncmp(r->filename, "proxy:", 6) ||
+            !r->handler || strcmp(r->handler, "proxy-server")) {
+            return DECLINED;
+        }
+        url = r->filename + 6;
+        if (r->proxyreq == PROXYREQ_REVERSE && !relay_proxy_request_rule(r)) {
+            url = relay_proxy_handed_over_url(r, url);
+        }
     }
-    url = r->filename + 6;
-    if (r->proxyreq == PROXYREQ_REVERSE && !relay_proxy_request_rule(r)) {
-        url = relay_proxy_handed_over_url(r, url);
-    }
-    rc = serve(r, url, NULL, &pr);
+    rc = serve(r, url, NULL, handler_uds, &pr);
     relay_status_header_add(r, rc,
                             relay_balancer_is_url(url) &&
                                 !apr_table_get(r->notes, NOTE_MEMBER_REACHED));
@@ -256,7 +312,7 @@ static int check_transports(apr_pool_t *ptemp, server_rec *s,
     for (i = 0; i < sc->workers->nelts; i++) {
         relay_worker_t *w = APR_ARRAY_IDX(sc->workers, i, relay_worker_t *);
         const char *err;
-        if (strcmp(w->scheme, "https") && strcmp(w->scheme, "wss")) {
+        if (!w->provider || !w->provider->tls) {
             continue;
         }
         err = tls->check_worker(

@@ -498,8 +498,9 @@ const char *relay_balancer_finish(relay_balancer_t *b,
         relay_hc_params_overlay(&hc, &m->hc);
         relay_hc_params_finish(&hc);
         m->hc = hc;
-        if (hc.method > RELAY_HC_TCP && strcmp(m->worker->scheme, "http") &&
-            strcmp(m->worker->scheme, "ws")) {
+        if (hc.method > RELAY_HC_TCP &&
+            (!m->worker->provider || !m->worker->provider->http ||
+             m->worker->provider->tls)) {
             return apr_psprintf(
                 p,
                 "member %s: hcmethod=%s needs an http:// "

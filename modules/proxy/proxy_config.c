@@ -47,54 +47,12 @@ static int in_proxy_section(cmd_parms *cmd)
 }
 
 /*
- * Refuses URLs Relay cannot or will not serve, naming the module to load
- * when only that is missing (stock fails at request time instead).
+ * Refuses URLs Relay cannot serve, naming the module to load when only
+ * that is missing (stock fails at request time instead).
  */
 const char *relay_proxy_check_origin_url(cmd_parms *cmd, const char *url)
 {
-    const char *colon = ap_strchr_c(url, ':');
-    char *scheme;
-
-    if (!strncasecmp(url, "unix:", 5)) {
-        return apr_psprintf(cmd->pool,
-                            "'%s': Relay does not connect to "
-                            "unix: sockets",
-                            url);
-    }
-    if (!colon || colon == url || strncmp(colon, "://", 3)) {
-        return apr_psprintf(cmd->pool, "'%s' is not an absolute URL", url);
-    }
-    scheme = apr_pstrmemdup(cmd->temp_pool, url, colon - url);
-    ap_str_tolower(scheme);
-    if (!ap_lookup_provider(RELAY_SCHEME_GROUP, scheme, RELAY_SCHEME_VERSION)) {
-        if (!strcmp(scheme, "balancer")) {
-            return apr_psprintf(cmd->pool,
-                                "'%s' needs Relay's mod_proxy_balancer; "
-                                "load it before this line",
-                                url);
-        }
-        if (strcmp(scheme, "http") && strcmp(scheme, "https") &&
-            strcmp(scheme, "ws") && strcmp(scheme, "wss")) {
-            return apr_psprintf(cmd->pool,
-                                "'%s': Relay proxies http, https, "
-                                "ws and wss URLs only",
-                                url);
-        }
-        return apr_psprintf(cmd->pool,
-                            "no loaded module serves %s:// URLs "
-                            "('%s'); load Relay's mod_proxy_http "
-                            "before this line",
-                            scheme, url);
-    }
-    if ((!strcmp(scheme, "https") || !strcmp(scheme, "wss")) &&
-        !ap_lookup_provider(RELAY_TRANSPORT_GROUP, "tls",
-                            RELAY_TRANSPORT_VERSION)) {
-        return apr_psprintf(cmd->pool,
-                            "'%s' needs TLS to the origin; load "
-                            "Relay's mod_proxy_ssl before this line",
-                            url);
-    }
-    return NULL;
+    return relay_scheme_check_url(cmd->pool, url);
 }
 
 /* Parses the words after the URL of ProxyPass/ProxyPassMatch. */

@@ -269,9 +269,9 @@ static const char *peer_name_for(const relay_proxy_req_t *pr)
                                                 : pr->hostname;
 }
 
-static const relay_transport_t *transport_for(const char *scheme)
+static const relay_transport_t *transport_for(const relay_proxy_req_t *pr)
 {
-    if (!strcmp(scheme, "https") || !strcmp(scheme, "wss")) {
+    if (pr->provider && pr->provider->tls) {
         return ap_lookup_provider(RELAY_TRANSPORT_GROUP, "tls",
                                   RELAY_TRANSPORT_VERSION);
     }
@@ -290,6 +290,10 @@ static apr_status_t resolve(relay_proxy_req_t *pr, relay_conn_t *conn,
     relay_conn_pool_t *cp = w->conns;
     apr_status_t rv = APR_SUCCESS;
 
+    if (pr->uds_path) {
+        return apr_sockaddr_info_get(addr, pr->uds_path, APR_UNIX, 0, 0,
+                                     conn->pool);
+    }
     if (w->is_generic || !cp) {
         return apr_sockaddr_info_get(addr, pr->hostname, APR_UNSPEC, pr->port,
                                      0, conn->pool);
@@ -320,11 +324,13 @@ static apr_status_t conn_open(relay_proxy_req_t *pr, relay_conn_t *conn)
     }
     for (; addr; addr = addr->next) {
         rv = apr_socket_create(&conn->sock, addr->family, SOCK_STREAM,
-                               APR_PROTO_TCP, conn->pool);
+                               pr->uds_path ? 0 : APR_PROTO_TCP, conn->pool);
         if (rv != APR_SUCCESS) {
             break;
         }
-        apr_socket_opt_set(conn->sock, APR_TCP_NODELAY, 1);
+        if (!pr->uds_path) {
+            apr_socket_opt_set(conn->sock, APR_TCP_NODELAY, 1);
+        }
         if (w->params.keepalive) {
             apr_socket_opt_set(conn->sock, APR_SO_KEEPALIVE, 1);
         }
@@ -370,7 +376,7 @@ static apr_status_t conn_create(relay_proxy_req_t *pr, const char *key,
     conn->magic = RELAY_CONN_MAGIC;
     conn->pool = pool;
     conn->worker = w;
-    conn->transport = transport_for(pr->scheme);
+    conn->transport = transport_for(pr);
     conn->buf_size = w->params.iobuffersize > RELAY_CONN_BUFFER_MIN
                          ? (apr_size_t)w->params.iobuffersize
                          : RELAY_CONN_BUFFER_MIN;
@@ -406,7 +412,7 @@ apr_status_t relay_conn_acquire(relay_proxy_req_t *pr, int fresh,
                                 relay_conn_t **out, int *reused)
 {
     relay_worker_t *w = pr->worker;
-    const relay_transport_t *transport = transport_for(pr->scheme);
+    const relay_transport_t *transport = transport_for(pr);
     const char *key = NULL;
     apr_time_t now = apr_time_now();
     apr_status_t rv;
@@ -449,10 +455,18 @@ apr_status_t relay_conn_acquire(relay_proxy_req_t *pr, int fresh,
         /* Logged by the transport; a TLS failure is no sign that the
          * origin is down, so the worker stays usable. */
         if (rv != APR_ENOTIMPL && rv != RELAY_ETLS) {
-            ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, pr->r,
-                          RELAY_LOGNO(01014) "worker %s: cannot connect to "
-                                             "%s:%u",
-                          w->name, pr->hostname, pr->port);
+            if (pr->uds_path) {
+                ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, pr->r,
+                              RELAY_LOGNO(01015) "worker %s: cannot connect "
+                                                 "to the unix socket %s",
+                              w->name, pr->uds_path);
+            }
+            else {
+                ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, pr->r,
+                              RELAY_LOGNO(01014) "worker %s: cannot connect "
+                                                 "to %s:%u",
+                              w->name, pr->hostname, pr->port);
+            }
             relay_worker_mark_failed(w, pr->r->server, rv);
             if (relay_error_note_get(pr->r) != RELAY_PROXY_ERROR_DNS) {
                 relay_error_note_set(pr->r, relay_proxy_error_of_connect(rv));

@@ -294,12 +294,17 @@ int relay_proxy_detect_forward(request_rec *r)
     relay_proxy_server_conf_t *sc =
         ap_get_module_config(r->server->module_config, &proxy_module);
 
+    const relay_scheme_t *scheme;
+    char *name;
+
     if (!sc->requests || r->proxyreq || !r->parsed_uri.scheme ||
         !r->parsed_uri.hostname) {
         return DECLINED;
     }
-    if (strcasecmp(r->parsed_uri.scheme, "http") &&
-        strcasecmp(r->parsed_uri.scheme, "https")) {
+    name = apr_pstrdup(r->pool, r->parsed_uri.scheme);
+    ap_str_tolower(name);
+    scheme = relay_scheme_find(name);
+    if (!scheme || !scheme->forward) {
         return DECLINED;
     }
     if (ap_matches_request_vhost(r, r->parsed_uri.hostname,

@@ -121,6 +121,20 @@ void *relay_proxy_merge_dir_conf(apr_pool_t *p, void *basev, void *addv);
 /* NULL when `url` may be proxied to, else why not (for a directive). */
 const char *relay_proxy_check_origin_url(cmd_parms *cmd, const char *url);
 
+/* URL schemes (proxy_scheme.c). relay_scheme_find: the provider serving
+ * a lower-case scheme name, or NULL. relay_scheme_split_uds: for
+ * "unix:/path|URL", sets *uds_path and returns the URL ("scheme:" alone
+ * becomes "scheme://localhost"); any other URL is returned as it is with
+ * *uds_path NULL; NULL when malformed. relay_scheme_check_url: why a
+ * configured origin URL cannot be served (no module for its scheme, TLS
+ * not loaded, a bad socket path), or NULL. */
+#define RELAY_UDS_PATH_MAX 108 /* sockaddr_un's sun_path */
+const relay_scheme_t *relay_scheme_find(const char *name);
+const char *relay_scheme_split_uds(apr_pool_t *p, const char *url,
+                                   const char **uds_path);
+const char *relay_scheme_check_url(apr_pool_t *p, const char *url);
+apr_port_t relay_scheme_default_port(const char *name);
+
 /* proxy_worker.c */
 void relay_worker_params_unset(relay_worker_params_t *params);
 const char *relay_worker_param_set(apr_pool_t *p, relay_worker_params_t *params,

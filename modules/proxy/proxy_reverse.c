@@ -17,6 +17,23 @@
 static const char *const url_headers[] = {"Location", "Content-Location", "URI",
                                           NULL};
 
+/* The default port of a URL's scheme, from the module serving it (-1
+ * when none does or it has none). */
+static long scheme_port(const char *scheme, apr_size_t len)
+{
+    char name[32];
+    apr_port_t port;
+
+    if (len >= sizeof(name)) {
+        return -1;
+    }
+    memcpy(name, scheme, len);
+    name[len] = '\0';
+    ap_str_tolower(name);
+    port = relay_scheme_default_port(name);
+    return port ? port : -1;
+}
+
 void relay_proxy_map_response_headers(relay_proxy_req_t *pr,
                                       apr_table_t *headers)
 {
@@ -55,7 +72,7 @@ void relay_proxy_map_response_headers(relay_proxy_req_t *pr,
                 e[i].val = (char *)relay_reverse_map_url(
                     r->pool, e[i].val,
                     (const relay_reverse_rule_t *)reverse->elts, reverse->nelts,
-                    front);
+                    front, scheme_port);
                 break;
             }
         }

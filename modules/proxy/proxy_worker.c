@@ -201,30 +201,21 @@ const char *relay_worker_param_set(apr_pool_t *p, relay_worker_params_t *params,
     return apr_psprintf(p, "unknown worker parameter '%s'", key);
 }
 
-static apr_port_t scheme_default_port(const char *scheme)
-{
-    if (!strcmp(scheme, "http") || !strcmp(scheme, "ws")) {
-        return 80;
-    }
-    if (!strcmp(scheme, "https") || !strcmp(scheme, "wss")) {
-        return 443;
-    }
-    return 0;
-}
-
 /*
  * The name a worker is known by: lower-case scheme and host, the port
- * always written out, then the path as given. Two spellings of one origin
- * ("http://o/" and "http://O:80/") give the same name.
+ * always written out, then the path as given, behind "unix:/path|" for a
+ * worker reaching its origin through a unix socket. Two spellings of one
+ * origin ("http://o/" and "http://O:80/") give the same name.
  */
 static const char *worker_name(apr_pool_t *p, const char *url,
                                const char **scheme, const char **host,
-                               apr_port_t *port)
+                               apr_port_t *port, const char **uds_path)
 {
     apr_uri_t uri;
     char *s, *h;
 
-    if (apr_uri_parse(p, url, &uri) != APR_SUCCESS || !uri.scheme ||
+    url = relay_scheme_split_uds(p, url, uds_path);
+    if (!url || apr_uri_parse(p, url, &uri) != APR_SUCCESS || !uri.scheme ||
         !uri.hostname || !*uri.hostname) {
         return NULL;
     }
@@ -234,10 +225,11 @@ static const char *worker_name(apr_pool_t *p, const char *url,
     ap_str_tolower(h);
     *scheme = s;
     *host = h;
-    *port = uri.port_str ? uri.port : scheme_default_port(s);
-    return apr_psprintf(p, "%s://%s%s%s:%u%s", s, strchr(h, ':') ? "[" : "", h,
-                        strchr(h, ':') ? "]" : "", *port,
-                        uri.path ? uri.path : "/");
+    *port = uri.port_str ? uri.port : relay_scheme_default_port(s);
+    return apr_psprintf(p, "%s%s%s%s://%s%s%s:%u%s", *uds_path ? "unix:" : "",
+                        *uds_path ? *uds_path : "", *uds_path ? "|" : "", s,
+                        strchr(h, ':') ? "[" : "", h, strchr(h, ':') ? "]" : "",
+                        *port, uri.path ? uri.path : "/");
 }
 
 /*
@@ -250,12 +242,12 @@ const char *relay_worker_define(apr_pool_t *p, relay_proxy_server_conf_t *conf,
                                 const relay_worker_params_t *params,
                                 const char *defined_in, relay_worker_t **out)
 {
-    const char *scheme, *host, *name;
+    const char *scheme, *host, *name, *uds_path;
     apr_port_t port;
     relay_worker_t *w;
     int i;
 
-    name = worker_name(p, url, &scheme, &host, &port);
+    name = worker_name(p, url, &scheme, &host, &port, &uds_path);
     if (!name) {
         return apr_psprintf(p, "'%s' is not an absolute URL with a host", url);
     }
@@ -288,8 +280,10 @@ const char *relay_worker_define(apr_pool_t *p, relay_proxy_server_conf_t *conf,
     w->magic = RELAY_WORKER_MAGIC;
     w->name = name;
     w->scheme = scheme;
+    w->provider = relay_scheme_find(scheme);
     w->hostname = host;
     w->port = port;
+    w->uds_path = uds_path;
     w->defined_in = defined_in;
     w->balancer = balancer;
     relay_worker_params_unset(&w->params);
@@ -343,11 +337,11 @@ static int note_longer_name(void *baton, int member)
 relay_worker_t *relay_worker_find(relay_proxy_server_conf_t *conf,
                                   const char *url, apr_pool_t *p)
 {
-    const char *scheme, *host, *name;
+    const char *scheme, *host, *name, *uds_path;
     apr_port_t port;
     longest_name_t longest = {conf->workers, NULL};
 
-    name = worker_name(p, url, &scheme, &host, &port);
+    name = worker_name(p, url, &scheme, &host, &port, &uds_path);
     if (!name) {
         return NULL;
     }
@@ -408,7 +402,7 @@ void relay_worker_finish(relay_worker_t *w, server_rec *s,
         pp->keepalive = 0;
     }
     if (pp->disablereuse == RELAY_UNSET) {
-        pp->disablereuse = 0;
+        pp->disablereuse = w->provider && w->provider->close_by_default;
     }
     if (pp->flushpackets == RELAY_UNSET) {
         pp->flushpackets = RELAY_FLUSH_OFF;

@@ -371,7 +371,10 @@ static int balancer_handle(relay_proxy_req_t *pr, const relay_proxy_api_t *api)
     return HTTP_SERVICE_UNAVAILABLE;
 }
 
-static const relay_scheme_t scheme_balancer = {"balancer", 0, balancer_handle};
+static const relay_scheme_t scheme_balancer = {
+    .name = "balancer",
+    .handle = balancer_handle,
+};
 
 static int balancer_check_config(apr_pool_t *pconf, apr_pool_t *plog,
                                  apr_pool_t *ptemp, server_rec *s)

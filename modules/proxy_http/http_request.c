@@ -86,8 +86,7 @@ static const char *origin_host(relay_http_exchange_t *ex)
     relay_proxy_req_t *pr = ex->pr;
     const char *client_host = apr_table_get(ex->r->headers_in, "Host");
     int ipv6 = ap_strchr_c(pr->hostname, ':') != NULL;
-    apr_port_t dflt =
-        strcmp(pr->scheme, "https") && strcmp(pr->scheme, "wss") ? 80 : 443;
+    apr_port_t dflt = pr->provider->default_port;
 
     if (pr->preserve_host && client_host) {
         return client_host;

@@ -34,7 +34,7 @@ static const char *allowed_upgrade(relay_proxy_req_t *pr)
         r->proto_num < HTTP_VERSION(1, 1)) {
         return NULL;
     }
-    if (!allowed && (!strcmp(pr->scheme, "ws") || !strcmp(pr->scheme, "wss"))) {
+    if (!allowed && pr->provider->tunnel) {
         allowed = "websocket";
     }
     if (!allowed) {
@@ -186,10 +186,38 @@ static int http_handle(relay_proxy_req_t *pr, const relay_proxy_api_t *api)
     return rc;
 }
 
-static const relay_scheme_t scheme_http = {"http", 80, http_handle};
-static const relay_scheme_t scheme_ws = {"ws", 80, http_handle};
-static const relay_scheme_t scheme_https = {"https", 443, http_handle};
-static const relay_scheme_t scheme_wss = {"wss", 443, http_handle};
+static const relay_scheme_t scheme_http = {
+    .name = "http",
+    .default_port = 80,
+    .http = 1,
+    .forward = 1,
+    .handle = http_handle,
+};
+static const relay_scheme_t scheme_https = {
+    .name = "https",
+    .default_port = 443,
+    .tls = 1,
+    .http = 1,
+    .forward = 1,
+    .handle = http_handle,
+};
+static const relay_scheme_t scheme_ws = {
+    .name = "ws",
+    .default_port = 80,
+    .tunnel = 1,
+    .http = 1,
+    .handle = http_handle,
+};
+static const relay_scheme_t scheme_wss = {
+    .name = "wss",
+    .default_port = 443,
+    .tls = 1,
+    .tunnel = 1,
+    .http = 1,
+    .handle = http_handle,
+};
+static const relay_scheme_t *const schemes[] = {&scheme_http, &scheme_https,
+                                                &scheme_ws, &scheme_wss};
 
 static int http_check_config(apr_pool_t *pconf, apr_pool_t *plog,
                              apr_pool_t *ptemp, server_rec *s)
@@ -199,15 +227,13 @@ static int http_check_config(apr_pool_t *pconf, apr_pool_t *plog,
 
 static void http_register_hooks(apr_pool_t *p)
 {
+    apr_size_t i;
+
     relay_family_register(p, "mod_proxy_http.c");
-    ap_register_provider(p, RELAY_SCHEME_GROUP, "http", RELAY_SCHEME_VERSION,
-                         &scheme_http);
-    ap_register_provider(p, RELAY_SCHEME_GROUP, "ws", RELAY_SCHEME_VERSION,
-                         &scheme_ws);
-    ap_register_provider(p, RELAY_SCHEME_GROUP, "https", RELAY_SCHEME_VERSION,
-                         &scheme_https);
-    ap_register_provider(p, RELAY_SCHEME_GROUP, "wss", RELAY_SCHEME_VERSION,
-                         &scheme_wss);
+    for (i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++) {
+        ap_register_provider(p, RELAY_SCHEME_GROUP, schemes[i]->name,
+                             RELAY_SCHEME_VERSION, schemes[i]);
+    }
     ap_hook_check_config(http_check_config, NULL, NULL, APR_HOOK_MIDDLE);
 }
 

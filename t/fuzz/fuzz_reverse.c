@@ -14,11 +14,22 @@
  * rule, and that a cookie keeps its leading name=value pair.
  */
 #include <string.h>
+#include <strings.h>
 
 #include <apr_strings.h>
 
 #include "relay/relay_reverse.h"
 #include "relay_fuzz.h"
+
+/* Default ports for two schemes, so that both paths of the comparison
+ * (a port filled in, none known) are reached. */
+static long fuzz_port(const char *scheme, apr_size_t len)
+{
+    if (len == 4 && !strncasecmp(scheme, "http", 4)) {
+        return 80;
+    }
+    return len == 5 && !strncasecmp(scheme, "https", 5) ? 443 : -1;
+}
 
 static int starts_with(const char *s, const char *prefix)
 {
@@ -53,7 +64,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         domains[i].public = relay_fuzz_string(&in, pool);
     }
 
-    mapped = relay_reverse_map_url(pool, value, urls, nurl, base);
+    mapped = relay_reverse_map_url(pool, value, urls, nurl, base, fuzz_port);
     relay_fuzz_check(mapped != NULL, "a URL maps to something");
     if (mapped != value) {
         for (i = 0; i < nurl && !from_rule; i++) {
@@ -64,8 +75,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         relay_fuzz_check(from_rule, "a rewritten URL starts with a rule");
     }
-    relay_fuzz_check(relay_reverse_map_url(pool, value, urls, 0, base) == value,
-                     "no rules, no change");
+    relay_fuzz_check(
+        relay_reverse_map_url(pool, value, urls, 0, base, fuzz_port) == value,
+        "no rules, no change");
 
     mapped =
         relay_reverse_map_cookie(pool, cookie, paths, npath, domains, ndomain);

@@ -5,6 +5,7 @@
  * default ports and case rules, and the cookie Path and Domain rewriting.
  */
 #include <string.h>
+#include <strings.h>
 
 #include "relay/relay_reverse.h"
 #include "relay_test.h"
@@ -171,6 +172,20 @@ static const cookie_case_t cookie_cases[] = {
     {"empty value", "", NULL},
 };
 
+/* The default ports of the web's schemes (RFC 9110 §4.2, RFC 6455 §3). */
+static long web_port(const char *scheme, apr_size_t len)
+{
+    if ((len == 4 && !strncasecmp(scheme, "http", 4)) ||
+        (len == 2 && !strncasecmp(scheme, "ws", 2))) {
+        return 80;
+    }
+    if ((len == 5 && !strncasecmp(scheme, "https", 5)) ||
+        (len == 3 && !strncasecmp(scheme, "wss", 3))) {
+        return 443;
+    }
+    return -1;
+}
+
 int main(void)
 {
     apr_pool_t *pool = relay_test_init();
@@ -179,7 +194,7 @@ int main(void)
     for (i = 0; i < RELAY_TEST_COUNT(url_cases); i++) {
         const url_case_t *c = &url_cases[i];
         const char *got = relay_reverse_map_url(pool, c->value, c->rules,
-                                                c->nrules, c->front);
+                                                c->nrules, c->front, web_port);
         int ok =
             c->expect != NULL ? strcmp(got, c->expect) == 0 : got == c->value;
 

@@ -1,0 +1,305 @@
+/* Licensed under the Apache License, Version 2.0 (see LICENSE). */
+
+/*
+ * The request side of a FastCGI exchange (FastCGI 1.0 §5.1, §6.2):
+ * BEGIN_REQUEST in the Responder role, the environment as a PARAMS
+ * stream, then the client's body as a STDIN stream, each stream ended by
+ * an empty record. Streams are cut into records of at most one write
+ * buffer; the body is read from the client and written on piece by
+ * piece, never held whole.
+ */
+#include "apr_strings.h"
+#include "http_protocol.h"
+
+#include "relay/relay_fcgi.h"
+#include "fcgi_private.h"
+
+/* Content bytes of one record Relay writes. */
+#define FCGI_WRITE_CONTENT 16384
+
+/* A stream of records of one type, with the current record's content. */
+typedef struct fcgi_stream_t {
+    relay_conn_t *conn;
+    int type;
+    apr_size_t len; /* content bytes in buf after the header */
+    char buf[RELAY_FCGI_HEADER_LEN + FCGI_WRITE_CONTENT];
+} fcgi_stream_t;
+
+static apr_status_t send_all(relay_conn_t *conn, const char *buf,
+                             apr_size_t len)
+{
+    while (len > 0) {
+        apr_size_t n = len;
+        apr_status_t rv = conn->transport->send(conn, buf, &n);
+        conn->bytes_out += n;
+        if (rv != APR_SUCCESS) {
+            return rv;
+        }
+        buf += n;
+        len -= n;
+    }
+    return APR_SUCCESS;
+}
+
+/* Writes the current record, if it has content (an empty record ends a
+ * stream: see stream_end). */
+static apr_status_t stream_flush(fcgi_stream_t *s)
+{
+    apr_status_t rv;
+
+    if (!s->len) {
+        return APR_SUCCESS;
+    }
+    relay_fcgi_header_write(s->buf, (apr_byte_t)s->type, FCGI_REQUEST_ID,
+                            (apr_uint16_t)s->len, 0);
+    rv = send_all(s->conn, s->buf, RELAY_FCGI_HEADER_LEN + s->len);
+    s->len = 0;
+    return rv;
+}
+
+static apr_status_t stream_put(fcgi_stream_t *s, const char *data,
+                               apr_size_t len)
+{
+    while (len > 0) {
+        apr_size_t n = FCGI_WRITE_CONTENT - s->len;
+        apr_status_t rv;
+
+        if (n > len) {
+            n = len;
+        }
+        memcpy(s->buf + RELAY_FCGI_HEADER_LEN + s->len, data, n);
+        s->len += n;
+        data += n;
+        len -= n;
+        if (s->len == FCGI_WRITE_CONTENT &&
+            (rv = stream_flush(s)) != APR_SUCCESS) {
+            return rv;
+        }
+    }
+    return APR_SUCCESS;
+}
+
+/* Writes what is left and the empty record that ends the stream. */
+static apr_status_t stream_end(fcgi_stream_t *s)
+{
+    char end[RELAY_FCGI_HEADER_LEN];
+    apr_status_t rv = stream_flush(s);
+
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    relay_fcgi_header_write(end, (apr_byte_t)s->type, FCGI_REQUEST_ID, 0, 0);
+    return send_all(s->conn, end, sizeof(end));
+}
+
+static void stream_init(fcgi_stream_t *s, relay_conn_t *conn, int type)
+{
+    s->conn = conn;
+    s->type = type;
+    s->len = 0;
+}
+
+/* One name-value pair of the PARAMS stream (§3.4); a pair may run over
+ * several records. */
+static apr_status_t put_pair(fcgi_stream_t *s, const char *name,
+                             const char *value)
+{
+    char lengths[8];
+    apr_size_t nlen = strlen(name), vlen = strlen(value), n;
+    apr_status_t rv;
+
+    n = relay_fcgi_pair_lengths_write(lengths, nlen, vlen);
+    if ((rv = stream_put(s, lengths, n)) == APR_SUCCESS &&
+        (rv = stream_put(s, name, nlen)) == APR_SUCCESS) {
+        rv = stream_put(s, value, vlen);
+    }
+    return rv;
+}
+
+static apr_status_t send_params(fcgi_exchange_t *ex, fcgi_stream_t *s)
+{
+    const apr_array_header_t *env = apr_table_elts(ex->r->subprocess_env);
+    const apr_table_entry_t *e = (const apr_table_entry_t *)env->elts;
+    apr_status_t rv = APR_SUCCESS;
+    int i;
+
+    stream_init(s, ex->conn, RELAY_FCGI_PARAMS);
+    for (i = 0; i < env->nelts && rv == APR_SUCCESS; i++) {
+        if (e[i].key && *e[i].key) {
+            rv = put_pair(s, e[i].key, e[i].val ? e[i].val : "");
+        }
+    }
+    return rv == APR_SUCCESS ? stream_end(s) : rv;
+}
+
+/* The spooled body (proxy-sendcl) into the STDIN stream. */
+static apr_status_t send_spool(fcgi_exchange_t *ex, fcgi_stream_t *s)
+{
+    char *buf = apr_palloc(ex->r->pool, FCGI_WRITE_CONTENT);
+    apr_off_t start = 0;
+    apr_status_t rv = apr_file_seek(ex->spool, APR_SET, &start);
+
+    while (rv == APR_SUCCESS) {
+        apr_size_t n = FCGI_WRITE_CONTENT;
+        rv = apr_file_read(ex->spool, buf, &n);
+        if (rv == APR_SUCCESS) {
+            rv = stream_put(s, buf, n);
+        }
+    }
+    return APR_STATUS_IS_EOF(rv) ? stream_end(s) : rv;
+}
+
+/* The client's body into the STDIN stream, one brigade at a time, or
+ * from the spool file. *client_failed tells that reading from the client
+ * was what failed. */
+static apr_status_t send_stdin(fcgi_exchange_t *ex, fcgi_stream_t *s,
+                               int *client_failed)
+{
+    request_rec *r = ex->r;
+    apr_bucket_brigade *bb = ex->bb;
+    apr_status_t rv = APR_SUCCESS;
+    int seen_eos = 0;
+
+    stream_init(s, ex->conn, RELAY_FCGI_STDIN);
+    *client_failed = 0;
+    if (ex->spool) {
+        return send_spool(ex, s);
+    }
+    while (!seen_eos && ap_request_has_body(r)) {
+        apr_bucket *b;
+
+        rv = ap_get_brigade(r->input_filters, bb, AP_MODE_READBYTES,
+                            APR_BLOCK_READ, ex->pr->io_buffer_size);
+        if (rv != APR_SUCCESS) {
+            *client_failed = 1;
+            break;
+        }
+        for (b = APR_BRIGADE_FIRST(bb);
+             b != APR_BRIGADE_SENTINEL(bb) && rv == APR_SUCCESS;
+             b = APR_BUCKET_NEXT(b)) {
+            const char *data;
+            apr_size_t len;
+
+            if (APR_BUCKET_IS_EOS(b)) {
+                seen_eos = 1;
+                break;
+            }
+            if (APR_BUCKET_IS_METADATA(b) ||
+                apr_bucket_read(b, &data, &len, APR_BLOCK_READ) !=
+                    APR_SUCCESS) {
+                continue;
+            }
+            rv = stream_put(s, data, len);
+        }
+        apr_brigade_cleanup(bb);
+        if (rv != APR_SUCCESS) {
+            return rv;
+        }
+    }
+    return *client_failed ? rv : stream_end(s);
+}
+
+/*
+ * proxy-sendcl with a chunked body, as stock: the body is read whole into
+ * a temporary file (deleted when the request ends) before anything is
+ * sent, so that CONTENT_LENGTH can tell its length; PHP-FPM reads no body
+ * without it. Memory stays bounded by one brigade. Returns OK or the
+ * status to answer with.
+ */
+int fcgi_spool_body(fcgi_exchange_t *ex)
+{
+    request_rec *r = ex->r;
+    const char *tmpdir = NULL;
+    apr_off_t total = 0;
+    apr_status_t rv;
+    int seen_eos = 0;
+
+    if (!apr_table_get(r->subprocess_env, "proxy-sendcl") ||
+        !apr_table_get(r->headers_in, "Transfer-Encoding")) {
+        return OK;
+    }
+    if ((rv = apr_temp_dir_get(&tmpdir, r->pool)) != APR_SUCCESS ||
+        (rv = apr_file_mktemp(
+             &ex->spool,
+             apr_pstrcat(r->pool, tmpdir, "/relay-fcgi-XXXXXX", NULL),
+             APR_FOPEN_CREATE | APR_FOPEN_READ | APR_FOPEN_WRITE |
+                 APR_FOPEN_EXCL | APR_FOPEN_DELONCLOSE,
+             r->pool)) != APR_SUCCESS) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r,
+                      RELAY_LOGNO(07012) "proxy-sendcl: cannot make a "
+                                         "temporary file for the body");
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    while (!seen_eos) {
+        apr_bucket *b;
+
+        rv = ap_get_brigade(r->input_filters, ex->bb, AP_MODE_READBYTES,
+                            APR_BLOCK_READ, ex->pr->io_buffer_size);
+        for (b = APR_BRIGADE_FIRST(ex->bb);
+             rv == APR_SUCCESS && b != APR_BRIGADE_SENTINEL(ex->bb);
+             b = APR_BUCKET_NEXT(b)) {
+            const char *data;
+            apr_size_t len;
+
+            if (APR_BUCKET_IS_EOS(b)) {
+                seen_eos = 1;
+                break;
+            }
+            if (APR_BUCKET_IS_METADATA(b) ||
+                apr_bucket_read(b, &data, &len, APR_BLOCK_READ) !=
+                    APR_SUCCESS) {
+                continue;
+            }
+            rv = apr_file_write_full(ex->spool, data, len, NULL);
+            total += (apr_off_t)len;
+        }
+        apr_brigade_cleanup(ex->bb);
+        if (rv != APR_SUCCESS) {
+            ap_log_rerror(APLOG_MARK, APLOG_INFO, rv, r,
+                          RELAY_LOGNO(07013) "proxy-sendcl: reading the "
+                                             "request body failed");
+            return ap_map_http_request_error(rv, HTTP_BAD_REQUEST);
+        }
+    }
+    ex->spooled_length = total;
+    return OK;
+}
+
+int fcgi_send_request(fcgi_exchange_t *ex)
+{
+    request_rec *r = ex->r;
+    fcgi_stream_t *s = apr_palloc(r->pool, sizeof(*s));
+    char begin[RELAY_FCGI_BEGIN_REQUEST_LEN];
+    int client_failed = 0;
+    apr_status_t rv;
+
+    relay_fcgi_begin_request_write(begin, FCGI_REQUEST_ID, RELAY_FCGI_RESPONDER,
+                                   ex->keep_conn);
+    rv = send_all(ex->conn, begin, sizeof(begin));
+    if (rv == APR_SUCCESS) {
+        rv = send_params(ex, s);
+    }
+    if (rv == APR_SUCCESS) {
+        rv = send_stdin(ex, s, &client_failed);
+    }
+    if (rv == APR_SUCCESS) {
+        return OK;
+    }
+    ex->conn->reusable = 0;
+    if (client_failed) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, rv, r,
+                      RELAY_LOGNO(07010) "reading the request body from the "
+                                         "client failed");
+        return ap_map_http_request_error(rv, HTTP_BAD_REQUEST);
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r,
+                  RELAY_LOGNO(07011) "worker %s: sending the request to the "
+                                     "FastCGI application failed",
+                  ex->pr->worker->name);
+    if (APR_STATUS_IS_TIMEUP(rv)) {
+        relay_error_note_set(r, RELAY_PROXY_ERROR_SEND_TIMEOUT);
+        return HTTP_GATEWAY_TIME_OUT;
+    }
+    relay_error_note_set(r, RELAY_PROXY_ERROR_SEND_FAILED);
+    return HTTP_BAD_GATEWAY;
+}
