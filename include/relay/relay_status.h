@@ -23,7 +23,15 @@ typedef enum relay_status_e {
 
     RELAY_EBADRECORD = -10, /* malformed FastCGI record or record stream */
     RELAY_ENOSPACE = -11,   /* output does not fit in the caller's buffer */
-    RELAY_ETRUNCATED = -12  /* input ended in the middle of a unit */
+    RELAY_ETRUNCATED = -12, /* input ended in the middle of a unit */
+
+    RELAY_EAJPMAGIC = -13,   /* AJP packet without the magic of its sender */
+    RELAY_EAJPSIZE = -14,    /* AJP packet over the maximum packet size */
+    RELAY_EAJPCODE = -15,    /* AJP prefix or header code out of its table */
+    RELAY_EAJPOVERRUN = -16, /* AJP field or string past its packet's end */
+    RELAY_EAJPNUL = -17,     /* AJP string without its terminating NUL */
+    RELAY_EAJPCOUNT = -18,   /* AJP header count unlike the packet's headers */
+    RELAY_EAJPCHUNK = -19    /* AJP body chunk longer than its packet */
 } relay_status_t;
 
 /* A short English description of a status, for log lines. */

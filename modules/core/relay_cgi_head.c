@@ -167,7 +167,9 @@ static relay_status_t note_location(relay_cgi_head_parser_t *p,
         return RELAY_EBADHEADER;
     }
     p->head.location_value = value;
-    if (value[0] == '/') {
+    if (value[0] == '/' && value[1] != '/') {
+        /* An abs-path; "//host/..." is a network-path reference, another
+         * server's, never served locally. */
         p->head.location = RELAY_CGI_LOCATION_LOCAL;
     }
     else if (has_scheme(value)) {

@@ -38,6 +38,20 @@ const char *relay_status_describe(relay_status_t status)
         return "no room left in the output buffer";
     case RELAY_ETRUNCATED:
         return "input ended before the unit was complete";
+    case RELAY_EAJPMAGIC:
+        return "AJP packet without the magic bytes of its sender";
+    case RELAY_EAJPSIZE:
+        return "AJP packet over the maximum packet size";
+    case RELAY_EAJPCODE:
+        return "unknown AJP prefix code or header code";
+    case RELAY_EAJPOVERRUN:
+        return "AJP field or string runs past the end of its packet";
+    case RELAY_EAJPNUL:
+        return "AJP string not terminated by a NUL";
+    case RELAY_EAJPCOUNT:
+        return "AJP header count does not match the headers in the packet";
+    case RELAY_EAJPCHUNK:
+        return "AJP body chunk longer than its packet";
     }
     return "unknown status";
 }

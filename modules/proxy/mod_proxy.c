@@ -259,7 +259,7 @@ static const char *handler_url(request_rec *r, const char **handler_uds)
         (r->filename && !strncmp(r->filename, "proxy:", 6))) {
         return NULL;
     }
-    url = apr_pstrcat(r->pool, r->handler + 6,
+    url = apr_pstrcat(r->pool, relay_scheme_full_url(r->pool, r->handler + 6),
                       r->filename ? r->filename : r->uri, NULL);
     if (!relay_scheme_split_uds(r->pool, r->handler + 6, handler_uds)) {
         *handler_uds = NULL;

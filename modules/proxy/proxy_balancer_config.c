@@ -381,6 +381,7 @@ const char *relay_balancer_cmd_member(cmd_parms *cmd, void *dconf,
                    : relay_proxy_check_origin_url(cmd, m.url)) != NULL) {
         return apr_pstrcat(cmd->pool, "BalancerMember: ", err, NULL);
     }
+    m.url = relay_scheme_full_url(cmd->pool, m.url);
     m.lb.lbfactor = 1;
     relay_hc_params_unset(&m.hc);
     relay_worker_params_unset(&params);

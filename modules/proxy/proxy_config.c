@@ -155,10 +155,11 @@ static const char *cmd_pass(cmd_parms *cmd, void *dconf, const char *args)
         rule.url = NULL;
     }
     else {
-        const char *worker_url = rule.url;
+        const char *worker_url;
         if ((err = relay_proxy_check_origin_url(cmd, rule.url)) != NULL) {
             return apr_pstrcat(cmd->pool, cmd->cmd->name, ": ", err, NULL);
         }
+        rule.url = worker_url = relay_scheme_full_url(cmd->pool, rule.url);
         if (rule.regex && ap_strchr_c(rule.url, '$')) {
             /* The worker covers the part before the first substitution. */
             worker_url = apr_pstrmemdup(cmd->pool, rule.url,

@@ -78,9 +78,18 @@ static const char *encode_path(request_rec *r, const char *path)
  */
 static const char *encode_url_path(request_rec *r, const char *url)
 {
-    const char *authority = ap_strstr_c(url, "://");
-    const char *path = authority ? ap_strchr_c(authority + 3, '/') : NULL;
+    const char *bar =
+        strncasecmp(url, "unix:", 5) ? NULL : ap_strchr_c(url, '|');
+    const char *authority, *path;
 
+    if (bar) {
+        /* "unix:/path|": kept as written; mod_proxy uses the socket only
+         * when a configured worker names it. */
+        return apr_pstrcat(r->pool, apr_pstrmemdup(r->pool, url, bar + 1 - url),
+                           encode_url_path(r, bar + 1), NULL);
+    }
+    authority = ap_strstr_c(url, "://");
+    path = authority ? ap_strchr_c(authority + 3, '/') : NULL;
     if (!path) {
         return relay_url_escape_target(r->pool, url);
     }

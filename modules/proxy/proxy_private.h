@@ -127,12 +127,15 @@ const char *relay_proxy_check_origin_url(cmd_parms *cmd, const char *url);
  * becomes "scheme://localhost"); any other URL is returned as it is with
  * *uds_path NULL; NULL when malformed. relay_scheme_check_url: why a
  * configured origin URL cannot be served (no module for its scheme, TLS
- * not loaded, a bad socket path), or NULL. */
+ * not loaded, a bad socket path), or NULL. relay_scheme_full_url: a
+ * configured URL with "unix:/path|scheme:" written out in full
+ * ("unix:/path|scheme://localhost"), so that paths are added after it. */
 #define RELAY_UDS_PATH_MAX 108 /* sockaddr_un's sun_path */
 const relay_scheme_t *relay_scheme_find(const char *name);
 const char *relay_scheme_split_uds(apr_pool_t *p, const char *url,
                                    const char **uds_path);
 const char *relay_scheme_check_url(apr_pool_t *p, const char *url);
+const char *relay_scheme_full_url(apr_pool_t *p, const char *url);
 apr_port_t relay_scheme_default_port(const char *name);
 
 /* proxy_worker.c */

@@ -69,6 +69,13 @@ const char *relay_scheme_split_uds(apr_pool_t *p, const char *url,
     return url;
 }
 
+const char *relay_scheme_full_url(apr_pool_t *p, const char *url)
+{
+    const char *uds, *inner = relay_scheme_split_uds(p, url, &uds);
+
+    return uds && inner ? apr_pstrcat(p, "unix:", uds, "|", inner, NULL) : url;
+}
+
 const char *relay_scheme_check_url(apr_pool_t *p, const char *url)
 {
     const relay_scheme_t *scheme;

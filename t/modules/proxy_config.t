@@ -2,8 +2,8 @@
 #
 # Configuration checks at `apache2 -t`: each bad configuration is refused
 # with a non-zero exit and a message naming the file, the line and the
-# bad value (bad ProxyPass URL, unix: URL, https:// without TLS, a scheme
-# with no module loaded, unknown or bad worker parameters, bad ProxyTimeout,
+# bad value (bad ProxyPass URL, a unix: URL with a relative path, https://
+# without TLS, a scheme with no module loaded (naming the module), unknown or bad worker parameters, bad ProxyTimeout,
 # ProxyVia, ProxyErrorOverride and ProxyBadHeader values, ProxyPass inside
 # <Directory> or <Files>); a valid configuration using the directives
 # passes; ProxyRequests On without any <Proxy> section warns (RL01030);
@@ -22,7 +22,7 @@ use warnings FATAL => 'all';
 use Apache::Test qw(-withtestmore);
 use Relay::ConfigTest;
 
-plan tests => 51;
+plan tests => 53;
 
 my $dir = case_dir('proxy_config');
 my $build = relay_module_dir();
@@ -47,8 +47,11 @@ sub refused {
 # ProxyPass URLs.
 refused('bad ProxyPass URL', 'ProxyPass /x/ not-a-url',
     qr/'not-a-url' is not an absolute URL/);
-refused('unix: URL', 'ProxyPass /x/ unix:/run/app.sock|http://localhost/',
-    qr/'unix:\/run\/app\.sock\|http:\/\/localhost\/'.*unix: sockets/);
+refused('unix: URL with a relative path',
+    'ProxyPass /x/ unix:run/app.sock|http://localhost/',
+    qr/'unix:run\/app\.sock\|http:\/\/localhost\/': a unix: URL is unix:\/absolute/);
+refused('fcgi:// without mod_proxy_fcgi', 'ProxyPass /x/ fcgi://127.0.0.1:9000/',
+    qr/no loaded module serves fcgi:\/\/ URLs.*load Relay's mod_proxy_fcgi/);
 refused('https:// without TLS', 'ProxyPass /x/ https://127.0.0.1:8443/',
     qr/'https:\/\/127\.0\.0\.1:8443\/'.*mod_proxy_ssl/);
 refused('http:// without mod_proxy_http', 'ProxyPass /x/ http://127.0.0.1:8080/',

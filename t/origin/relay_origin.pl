@@ -11,12 +11,14 @@
 # are read with Content-Length or chunked bodies; HTTP/1.1 connections stay
 # open until the client sends Connection: close, HTTP/1.0 ones close.
 #
-#   relay_origin.pl [--port N] [--port-file F] [--pid-file F]
+#   relay_origin.pl [--port N | --unix PATH] [--port-file F] [--pid-file F]
 #                   [--idle-timeout SECONDS]
 #                   [--tls-cert FILE --tls-key FILE [--tls-client-ca FILE]]
 #
 # --port 0 (the default) binds an ephemeral port; --port-file receives the
-# bound port once the socket listens. SIGTERM stops the server and its
+# bound port once the socket listens (0 with --unix, which listens on a
+# unix socket at PATH instead, open to every user). SIGTERM stops the
+# server and its
 # children. Only core Perl modules are used, and IO::Socket::SSL for TLS.
 #
 # With --tls-cert and --tls-key every connection is TLS (an https origin;
@@ -88,13 +90,14 @@ use File::Temp ();
 use Getopt::Long qw(GetOptions);
 use IO::Select ();
 use IO::Socket::INET ();
+use IO::Socket::UNIX ();
 use MIME::Base64 qw(encode_base64);
 use POSIX qw(WNOHANG);
 use Socket qw(IPPROTO_TCP TCP_NODELAY);
 
 my %opt = (port => 0, 'idle-timeout' => 60);
 GetOptions(\%opt, 'port=i', 'port-file=s', 'pid-file=s', 'idle-timeout=i',
-           'tls-cert=s', 'tls-key=s', 'tls-client-ca=s')
+           'tls-cert=s', 'tls-key=s', 'tls-client-ca=s', 'unix=s')
     or die "usage: $0 [--port N] [--port-file F] [--pid-file F]\n";
 my $TLS;    # the IO::Socket::SSL context, with --tls-cert
 
@@ -918,14 +921,25 @@ sub tls_context {
     return $ctx;
 }
 
-sub main {
-    my $listen = IO::Socket::INET->new(
+sub listen_socket {
+    if ($opt{unix}) {
+        unlink $opt{unix};
+        my $s = IO::Socket::UNIX->new(Local => $opt{unix}, Listen => 128)
+            or die "relay_origin: cannot listen on $opt{unix}: $!\n";
+        chmod 0777, $opt{unix};
+        return $s;
+    }
+    return IO::Socket::INET->new(
         LocalAddr => '127.0.0.1',
         LocalPort => $opt{port},
         Proto     => 'tcp',
         Listen    => 128,
         ReuseAddr => 1,
     ) or die "relay_origin: cannot listen on 127.0.0.1:$opt{port}: $@\n";
+}
+
+sub main {
+    my $listen = listen_socket();
 
     $SIG{TERM} = $SIG{INT} = $SIG{HUP} = sub {
         $SIG{CHLD} = 'DEFAULT';
@@ -943,7 +957,8 @@ sub main {
 
     $TLS = tls_context() if $opt{'tls-cert'};
     write_file_atomic($opt{'pid-file'}, "$$\n") if $opt{'pid-file'};
-    write_file_atomic($opt{'port-file'}, $listen->sockport . "\n")
+    write_file_atomic($opt{'port-file'},
+                      ($opt{unix} ? 0 : $listen->sockport) . "\n")
         if $opt{'port-file'};
 
     while (1) {

@@ -2,8 +2,9 @@
 #
 # RelayBench::Callgrind - instructions per request: httpd -X under
 # valgrind's callgrind, serving a fixed number of sequential keep-alive
-# GETs of one file size (--callgrind-sizes), for the rows marked
-# callgrind.
+# GETs of one size (--callgrind-sizes), for the rows marked callgrind.
+# For an fcgi row only httpd is counted: the php-fpm pool it talks to
+# runs outside valgrind.
 package RelayBench::Callgrind;
 
 use strict;
@@ -22,7 +23,7 @@ use RelayBench::Report;
 use RelayBench::Servers;
 use RelayBench::Util;
 
-our @EXPORT = qw(callgrind_phase);
+our @EXPORT = qw(callgrind_phase callgrind_configs);
 
 # httpd -X (one process) under callgrind, serving `count` sequential
 # GETs of the file of `size` on one keep-alive connection, then stopped:
@@ -63,7 +64,7 @@ sub callgrind_once {
                     $HTTPD, '-X', '-f', $conf);
     my $err = eval {
         wait_port($port, $pid, 120, "$c->{name} under callgrind");
-        get_n($port, "$c->{path}$size.bin", $count, $SIZES{$size});
+        get_n($port, size_path($c, $size), $count, $SIZES{$size});
     } // $@;
     # httpd writes the profile as it exits on TERM; give it time.
     kill 'TERM', $pid;
@@ -91,17 +92,26 @@ sub callgrind_once {
 # cancel out.
 my $CG_WARM = 50;
 
+# The rows measured: those picked that are marked callgrind, else all
+# that are.
+sub callgrind_configs {
+    my @cg = grep { $_->{callgrind} } @RUN_CONFIGS;
+    return @cg ? @cg : grep { $_->{callgrind} } @CONFIGS;
+}
+
 sub callgrind_phase {
     my ($origin) = @_;
     my $n = $opt{callgrind};
-    my @sizes = split /,/, $opt{'callgrind-sizes'};
-    my @cg = grep { $_->{callgrind} } @RUN_CONFIGS;
-    @cg = grep { $_->{callgrind} } @CONFIGS unless @cg;
+    my @cg = callgrind_configs();
+    my @sizes = split /,/, $opt{'callgrind-sizes'}
+        // default_sizes([qw(1k 256k)], @cg);
     record('callgrind.requests' => num($n), 'callgrind.warm' => $CG_WARM,
            'callgrind.sizes' => [@sizes]);
     out("callgrind: httpd -X, sequential keep-alive GETs; "
         . "instructions/request = (Ir of $CG_WARM + $n requests - Ir of "
         . "$CG_WARM requests) / $n");
+    out('  (for the fcgi rows, httpd alone: php-fpm runs outside valgrind)')
+        if uses_fpm(@cg);
     my @logs;
     for my $size (@sizes) {
         push @logs, callgrind_size($origin, $size, $n, @cg);
@@ -112,7 +122,9 @@ sub callgrind_phase {
 
 # The callgrind rows of one size; returns their logs.
 sub callgrind_size {
-    my ($origin, $size, $n, @cg) = @_;
+    my ($origin, $size, $n, @all) = @_;
+    my @cg = grep { measures($_, $size) } @all;
+    return unless @cg;
     my (%per, @logs, @done);
     out("  $SIZE_LABEL{$size}:");
     for my $c (@cg) {

@@ -19,40 +19,86 @@ use RelayBench::Servers qw(origin_requests);
 our @EXPORT = qw(get_n run_wrk);
 
 # A minimal keep-alive HTTP/1.1 client: GET one path `count` times on one
-# connection, check status 200 and the length of every body. Used for the
-# start-up check and for the fixed request count under callgrind (wrk has
-# no request count).
+# connection, check status 200 and the length of every body (and, when
+# $want_body is given, every byte of it). A body comes with a
+# Content-Length or chunked (a FastCGI application's output, whose length
+# httpd does not know in advance). Used for the start-up check and for
+# the fixed request count under callgrind (wrk has no request count).
 sub get_n {
-    my ($port, $path, $count, $want_len) = @_;
+    my ($port, $path, $count, $want_len, $want_body) = @_;
     my $sock = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port",
                                      Proto => 'tcp', Timeout => 60)
         or return "connect: $!";
     my $buf = '';
+    # Reads more into $buf; false at the end of the connection.
+    my $more = sub { sysread($sock, $buf, 262144, length $buf) };
     for my $i (1 .. $count) {
         print $sock "GET $path HTTP/1.1\r\nHost: 127.0.0.1:$port\r\n\r\n"
             or return "request $i: write: $!";
         my $head_end;
         while (($head_end = index($buf, "\r\n\r\n")) < 0) {
-            sysread($sock, $buf, 65536, length $buf)
-                or return "request $i: connection closed in the head";
+            $more->() or return "request $i: connection closed in the head";
         }
         my $head = substr($buf, 0, $head_end);
         substr($buf, 0, $head_end + 4) = '';
         my ($status) = $head =~ m{^HTTP/1\.\d (\d{3})}
             or return "request $i: bad status line";
-        my ($len) = $head =~ /^Content-Length:\s*(\d+)/mi;
         return "request $i: status $status" if $status != 200;
-        return "request $i: no Content-Length" unless defined $len;
-        while (length $buf < $len) {
-            sysread($sock, $buf, 262144, length $buf)
-                or return "request $i: connection closed in the body";
+        my ($len) = $head =~ /^Content-Length:\s*(\d+)/mi;
+        my $body;
+        if (!defined $len && $head =~ /^Transfer-Encoding:\s*chunked/mi) {
+            $body = read_chunked($more, \$buf)
+                // return "request $i: bad or cut chunked body";
+            $len = length $body;
+        }
+        elsif (!defined $len) {
+            return "request $i: neither Content-Length nor chunked";
+        }
+        else {
+            while (length $buf < $len) {
+                $more->() or return "request $i: connection closed in the body";
+            }
+            $body = substr($buf, 0, $len) if defined $want_body;
+            substr($buf, 0, $len) = '';
         }
         return "request $i: body of $len bytes, expected $want_len"
             if defined $want_len && $len != $want_len;
-        substr($buf, 0, $len) = '';
+        return "request $i: the body differs from the one expected"
+            if defined $want_body && $body ne $want_body;
     }
     close $sock;
     return;
+}
+
+# A chunked body (RFC 9112 §7.1) from the front of $$buf, more read with
+# $more as needed; the body and any trailer fields are taken off $$buf.
+# Returns the body, undef when it is malformed or cut off.
+sub read_chunked {
+    my ($more, $buf) = @_;
+    my $body = '';
+    while (1) {
+        my $eol;
+        while (($eol = index($$buf, "\r\n")) < 0) {
+            $more->() or return;
+        }
+        my ($hex) = substr($$buf, 0, $eol) =~ /^([0-9a-fA-F]+)/ or return;
+        my $n = hex $hex;
+        if ($n == 0) {
+            # The last chunk, then trailer fields, then an empty line.
+            my $end;
+            while (($end = index($$buf, "\r\n\r\n", $eol)) < 0) {
+                $more->() or return;
+            }
+            substr($$buf, 0, $end + 4) = '';
+            return $body;
+        }
+        while (length $$buf < $eol + 2 + $n + 2) {
+            $more->() or return;
+        }
+        return if substr($$buf, $eol + 2 + $n, 2) ne "\r\n";
+        $body .= substr($$buf, $eol + 2, $n);
+        substr($$buf, 0, $eol + 2 + $n + 2) = '';
+    }
 }
 
 sub to_ms {
@@ -122,12 +168,13 @@ sub tcp_counters {
 }
 
 # One wrk run of a configuration's server; CPU time and peak RSS of the
-# server's processes (and of the origin's, for proxies) around it. With
-# check_hits (a measured run of a cache configuration), every request
-# the origin saw for /cached/ during the run counts as an error.
+# server's processes (and of the origin's, for proxies; for an fcgi row
+# $origin is the php-fpm pool) around it. With check_hits (a measured run
+# of a cache configuration), every request the origin saw for /cached/
+# during the run counts as an error.
 sub run_wrk {
     my ($c, $srv, $origin, $size, $conns, $seconds, $check_hits) = @_;
-    my $url = "http://127.0.0.1:$srv->{port}$c->{path}$size.bin";
+    my $url = "http://127.0.0.1:$srv->{port}" . size_path($c, $size);
     my @tree = process_tree($srv->{pid});
     my @otree = $srv->{pid} == $origin->{pid} ? () : process_tree($origin->{pid});
     my ($cpu0, $ocpu0) = (cpu_seconds(@tree), cpu_seconds(@otree));

@@ -16,11 +16,16 @@
 # are not measured. requires: files that must exist, else the row is
 # skipped with a note (a store not built yet). dirs: directories made
 # for the server before it starts, owned by the user it runs as.
-# stream: measured by the streaming check (--stream).
+# stream: measured by the streaming check (--stream). backend: 'php-fpm'
+# for a row whose load goes to the run's php-fpm pool (RelayBench::
+# Servers, start_fpm) instead of the nginx origin: it measures the PHP
+# sizes (php-hello, php-256k) and only those, and its "orig us/r" is
+# php-fpm's CPU time.
 #
 # In load_modules a relative file is taken from Debian's module directory,
 # an absolute one as it is; @RELAY@ is Relay's module directory. @RUN@ is
-# the run directory, @NAME@ the row's name.
+# the run directory, @NAME@ the row's name, @FPM_SOCKET@ the unix socket
+# of the php-fpm pool.
 package RelayBench::Configs;
 
 use strict;
@@ -34,6 +39,14 @@ my @STOCK_PROXY = ('proxy_module mod_proxy.so',
                    'proxy_http_module mod_proxy_http.so');
 my @RELAY_PROXY = ('proxy_module @RELAY@/mod_proxy.so',
                    'proxy_http_module @RELAY@/mod_proxy_http.so');
+
+# PHP as Debian's /etc/apache2/conf-available/php8.2-fpm.conf runs it:
+# every .php file under the document root handed to php-fpm's unix
+# socket by SetHandler (no ProxyPass, so no worker of its own and no
+# connection reuse, stock's default). Both rows share one pool.
+my $FCGI_BODY = "<FilesMatch \"\\.php\$\">\n"
+    . "    SetHandler \"proxy:unix:\@FPM_SOCKET\@|fcgi://localhost\"\n"
+    . "</FilesMatch>\n";
 
 # The disk stores keep bodies up to 2 MiB (stock's CacheMaxFileSize
 # default, 1,000,000 bytes, would leave the 1 MiB file out).
@@ -98,12 +111,29 @@ our @CONFIGS = (
       http_body => "proxy_cache_path \"\@RUN\@/\@NAME\@.cache\" levels=1:2"
           . " keys_zone=bench:16m max_size=1g inactive=60m;",
       body => "proxy_cache bench;", cache => 1, vs => 'stock-disk' },
+
+    # PHP through FastCGI: the hello-world and 256 KiB scripts under
+    # /php/, run by the benchmark's php-fpm pool.
+    { name => 'stock-fcgi', server => 'httpd', path => '/php/',
+      backend => 'php-fpm',
+      about => "httpd + Debian's mod_proxy, mod_proxy_fcgi to php-fpm",
+      load_modules => ['proxy_module mod_proxy.so',
+                       'proxy_fcgi_module mod_proxy_fcgi.so'],
+      body => $FCGI_BODY, vs => 'stock-fcgi', callgrind => 1 },
+    { name => 'relay-fcgi', server => 'httpd', path => '/php/',
+      backend => 'php-fpm',
+      about => "httpd + Relay's mod_proxy, mod_proxy_fcgi to php-fpm",
+      load_modules => ['proxy_module @RELAY@/mod_proxy.so',
+                       'proxy_fcgi_module @RELAY@/mod_proxy_fcgi.so'],
+      body => $FCGI_BODY, requires => ['@RELAY@/mod_proxy_fcgi.so'],
+      vs => 'stock-fcgi', callgrind => 1, summary => 1 },
 );
 
 our %GROUPS = (
     proxy => [qw(stock relay static nginx direct)],
     cache => [qw(stock-socache relay-mem stock-disk relay-disk nginx-cache
                  static)],
+    fcgi  => [qw(stock-fcgi relay-fcgi)],
     all   => [map { $_->{name} } @CONFIGS],
 );
 

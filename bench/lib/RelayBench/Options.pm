@@ -3,7 +3,9 @@
 # RelayBench::Options - the command line of bench/relay-bench and the
 # state of one run every part reads: the options (%opt), the run
 # directory ($RUN), the configurations, sizes and connection counts
-# picked.
+# picked, and the sizes: files the nginx origin serves, and the PHP
+# scripts the php-fpm pool runs (measured by the rows whose backend is
+# php-fpm, and only by those).
 package RelayBench::Options;
 
 use strict;
@@ -18,7 +20,8 @@ use RelayBench::Configs qw(@CONFIGS %GROUPS);
 
 our @EXPORT = qw(%opt $RUN $BENCH $REPO $HTTPD $NGINX $MODDIR $TICK $ROOT
                  %SIZES %SIZE_LABEL @RUN_CONFIGS @RUN_SIZES @RUN_CONNS
-                 parse_options);
+                 $HELLO_BODY parse_options size_path size_backend measures
+                 uses_fpm default_sizes);
 
 our $BENCH  = dirname(dirname(dirname(abs_path(__FILE__))));
 our $REPO   = dirname($BENCH);
@@ -28,10 +31,23 @@ our $MODDIR = '/usr/lib/apache2/modules';
 our $TICK   = POSIX::sysconf(POSIX::_SC_CLK_TCK()) || 100;
 our $ROOT   = $> == 0;
 
+# What the hello-world script prints: its SAPI's name, so a body that
+# reads so has been made by PHP-FPM (a .php file served as it is would
+# show its source).
+our $HELLO_BODY = "hello from fpm-fcgi\n";
+
+# Bytes of the response body of every size.
 our %SIZES = ('1k' => 1024, '16k' => 16384, '256k' => 262144,
-              '1m' => 1048576);
+              '1m' => 1048576, 'php-hello' => length $HELLO_BODY,
+              'php-256k' => 262144);
 our %SIZE_LABEL = ('1k' => '1 KiB', '16k' => '16 KiB', '256k' => '256 KiB',
-                   '1m' => '1 MiB');
+                   '1m' => '1 MiB', 'php-hello' => 'PHP hello',
+                   'php-256k' => 'PHP 256 KiB');
+# The file under a row's URL prefix that each size requests; the .php
+# ones are written into the document root and run by php-fpm.
+my %SIZE_FILE = ('php-hello' => 'hello.php', 'php-256k' => '256k.php');
+my @FILE_SIZES = qw(1k 16k 256k 1m);
+my @PHP_SIZES = qw(php-hello php-256k);
 
 our %opt;
 our $RUN;    # run directory: configurations, logs, files
@@ -43,12 +59,16 @@ sub usage {
     print <<"USAGE";
 usage: bench/relay-bench [options]
 
-  --quick            smoke run: 1 round of 2 s, 1 s warm-up, sizes 1k,256k
+  --quick            smoke run: 1 round of 2 s, 1 s warm-up, files of 1k
+                     and 256k
   --rounds N         rounds per size (default 3; RELAY_BENCH_ROUNDS)
   --duration S       seconds per wrk run (default 5; RELAY_BENCH_DURATION)
   --warmup S         seconds of the warm-up run, 0 for none (default 2;
                      RELAY_BENCH_WARMUP)
-  --sizes LIST       of 1k,16k,256k,1m (default all; RELAY_BENCH_SIZES)
+  --sizes LIST       of 1k,16k,256k,1m (files, for the proxy and cache
+                     rows) and php-hello,php-256k (scripts, for the
+                     fcgi rows); default: all of those the rows picked
+                     measure (RELAY_BENCH_SIZES)
   --conns LIST       wrk connections, e.g. 50,1000 (default 50,500;
                      RELAY_BENCH_CONNS)
   --configs LIST     configurations or groups to run (default proxy;
@@ -57,8 +77,9 @@ $groups  --callgrind [N]    also count instructions per request of httpd -X unde
                      callgrind for the rows marked so (stock, relay and
                      the httpd caches), N requests (default 2000)
   --callgrind-only   only the callgrind part
-  --callgrind-sizes LIST  file sizes the callgrind part requests
-                     (default 1k,256k)
+  --callgrind-sizes LIST  sizes the callgrind part requests (default
+                     1k,256k and php-hello,php-256k, those the rows
+                     measure)
   --stream           also the streaming check: a 1 GiB body through the
                      stock and Relay proxies, fetched at full speed and
                      at a bounded rate, the servers' RSS sampled
@@ -70,8 +91,15 @@ $groups  --callgrind [N]    also count instructions per request of httpd -X unde
                      with .png)
   --threads N        ThreadsPerChild of every httpd (default: twice the
                      largest --conns, rounded up to a multiple of 64)
-  --relay-modules D  Relay's modules from D (default build/modules, built
-                     when missing)
+  --relay-modules D  Relay's modules from D, taken as they are (default
+                     build/modules, brought up to date by an incremental
+                     build; RELAY_BENCH_MODULES)
+  --php-fpm FILE     the php-fpm of the fcgi rows (default
+                     /usr/sbin/php-fpm8.2, else the newest
+                     /usr/sbin/php-fpm*; RELAY_BENCH_PHP_FPM)
+  --fpm-children N   php-fpm's pm.max_children, pm = static (default:
+                     the largest --conns, so no request waits for a
+                     PHP process)
   --server-cpu N     CPU of the servers (default 0)
   --client-cpu N     CPU of wrk and of this script (default 1)
   --time-limit M     stop everything after M minutes (default 60)
@@ -90,14 +118,15 @@ sub parse_options {
         rounds   => $ENV{RELAY_BENCH_ROUNDS}   // 3,
         duration => $ENV{RELAY_BENCH_DURATION} // 5,
         warmup   => $ENV{RELAY_BENCH_WARMUP}   // 2,
-        sizes    => $ENV{RELAY_BENCH_SIZES}    // '1k,16k,256k,1m',
+        sizes    => $ENV{RELAY_BENCH_SIZES},
         conns    => $ENV{RELAY_BENCH_CONNS}    // '50,500',
         configs  => $ENV{RELAY_BENCH_CONFIGS}  // 'proxy',
         'server-cpu' => 0,
         'client-cpu' => 1,
-        'relay-modules' => "$REPO/build/modules",
+        'relay-modules' => $ENV{RELAY_BENCH_MODULES}
+            // "$REPO/build/modules",
+        'php-fpm' => $ENV{RELAY_BENCH_PHP_FPM} // default_php_fpm(),
         'time-limit' => 60,
-        'callgrind-sizes' => '1k,256k',
         'stream-size' => 1024,
         'stream-rate' => 40,
     );
@@ -105,13 +134,13 @@ sub parse_options {
     GetOptionsFromArray(\@argv, \%cli, 'quick', 'rounds=i', 'duration=i',
         'warmup=i', 'sizes=s', 'conns=s', 'configs=s', 'callgrind:i',
         'callgrind-only', 'callgrind-sizes=s', 'stream', 'stream-only', 'stream-size=i',
-        'stream-rate=i', 'chart=s', 'png=s', 'relay-modules=s', 'server-cpu=i', 'client-cpu=i',
-        'threads=i', 'time-limit=i', 'keep', 'list', 'help|h' => \&usage)
+        'stream-rate=i', 'chart=s', 'png=s', 'relay-modules=s', 'php-fpm=s',
+        'fpm-children=i', 'server-cpu=i', 'client-cpu=i', 'threads=i', 'time-limit=i', 'keep', 'list', 'help|h' => \&usage)
         or die "relay-bench: bad options, see --help\n";
     die "relay-bench: unexpected argument '$argv[0]', see --help\n" if @argv;
     # --quick changes the defaults; options given with it still win.
     if ($cli{quick}) {
-        @opt{qw(rounds duration warmup sizes)} = (1, 2, 1, '1k,256k');
+        @opt{qw(rounds duration warmup)} = (1, 2, 1);
     }
     %opt = (%opt, %cli);
     if (defined $opt{callgrind}) {
@@ -134,10 +163,13 @@ sub parse_options {
         my @rows = grep { $_->{stream} } @RUN_CONFIGS;
         @RUN_CONFIGS = @rows ? @rows : grep { $_->{stream} } @CONFIGS;
     }
+    $opt{sizes} //= default_sizes($opt{quick} ? [qw(1k 256k)]
+                                  : \@FILE_SIZES, @RUN_CONFIGS);
     @RUN_SIZES = split /,/, $opt{sizes};
-    for (@RUN_SIZES, split /,/, $opt{'callgrind-sizes'}) {
+    for (@RUN_SIZES, split /,/, $opt{'callgrind-sizes'} // '') {
         exists $SIZES{$_}
-            or die "relay-bench: unknown size '$_' (1k,16k,256k,1m)\n";
+            or die "relay-bench: unknown size '$_' ("
+            . join(',', @FILE_SIZES, @PHP_SIZES) . ")\n";
     }
     @RUN_CONNS = split /,/, $opt{conns};
     for (@RUN_CONNS) {
@@ -153,6 +185,58 @@ sub parse_options {
         my ($most) = sort { $b <=> $a } @RUN_CONNS;
         $opt{threads} = 64 * (int((2 * $most + 63) / 64) || 1);
     }
+    # One PHP process per connection: a request never waits in php-fpm's
+    # queue for one, at any connection count of the run.
+    if (!$opt{'fpm-children'}) {
+        my ($most) = sort { $b <=> $a } @RUN_CONNS;
+        $opt{'fpm-children'} = $most;
+    }
+    die "relay-bench: --fpm-children must be at least 1\n"
+        if $opt{'fpm-children'} < 1;
+}
+
+# Debian's php-fpm of the release (php8.2-fpm on Debian 12), else the
+# newest one installed.
+sub default_php_fpm {
+    return '/usr/sbin/php-fpm8.2' if -x '/usr/sbin/php-fpm8.2';
+    my ($newest) = sort { $b cmp $a } glob('/usr/sbin/php-fpm*');
+    return $newest // '/usr/sbin/php-fpm8.2';
+}
+
+# The sizes rows measure by default: the files when a proxy or cache row
+# is among them, the scripts when an fcgi row is.
+sub default_sizes {
+    my ($files, @configs) = @_;
+    my @sizes;
+    push @sizes, @$files if grep { !$_->{backend} } @configs;
+    push @sizes, @PHP_SIZES if grep { $_->{backend} } @configs;
+    return join ',', @sizes;
+}
+
+# php-fpm ('php-fpm') for the scripts, the nginx origin (undef) for
+# the files.
+sub size_backend {
+    my ($size) = @_;
+    return $size =~ /^php-/ ? 'php-fpm' : undef;
+}
+
+# Whether a configuration measures a size: an fcgi row the scripts, the
+# others the files.
+sub measures {
+    my ($c, $size) = @_;
+    return (size_backend($size) // '') eq ($c->{backend} // '');
+}
+
+# The URL path a configuration's load of a size goes to.
+sub size_path {
+    my ($c, $size) = @_;
+    return $c->{path} . ($SIZE_FILE{$size} // "$size.bin");
+}
+
+# Whether any of these configurations needs the php-fpm pool.
+sub uses_fpm {
+    my (@configs) = @_;
+    return scalar grep { ($_->{backend} // '') eq 'php-fpm' } @configs;
 }
 
 sub select_configs {

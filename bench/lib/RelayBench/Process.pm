@@ -2,20 +2,22 @@
 #
 # RelayBench::Process - the servers bench/relay-bench starts (pinned to
 # the servers' CPU, each in its own process group, stopped by PID), free
-# ports, and what /proc says of a server's processes: CPU time and RSS.
+# ports and sockets, and what /proc says of a server's processes: CPU time and RSS.
 package RelayBench::Process;
 
 use strict;
 use warnings;
 use Exporter qw(import);
 use IO::Socket::INET;
+use IO::Socket::UNIX;
 use POSIX qw(WNOHANG _exit);
 use Time::HiRes qw(sleep time);
 
 use RelayBench::Options;
 
-our @EXPORT = qw(say_ spawn stop_pid stop_all free_port wait_port
-                 process_tree cpu_seconds user_cpu_seconds rss_kib);
+our @EXPORT = qw(say_ spawn stop_pid stop_all free_port wait_port wait_unix
+                 wait_processes process_tree cpu_seconds user_cpu_seconds
+                 rss_kib);
 
 my %CHILDREN;    # pid => name, every server this script started
 
@@ -88,6 +90,39 @@ sub wait_port {
         sleep 0.1;
     }
     die "relay-bench: $what not listening on 127.0.0.1:$port after ${seconds}s\n";
+}
+
+# Like wait_port, for a server listening on a unix socket.
+sub wait_unix {
+    my ($path, $pid, $seconds, $what) = @_;
+    my $end = time + $seconds;
+    while (time < $end) {
+        return 1 if IO::Socket::UNIX->new(Peer => $path);
+        if (waitpid($pid, WNOHANG) == $pid) {
+            delete $CHILDREN{$pid};
+            die "relay-bench: $what exited at start-up (status $?)\n";
+        }
+        sleep 0.1;
+    }
+    die "relay-bench: $what not listening on $path after ${seconds}s\n";
+}
+
+# Waits until the server's tree has `count` processes (a pool whose
+# children are all started).
+sub wait_processes {
+    my ($pid, $count, $seconds, $what) = @_;
+    my $end = time + $seconds;
+    my $n;
+    while (time < $end) {
+        $n = () = process_tree($pid);
+        return 1 if $n >= $count;
+        if (waitpid($pid, WNOHANG) == $pid) {
+            delete $CHILDREN{$pid};
+            die "relay-bench: $what exited at start-up (status $?)\n";
+        }
+        sleep 0.2;
+    }
+    die "relay-bench: $what has $n of $count processes after ${seconds}s\n";
 }
 
 sub proc_stat {

@@ -58,7 +58,7 @@ sub loadavg {
 }
 
 sub header {
-    my ($open_files) = @_;
+    my ($open_files, $fpm) = @_;
     my $commit = capture("git -C '$REPO' rev-parse --short HEAD");
     my $dirty = capture("git -C '$REPO' status --porcelain --untracked-files=no");
     my ($cpu) = grep {/^model name/} split /\n/, read_file('/proc/cpuinfo');
@@ -71,6 +71,7 @@ sub header {
         httpd => (capture("$HTTPD -v") =~ /version: (\S+)/)[0],
         nginx => (capture("$NGINX -v") =~ m{nginx/(\S+)})[0],
         wrk   => (capture('wrk -v') =~ /^wrk (\S+)/m)[0]);
+    $version{php_fpm} = $fpm->{version} if $fpm;
     my $start_load = loadavg();
     record(date => strftime('%Y-%m-%dT%H:%M:%S%z', localtime),
            stamp => run_stamp(), commit => $commit,
@@ -115,6 +116,10 @@ sub settings {
     $s{configs} = [map { $_->{name} } @RUN_CONFIGS];
     $s{open_files} = $open_files;
     $s{relay_modules} = $opt{'relay-modules'};
+    if (uses_fpm(@RUN_CONFIGS)) {
+        $s{php_fpm} = $opt{'php-fpm'};
+        $s{fpm_children} = num($opt{'fpm-children'});
+    }
     return \%s;
 }
 
@@ -135,7 +140,7 @@ sub report_table {
         'user', 'orig us/r', 'RSS MiB', 'errors', 'req/s vs base',
         'CPU vs base');
     my @notes;
-    for my $c (@RUN_CONFIGS) {
+    for my $c (grep { measures($_, $size) } @RUN_CONFIGS) {
         my $name = $c->{name};
         my %entry = (config => $name, size => $size,
                      bytes => $SIZES{$size}, conns => num($conns));
@@ -249,7 +254,7 @@ sub report_load {
             for my $c (@measured) {
                 for my $r (@{ $all->{$size}{$conns}{ $c->{name} } || [] }) {
                     my $tcp = $r->{tcp} || {};
-                    out(sprintf '  %-13s %-4s %4d %d: %8.0f %7s %7s %7s %7s %6.1f %s %s',
+                    out(sprintf '  %-13s %-9s %4d %d: %8.0f %7s %7s %7s %7s %6.1f %s %s',
                         $c->{name}, $size, $conns, $r->{round}, $r->{rps},
                         fmt('%.2f', $r->{p50}), fmt('%.2f', $r->{p99}),
                         fmt('%.1f', $r->{cpu_us}), fmt('%.1f', $r->{ocpu_us}),
@@ -271,12 +276,12 @@ sub report_summaries {
         my $base = $c->{vs} // 'stock';
         next unless $here{$base};
         out("$c->{name} / $base, median of the per-round ratios (min-max):");
-        out(sprintf '  %-8s %5s  %-18s %-18s', 'size', 'conns', 'req/s',
+        out(sprintf '  %-11s %5s  %-18s %-18s', 'size', 'conns', 'req/s',
             'CPU time/request');
-        for my $size (@RUN_SIZES) {
+        for my $size (grep { measures($c, $_) } @RUN_SIZES) {
             for my $conns (@RUN_CONNS) {
                 my ($rr, $cr) = vs_ratios($c, $all->{$size}{$conns});
-                out(sprintf '  %-8s %5d  %-18s %-18s', $SIZE_LABEL{$size},
+                out(sprintf '  %-11s %5d  %-18s %-18s', $SIZE_LABEL{$size},
                     $conns, ratio_text(@$rr), ratio_text(@$cr));
             }
         }
@@ -290,7 +295,7 @@ sub report_connections {
     my ($all, @measured) = @_;
     my ($first, @more) = @RUN_CONNS;
     out("req/s at more connections / at $first, medians (errors):");
-    out(sprintf '  %-13s %-8s %s', 'config', 'size',
+    out(sprintf '  %-13s %-11s %s', 'config', 'size',
         join ' ', map { sprintf '%-16s', "c$_" } @more);
     for my $c (@measured) {
         for my $size (@RUN_SIZES) {
@@ -304,7 +309,7 @@ sub report_connections {
                 push @cells, sprintf '%-16s', sprintf '%.2f (%d)',
                     (median(map { $_->{rps} } @r) // 0) / $base, $errors;
             }
-            out(sprintf '  %-13s %-8s %s', $c->{name}, $SIZE_LABEL{$size},
+            out(sprintf '  %-13s %-11s %s', $c->{name}, $SIZE_LABEL{$size},
                 join ' ', @cells);
         }
     }

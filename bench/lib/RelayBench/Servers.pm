@@ -1,9 +1,9 @@
 # Licensed under the Apache License, Version 2.0.
 #
 # RelayBench::Servers - what a run needs before it measures: the Debian
-# packages, Relay's build, the files, and the servers themselves: the
-# nginx origin and one server per configuration, configured from the
-# templates in bench/conf.
+# packages, Relay's build, the files and PHP scripts, and the servers
+# themselves: the nginx origin, the php-fpm pool of the fcgi rows, and one
+# server per configuration, configured from the templates in bench/conf.
 package RelayBench::Servers;
 
 use strict;
@@ -17,17 +17,25 @@ use RelayBench::Process;
 use RelayBench::Util;
 
 our @EXPORT = qw(install_packages install_gnuplot build_relay raise_open_files make_files
-                 httpd_conf start_origin start_server origin_requests);
+                 httpd_conf start_origin start_fpm start_server origin_requests
+                 body_of);
 
 sub install_packages {
+    my ($fpm) = @_;
     my @want;
     push @want, 'nginx-light' unless -x $NGINX;
     push @want, 'wrk' unless -x '/usr/bin/wrk';
     push @want, 'valgrind'
         if $opt{callgrind} && !-x '/usr/bin/valgrind';
     push @want, 'gnuplot-nox' unless -x '/usr/bin/gnuplot';
+    push @want, 'php-fpm' if $fpm && !-x $opt{'php-fpm'};
     apt_install('"${RELAY_BASE_PACKAGES[@]}"', @want);
     -x $NGINX or die "relay-bench: $NGINX missing after installation\n";
+    if ($fpm && !-x $opt{'php-fpm'}) {
+        my ($found) = sort { $b cmp $a } glob('/usr/sbin/php-fpm*');
+        $opt{'php-fpm'} = $found
+            or die "relay-bench: no php-fpm after installing php-fpm\n";
+    }
 }
 
 # For --chart alone: gnuplot only.
@@ -81,17 +89,35 @@ sub raise_open_files {
     return $soft;
 }
 
+# The kilobyte every body repeats: printable ASCII in a fixed order.
+my $PATTERN = join '', map { chr(32 + ($_ * 7) % 95) } 0 .. 1023;
+
+# The body a size's response must have.
+sub body_of {
+    my ($size) = @_;
+    return $HELLO_BODY if $size eq 'php-hello';
+    return $PATTERN x ($SIZES{$size} / 1024);
+}
+
+# The files the origin serves (docroot/files/<size>.bin) and the scripts
+# php-fpm runs (docroot/php/): hello.php prints $HELLO_BODY, 256k.php
+# 256 KiB of the files' pattern in one echo, as a page that PHP builds in
+# memory is sent.
 sub make_files {
     my $dir = "$RUN/docroot/files";
     make_path($dir);
-    for my $size (keys %SIZES) {
-        my $pattern = join '', map { chr(32 + ($_ * 7) % 95) } 0 .. 1023;
-        open my $fh, '>', "$dir/$size.bin" or die "$dir/$size.bin: $!\n";
-        print $fh $pattern x ($SIZES{$size} / 1024);
-        close $fh;
+    for my $size (grep { !size_backend($_) } keys %SIZES) {
+        write_file("$dir/$size.bin", body_of($size));
     }
-    chmod 0755, $RUN, "$RUN/docroot", $dir;
-    chmod 0644, glob("$dir/*.bin");
+    my $php = "$RUN/docroot/php";
+    make_path($php);
+    write_file("$php/hello.php",
+               "<?php\necho 'hello from ', PHP_SAPI, \"\\n\";\n");
+    my $literal = $PATTERN =~ s/([\\'])/\\$1/gr;
+    write_file("$php/256k.php", "<?php\necho str_repeat('$literal', "
+               . $SIZES{'php-256k'} / 1024 . ");\n");
+    chmod 0755, $RUN, "$RUN/docroot", $dir, $php;
+    chmod 0644, glob("$dir/*.bin"), glob("$php/*.php");
 }
 
 sub common_vars {
@@ -99,7 +125,7 @@ sub common_vars {
     return (RUN => $RUN, NAME => $name, PORT => $port,
             ORIGIN_PORT => $origin_port // '', DOCROOT => "$RUN/docroot",
             MODDIR => $MODDIR, RELAY => abs_path($opt{'relay-modules'}),
-            THREADS => $opt{threads},
+            THREADS => $opt{threads}, FPM_SOCKET => "$RUN/php-fpm.sock",
             USER_LINES => $ROOT ? "User nobody\nGroup nogroup" : '',
             USER_LINE => $ROOT ? 'user nobody nogroup;' : '');
 }
@@ -173,6 +199,33 @@ sub origin_requests {
     return $n;
 }
 
+# The php-fpm pool of the fcgi rows (conf/php-fpm.conf.in): the master
+# in the foreground on the servers' CPU, its children run as nobody when
+# the script runs as root, a unix socket in the run directory. Waits
+# until the socket answers and every child is there; the master's PID is
+# stopped with the other servers.
+sub start_fpm {
+    my %v = common_vars('php-fpm');
+    $v{FPM_CHILDREN} = $opt{'fpm-children'};
+    $v{FPM_USER_LINES} = $ROOT
+        ? join("\n", 'user = nobody', 'group = nogroup',
+               'listen.owner = nobody', 'listen.group = nogroup',
+               'listen.mode = 0660')
+        : '';
+    my $conf = "$RUN/php-fpm.conf";
+    write_file($conf, fill(read_file("$BENCH/conf/php-fpm.conf.in"), %v));
+    my $check = capture("'$opt{'php-fpm'}' --fpm-config '$conf' --test");
+    die "relay-bench: php-fpm refuses $conf: $check\n" if $?;
+    my $pid = spawn('php-fpm', "$RUN/php-fpm.out", $opt{'php-fpm'},
+                    '--nodaemonize', '--fpm-config', $conf);
+    my $name = 'the php-fpm pool';
+    wait_unix($v{FPM_SOCKET}, $pid, 30, $name);
+    wait_processes($pid, $opt{'fpm-children'} + 1, 60, $name);
+    my $version = capture("'$opt{'php-fpm'}' -v") =~ /^PHP (\S+)/ ? $1 : '?';
+    return { name => 'php-fpm', pid => $pid, socket => $v{FPM_SOCKET},
+             log => "$RUN/php-fpm.error_log", version => $version };
+}
+
 # Starts the server of a row; dies with the reason when it cannot, with
 # "skipped: " first when the row's modules are not built.
 sub start_server {
@@ -204,7 +257,8 @@ sub start_server {
         die "relay-bench: $c->{name}: unknown server '$c->{server}'\n";
     }
     wait_port($port, $pid, 10, "the $c->{name} server");
-    return { name => $c->{name}, pid => $pid, port => $port, log => $log };
+    return { name => $c->{name}, pid => $pid, port => $port, log => $log,
+             backend => $c->{backend} };
 }
 
 1;
