@@ -206,7 +206,8 @@ relay_status_t relay_ajp_put_string(relay_ajp_packet_t *pk, const char *s,
                                     apr_size_t len);
 
 /* Writes the magic and the payload length into the header; returns the
- * size of the whole packet (pk->len). */
+ * size of the whole packet (pk->len), 0 (writing nothing) when
+ * relay_ajp_packet_begin() refused the buffer. */
 apr_size_t relay_ajp_packet_finish(relay_ajp_packet_t *pk);
 
 /* One request header: NUL-terminated name and value; a NULL value (or
@@ -294,7 +295,9 @@ typedef struct relay_ajp_event_t {
     /* RELAY_AJP_EV_HEADERS: the status as sent (0..65535, unchecked), the
      * message (NULL when the container sent the null string), and the
      * headers in order, coded names given as in the table of "Send
-     * Headers", repeated names kept; all from the pool of the call. */
+     * Headers" (static strings), repeated names kept; the rest is
+     * allocated from the pool of the call. A value holding a NUL reads
+     * as ending there; the caller checks values for what HTTP forbids. */
     int status;
     const char *reason;
     apr_table_t *headers;
@@ -343,7 +346,9 @@ void relay_ajp_reader_init(relay_ajp_reader_t *rd, char *buf,
  * read (SEND_HEADERS decoded into the pool), a chunk as it arrives; the
  * byte that ends a chunk in its packet is skipped. Bytes after the fields
  * of END_RESPONSE, GET_BODY_CHUNK and CPONG_REPLY are ignored. Which
- * packet may follow which is the caller's to judge. Returns:
+ * packet may follow which is the caller's to judge. pool is used only
+ * for a SEND_HEADERS (NULL will do when none can come, as in a CPING
+ * exchange). Returns:
  *   RELAY_AGAIN       - input used up, or something found; call again
  *                       with the rest
  *   RELAY_OK          - the END_RESPONSE has been read; *ev holds it and

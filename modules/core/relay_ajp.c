@@ -18,7 +18,6 @@
  */
 #include <string.h>
 
-#include <apr_lib.h>
 #include <apr_strings.h>
 
 #include "relay/relay_ajp.h"
@@ -105,12 +104,14 @@ static const char *const request_names[] = {
     "referer",         "user-agent",
 };
 
-/* True when name is `lower` in any case (ASCII only, whatever the
- * locale). */
+/* True when name is `lower` in any case; only ASCII letters fold, as in
+ * header names, whatever the locale. */
 static int same_name(const char *name, const char *lower)
 {
     for (; *name != '\0' && *lower != '\0'; name++, lower++) {
-        if (apr_tolower(*name) != *lower) {
+        char c = *name >= 'A' && *name <= 'Z' ? (char)(*name + 32) : *name;
+
+        if (c != *lower) {
             return 0;
         }
     }
@@ -212,6 +213,9 @@ apr_size_t relay_ajp_packet_finish(relay_ajp_packet_t *pk)
 {
     apr_size_t payload = pk->len - RELAY_AJP_HEADER_LEN;
 
+    if (pk->len < RELAY_AJP_HEADER_LEN) {
+        return 0;
+    }
     /* "Packet Headers": 0x1234, then the payload length. */
     pk->buf[0] = byte_of(RELAY_AJP_MAGIC_SERVER, 8);
     pk->buf[1] = byte_of(RELAY_AJP_MAGIC_SERVER, 0);
@@ -246,7 +250,7 @@ static long key_size(const char *s)
         return -1;
     }
     for (; *s != '\0'; s++) {
-        if (!apr_isdigit(*s)) {
+        if (*s < '0' || *s > '9') {
             return -1;
         }
         n = n * 10 + (*s - '0');

@@ -31,39 +31,37 @@ static char *script_path(const relay_proxy_req_t *pr, apr_pool_t *p)
 
 /*
  * proxy-fcgi-pathinfo, for a request mapped by ProxyPass (SetHandler's
- * file walk sets PATH_INFO itself): "first-dot" and "last-dot" split the
- * path after the first or last dot's following slash, "unescape" and
- * "full" take the whole decoded path, any other value the whole path as
- * it came.
+ * file walk sets PATH_INFO itself): "first-dot" and "last-dot" take
+ * PATH_INFO from the slash after the first or last dot, "unescape" and
+ * "full" the whole decoded path, any other value the whole path as it
+ * came. SCRIPT_FILENAME keeps the whole path, as stock sends it (PHP-FPM
+ * finds the script in it).
  */
 static void guess_path_info(request_rec *r, const relay_proxy_req_t *pr,
-                            char **path)
+                            const char *path)
 {
     const char *mode = apr_table_get(r->subprocess_env, "proxy-fcgi-pathinfo");
-    char *dot, *slash;
+    const char *dot, *slash;
 
     if (!mode || (r->path_info && *r->path_info) ||
         (r->handler && !strncmp(r->handler, "proxy:", 6))) {
         return;
     }
     if (!strcasecmp(mode, "first-dot") || !strcasecmp(mode, "last-dot")) {
-        dot = !strcasecmp(mode, "first-dot") ? strchr(*path, '.')
-                                             : strrchr(*path, '.');
+        dot = !strcasecmp(mode, "first-dot") ? strchr(path, '.')
+                                             : strrchr(path, '.');
         slash = dot ? strchr(dot, '/') : NULL;
         if (slash) {
             r->path_info = apr_pstrdup(r->pool, slash);
-            *slash = '\0';
         }
         return;
     }
     if (!strcasecmp(mode, "unescape") || !strcasecmp(mode, "full")) {
-        r->path_info = apr_pstrdup(r->pool, *path);
+        r->path_info = apr_pstrdup(r->pool, path);
         return;
     }
-    r->path_info = apr_pstrdup(r->pool, pr->target);
-    if ((slash = strchr(r->path_info, '?')) != NULL) {
-        *slash = '\0';
-    }
+    r->path_info =
+        apr_pstrmemdup(r->pool, pr->target, strcspn(pr->target, "?"));
 }
 
 /* SCRIPT_FILENAME: PHP-FPM is given "proxy:fcgi://host[:port]/path", the
@@ -127,7 +125,7 @@ void fcgi_env_build(fcgi_exchange_t *ex)
     request_rec *r = ex->r;
     char *path = script_path(ex->pr, r->pool);
 
-    guess_path_info(r, ex->pr, &path);
+    guess_path_info(r, ex->pr, path);
     r->filename = (char *)script_filename(ex, path);
     ap_add_common_vars(r);
     ap_add_cgi_vars(r);

@@ -1,7 +1,7 @@
 # Licensed under the Apache License, Version 2.0.
 #
 # Streaming through mod_proxy_fcgi to a real PHP-FPM
-# (t/conf/proxy_fcgi.conf.in): a 256 MiB upload and a 256 MiB download
+# (t/conf/proxy_fcgi.conf.in): a 128 MiB upload and a 128 MiB download
 # pass whole while no server child grows by more than 16 MiB (nothing
 # buffers a body), and a script's flush() reaches the client before the
 # script goes on.
@@ -24,7 +24,7 @@ plan tests => 5, need {
 };
 
 use constant MiB => 1024 * 1024;
-use constant SIZE => 256 * MiB;
+use constant SIZE => 128 * MiB;
 use constant FLAT_KB => 16 * 1024;
 
 my $port = Relay::Test::vhost_port('proxy_fcgi_debian');
@@ -73,7 +73,7 @@ sub read_response {
     }
     my ($head, $body) = read_response($s);
     like($body, qr/length=${\ SIZE}\nmd5=${\ $md5->hexdigest}\n/,
-         'a 256 MiB upload reaches the script whole');
+         'a 128 MiB upload reaches the script whole');
 }
 cmp_ok($growth, '<', FLAT_KB, "no child grew by 16 MiB during the upload "
        . "($growth KiB)");
@@ -88,7 +88,7 @@ $growth = 0;
     ($body) = Relay::Test::dechunk($body) if $head =~ /chunked/i;
     ok(defined $body && length($body) == SIZE
            && Digest::MD5::md5_hex($body) eq Relay::Test::bytes_md5(SIZE),
-       'a 256 MiB download arrives whole');
+       'a 128 MiB download arrives whole');
 }
 cmp_ok($growth, '<', FLAT_KB, "no child grew by 16 MiB during the download "
        . "($growth KiB)");

@@ -28,9 +28,23 @@ my $r1 = GET '/uds/a?q=1';
 ok($r1->code == 200 && $r1->content =~ m{^target: /echo/a\?q=1$}m,
    'ProxyPass to unix:/path|http://host/: the path and query after the |');
 is(seen($r1, 'Host'), 'app.internal', 'Host is the name after the |');
-my $r2 = GET '/uds/b';
-is($r2->header('X-Origin-Conn') // '', $r1->header('X-Origin-Conn') // 'x',
-   'the pooled socket connection is reused');
+# Two requests on one client connection (so one child, one pool): the
+# second goes over the socket connection the first left in the pool.
+{
+    my $port = Relay::Test::vhost_port('proxy_uds');
+    my $s = Relay::Test::raw_connect($port, 10);
+    my @conn;
+    for my $path ('/uds/b', '/uds/c') {
+        Relay::Test::write_all($s, "GET $path HTTP/1.1\r\nHost: x\r\n\r\n");
+        my $buf = '';
+        Relay::Test::read_until($s, \$buf, sub {
+            $_[0] =~ /\r\n\r\n/ && $_[0] =~ /^Content-Length: (\d+)/mi
+                && length($_[0]) >= index($_[0], "\r\n\r\n") + 4 + $1 }, 10);
+        push @conn, $buf =~ /^X-Origin-Conn: (\S+)/mi ? $1 : '';
+    }
+    ok($conn[0] ne '' && $conn[0] eq $conn[1],
+       'the pooled socket connection is reused');
+}
 my $r3 = GET '/bare/echo/c';
 ok($r3->code == 200 && seen($r3, 'Host') eq 'localhost',
    '"unix:/path|http:" alone: the origin is localhost');

@@ -169,7 +169,8 @@ sub tcp_counters {
 
 # One wrk run of a configuration's server; CPU time and peak RSS of the
 # server's processes (and of the origin's, for proxies; for an fcgi row
-# $origin is the php-fpm pool) around it. With check_hits (a measured run
+# $origin is the php-fpm pool, whose time comes from the scheduler's
+# count, see run_seconds) around it. With check_hits (a measured run
 # of a cache configuration), every request the origin saw for /cached/
 # during the run counts as an error.
 sub run_wrk {
@@ -177,7 +178,8 @@ sub run_wrk {
     my $url = "http://127.0.0.1:$srv->{port}" . size_path($c, $size);
     my @tree = process_tree($srv->{pid});
     my @otree = $srv->{pid} == $origin->{pid} ? () : process_tree($origin->{pid});
-    my ($cpu0, $ocpu0) = (cpu_seconds(@tree), cpu_seconds(@otree));
+    my $ocpu_of = $origin->{pool} ? \&run_seconds : \&cpu_seconds;
+    my ($cpu0, $ocpu0) = (cpu_seconds(@tree), $ocpu_of->(@otree));
     my $user0 = user_cpu_seconds(@tree);
     my $seen0 = $check_hits ? origin_requests($origin) : 0;
     my $peak = rss_kib(@tree);
@@ -207,7 +209,7 @@ sub run_wrk {
                   grep { defined $tcp->{$_} } keys %$tcp };
     $r->{cpu} = cpu_seconds(@tree) - $cpu0;
     $r->{user} = user_cpu_seconds(@tree) - $user0;
-    $r->{ocpu} = @otree ? cpu_seconds(@otree) - $ocpu0 : undef;
+    $r->{ocpu} = @otree ? $ocpu_of->(@otree) - $ocpu0 : undef;
     $r->{rss} = $peak / 1024;
     if ($check_hits) {
         $r->{origin_requests} = origin_requests($origin) - $seen0;

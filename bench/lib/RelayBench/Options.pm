@@ -74,8 +74,9 @@ usage: bench/relay-bench [options]
   --configs LIST     configurations or groups to run (default proxy;
                      RELAY_BENCH_CONFIGS); groups:
 $groups  --callgrind [N]    also count instructions per request of httpd -X under
-                     callgrind for the rows marked so (stock, relay and
-                     the httpd caches), N requests (default 2000)
+                     callgrind for the rows marked so (stock, relay, the
+                     httpd caches and the fcgi rows), N requests (default
+                     2000)
   --callgrind-only   only the callgrind part
   --callgrind-sizes LIST  sizes the callgrind part requests (default
                      1k,256k and php-hello,php-256k, those the rows
@@ -170,6 +171,19 @@ sub parse_options {
         exists $SIZES{$_}
             or die "relay-bench: unknown size '$_' ("
             . join(',', @FILE_SIZES, @PHP_SIZES) . ")\n";
+    }
+    # A row none of whose sizes was asked for (an fcgi row with files
+    # only, a proxy row with scripts only) has nothing to measure.
+    my @asked = (@RUN_SIZES, split /,/, $opt{'callgrind-sizes'} // '');
+    my @idle = grep { my $c = $_; !grep { measures($c, $_) } @asked }
+        @RUN_CONFIGS;
+    if (@idle && !$opt{'stream-only'}) {
+        print STDERR 'relay-bench: not measured, none of their sizes asked '
+            . 'for: ' . join(',', map { $_->{name} } @idle) . "\n";
+        my %idle = map { $_->{name} => 1 } @idle;
+        @RUN_CONFIGS = grep { !$idle{ $_->{name} } } @RUN_CONFIGS;
+        die "relay-bench: no configuration measures the sizes "
+            . "$opt{sizes}\n" unless @RUN_CONFIGS;
     }
     @RUN_CONNS = split /,/, $opt{conns};
     for (@RUN_CONNS) {

@@ -17,7 +17,7 @@ use RelayBench::Options;
 
 our @EXPORT = qw(say_ spawn stop_pid stop_all free_port wait_port wait_unix
                  wait_processes process_tree cpu_seconds user_cpu_seconds
-                 rss_kib);
+                 run_seconds rss_kib);
 
 my %CHILDREN;    # pid => name, every server this script started
 
@@ -174,6 +174,24 @@ sub user_cpu_seconds {
         $ticks += $st->[11] + $st->[13];
     }
     return $ticks / $TICK;
+}
+
+# CPU seconds of single-threaded processes from the scheduler's own count
+# (/proc/PID/schedstat, nanoseconds): for a pool of hundreds of processes
+# that each run less than a clock tick between two readings, where the
+# tick counts of /proc/PID/stat, rounded down per process, lose most of
+# the time. Reaped children are not in it; a php-fpm pool with pm =
+# static reaps none.
+sub run_seconds {
+    my (@pids) = @_;
+    my $ns = 0;
+    for my $pid (@pids) {
+        open my $fh, '<', "/proc/$pid/schedstat" or next;
+        my ($run) = split ' ', scalar(<$fh>) // '';
+        close $fh;
+        $ns += $run if defined $run && $run =~ /^\d+$/;
+    }
+    return $ns / 1e9;
 }
 
 sub rss_kib {

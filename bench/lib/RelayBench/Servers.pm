@@ -223,7 +223,8 @@ sub start_fpm {
     wait_processes($pid, $opt{'fpm-children'} + 1, 60, $name);
     my $version = capture("'$opt{'php-fpm'}' -v") =~ /^PHP (\S+)/ ? $1 : '?';
     return { name => 'php-fpm', pid => $pid, socket => $v{FPM_SOCKET},
-             log => "$RUN/php-fpm.error_log", version => $version };
+             pool => 1, log => "$RUN/php-fpm.error_log",
+             version => $version };
 }
 
 # Starts the server of a row; dies with the reason when it cannot, with
