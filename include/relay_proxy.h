@@ -123,6 +123,7 @@ typedef struct relay_worker_params_t {
     int responsefieldsize;
     int ping_ms;
     const char *upgrade; /* protocol name accepted for Upgrade, or "*" */
+    const char *secret;  /* AJP's shared secret (secret=), or NULL */
 } relay_worker_params_t;
 
 typedef struct relay_conn_pool_t relay_conn_pool_t;

@@ -42,6 +42,7 @@ void relay_worker_params_unset(relay_worker_params_t *params)
     params->responsefieldsize = RELAY_UNSET;
     params->ping_ms = RELAY_UNSET;
     params->upgrade = NULL;
+    params->secret = NULL;
 }
 
 /* Copies every parameter `add` sets over `base`. */
@@ -68,6 +69,9 @@ void relay_worker_params_overlay(relay_worker_params_t *base,
 #undef OVERLAY
     if (add->upgrade) {
         base->upgrade = add->upgrade;
+    }
+    if (add->secret) {
+        base->secret = add->secret;
     }
 }
 
@@ -188,6 +192,11 @@ const char *relay_worker_param_set(apr_pool_t *p, relay_worker_params_t *params,
                                 "not '%s'",
                                 value);
         }
+        return NULL;
+    }
+    if (!strcasecmp(key, "secret")) {
+        /* AJP's shared secret (mod_proxy_ajp); other schemes ignore it. */
+        params->secret = apr_pstrdup(p, value);
         return NULL;
     }
     if (!strcasecmp(key, "upgrade")) {

@@ -1,0 +1,314 @@
+/* Licensed under the Apache License, Version 2.0 (see LICENSE). */
+
+/*
+ * The response side of an AJP/1.3 exchange ("Response Packet Structure"):
+ * SEND_HEADERS becomes the client's status and fields (ProxyPassReverse
+ * applied), SEND_BODY_CHUNK runs are passed on a connection buffer at a
+ * time (an empty chunk is the container's flush), GET_BODY_CHUNK is
+ * answered with the next piece of the client's body, and END_RESPONSE
+ * ends the exchange, its reuse flag deciding whether the connection goes
+ * back to the pool. A malformed packet or an oversized head before the
+ * head went out is a 502; after it, or when the container stops early,
+ * the client's response is cut off.
+ */
+#include "apr_strings.h"
+#include "http_protocol.h"
+
+#include "relay/relay_headers.h"
+#include "ajp_private.h"
+
+/* Every field name a token and every value free of CR, LF and NUL
+ * (RFC 9110 §5): the container's fields become the client's. */
+static int valid_fields(const apr_table_t *h)
+{
+    const apr_array_header_t *arr = apr_table_elts(h);
+    const apr_table_entry_t *e = (const apr_table_entry_t *)arr->elts;
+    int i;
+
+    for (i = 0; i < arr->nelts; i++) {
+        if (!relay_header_name_is_token(e[i].key) ||
+            !relay_header_value_is_safe(e[i].val)) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+typedef struct ajp_reading_t {
+    relay_ajp_reader_t rd;
+    int head_sent; /* SEND_HEADERS applied */
+    int flush;     /* the container asked for a flush */
+} ajp_reading_t;
+
+static int wants_error_override(const relay_proxy_req_t *pr, int status)
+{
+    const apr_array_header_t *codes = pr->error_override_codes;
+    int i;
+
+    if (!pr->error_override || status < 400) {
+        return 0;
+    }
+    for (i = 0; codes && i < codes->nelts; i++) {
+        if (APR_ARRAY_IDX(codes, i, int) == status) {
+            return 1;
+        }
+    }
+    return !codes || codes->nelts == 0;
+}
+
+/* SEND_HEADERS: the client's status and fields. Returns OK, or the
+ * status to answer with instead (a bad status, ProxyErrorOverride). */
+static int apply_head(ajp_exchange_t *ex, ajp_reading_t *st,
+                      const relay_ajp_event_t *ev)
+{
+    request_rec *r = ex->r;
+    apr_table_t *h = ev->headers;
+    const char *type;
+
+    if (ev->status < 100 || ev->status > 599 || !valid_fields(h)) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      RELAY_LOGNO(08010) "worker %s: the container sent a "
+                                         "bad status (%d) or field for %s",
+                      ex->pr->worker->name, ev->status, ex->pr->target);
+        relay_error_note_set(r, RELAY_PROXY_ERROR_MALFORMED);
+        return HTTP_BAD_GATEWAY;
+    }
+    st->head_sent = 1;
+    if (wants_error_override(ex->pr, ev->status)) {
+        return ev->status;
+    }
+    relay_headers_strip_hop_by_hop(h, 0);
+    ex->api->map_response_headers(ex->pr, h);
+    type = apr_table_get(h, "Content-Type");
+    if (type) {
+        ap_set_content_type(r, apr_pstrdup(r->pool, type));
+        apr_table_unset(h, "Content-Type");
+    }
+    r->headers_out = apr_table_overlay(r->pool, r->headers_out, h);
+    r->status = ev->status;
+    r->status_line =
+        ev->reason && *ev->reason
+            ? apr_psprintf(r->pool, "%d %s", ev->status, ev->reason)
+            : NULL;
+    return OK;
+}
+
+static void abort_body(ajp_exchange_t *ex)
+{
+    request_rec *r = ex->r;
+    apr_bucket_alloc_t *ba = r->connection->bucket_alloc;
+
+    ex->conn->reusable = 0;
+    r->connection->keepalive = AP_CONN_CLOSE;
+    APR_BRIGADE_INSERT_TAIL(
+        ex->bb, ap_bucket_error_create(HTTP_BAD_GATEWAY, NULL, r->pool, ba));
+    APR_BRIGADE_INSERT_TAIL(ex->bb, apr_bucket_eos_create(ba));
+    ap_pass_brigade(r->output_filters, ex->bb);
+    apr_brigade_cleanup(ex->bb);
+}
+
+/* A failure: before the head went out, the status to answer with; after
+ * it, the response is cut off (OK). */
+static int failure(ajp_exchange_t *ex, ajp_reading_t *st,
+                   relay_proxy_error_t cause, int status)
+{
+    ex->conn->reusable = 0;
+    relay_error_note_set(ex->r, cause);
+    if (!st->head_sent) {
+        apr_brigade_cleanup(ex->bb);
+        return status;
+    }
+    abort_body(ex);
+    return OK;
+}
+
+/* Handles one event; returns OK to go on, or a status / OK-with-abort
+ * through *done. */
+static int take_event(ajp_exchange_t *ex, ajp_reading_t *st,
+                      const relay_ajp_event_t *ev, const char *in, int *done)
+{
+    request_rec *r = ex->r;
+    apr_status_t rv;
+    int rc;
+
+    switch (ev->kind) {
+    case RELAY_AJP_EV_HEADERS:
+        if (st->head_sent) {
+            break; /* a second head: ignored, as stock */
+        }
+        if ((rc = apply_head(ex, st, ev)) != OK) {
+            *done = 1;
+            ex->conn->reusable = 0;
+            return rc;
+        }
+        break;
+    case RELAY_AJP_EV_BODY:
+        if (!st->head_sent) {
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                          RELAY_LOGNO(08015) "worker %s: the container sent "
+                                             "body before the head of %s",
+                          ex->pr->worker->name, ex->pr->target);
+            *done = 1;
+            return failure(ex, st, RELAY_PROXY_ERROR_MALFORMED,
+                           HTTP_BAD_GATEWAY);
+        }
+        if (ev->data_len && !r->header_only) {
+            APR_BRIGADE_INSERT_TAIL(ex->bb, apr_bucket_transient_create(
+                                                in + ev->data_off, ev->data_len,
+                                                r->connection->bucket_alloc));
+        }
+        st->flush |= ev->chunk_len == 0;
+        break;
+    case RELAY_AJP_EV_GET_BODY:
+        rv = ajp_send_body_chunk(ex, ev->requested);
+        if (rv != APR_SUCCESS) {
+            *done = 1;
+            return failure(ex, st, RELAY_PROXY_ERROR_SEND_FAILED,
+                           ex->body_started && !ex->body_done
+                               ? ap_map_http_request_error(rv, HTTP_BAD_REQUEST)
+                               : HTTP_BAD_GATEWAY);
+        }
+        break;
+    case RELAY_AJP_EV_END:
+        if (!ev->reuse) {
+            ex->conn->reusable = 0;
+        }
+        break;
+    default:
+        break;
+    }
+    return OK;
+}
+
+static apr_status_t pass_body(ajp_exchange_t *ex, ajp_reading_t *st, int flush)
+{
+    request_rec *r = ex->r;
+    apr_status_t rv;
+
+    if (APR_BRIGADE_EMPTY(ex->bb) && !st->flush) {
+        return APR_SUCCESS;
+    }
+    if (flush || st->flush ||
+        ex->pr->worker->params.flushpackets == RELAY_FLUSH_ON) {
+        APR_BRIGADE_INSERT_TAIL(
+            ex->bb, apr_bucket_flush_create(r->connection->bucket_alloc));
+    }
+    st->flush = 0;
+    rv = ap_pass_brigade(r->output_filters, ex->bb);
+    apr_brigade_cleanup(ex->bb);
+    return rv != APR_SUCCESS || r->connection->aborted ? APR_ECONNABORTED
+                                                       : APR_SUCCESS;
+}
+
+/* Reads what the container sends next into the connection buffer. */
+static apr_status_t fill(relay_conn_t *c)
+{
+    apr_size_t n = c->buf_size;
+    apr_status_t rv;
+
+    c->buf_pos = c->buf_len = 0;
+    rv = c->transport->recv(c, c->buf, &n);
+    c->buf_len = n;
+    c->bytes_in += n;
+    return n > 0 ? APR_SUCCESS : rv == APR_SUCCESS ? APR_EOF : rv;
+}
+
+/* Feeds the connection buffer to the reader. Returns RELAY_AGAIN (all
+ * used), RELAY_OK (END_RESPONSE) or an error; *rc and *done as for
+ * take_event. */
+static relay_status_t take_packets(ajp_exchange_t *ex, ajp_reading_t *st,
+                                   int *rc, int *done)
+{
+    relay_conn_t *c = ex->conn;
+    relay_ajp_event_t ev;
+
+    while (c->buf_pos < c->buf_len && !*done) {
+        const char *in = c->buf + c->buf_pos;
+        apr_size_t used = 0;
+        relay_status_t rs = relay_ajp_read(&st->rd, ex->r->pool, in,
+                                           c->buf_len - c->buf_pos, &used, &ev);
+        c->buf_pos += used;
+        if (rs < 0) {
+            return rs;
+        }
+        if (ev.kind != RELAY_AJP_EV_NONE) {
+            *rc = take_event(ex, st, &ev, in, done);
+        }
+        if (rs == RELAY_OK) {
+            return RELAY_OK;
+        }
+    }
+    return RELAY_AGAIN;
+}
+
+int ajp_relay_response(ajp_exchange_t *ex)
+{
+    request_rec *r = ex->r;
+    ajp_reading_t *st = apr_pcalloc(r->pool, sizeof(*st));
+    int rc = OK, done = 0;
+
+    relay_ajp_reader_init(&st->rd, ex->in, ex->max_packet);
+    ex->conn->buf_pos = ex->conn->buf_len = 0;
+    for (;;) {
+        relay_status_t rs;
+        apr_status_t rv = fill(ex->conn);
+
+        if (rv != APR_SUCCESS) {
+            int timeout = APR_STATUS_IS_TIMEUP(rv);
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r,
+                          RELAY_LOGNO(08011) "worker %s: %s before the end "
+                                             "of the response to %s",
+                          ex->pr->worker->name,
+                          timeout ? "timed out"
+                                  : "the container closed the connection",
+                          ex->pr->target);
+            return failure(ex, st,
+                           timeout ? RELAY_PROXY_ERROR_RESPONSE_TIMEOUT
+                                   : RELAY_PROXY_ERROR_INCOMPLETE,
+                           timeout ? HTTP_GATEWAY_TIME_OUT : HTTP_BAD_GATEWAY);
+        }
+        rs = take_packets(ex, st, &rc, &done);
+        if (done) {
+            return rc;
+        }
+        if (rs < 0) {
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                          RELAY_LOGNO(08012) "worker %s: malformed AJP "
+                                             "packet in the response to %s: %s",
+                          ex->pr->worker->name, ex->pr->target,
+                          relay_status_describe(rs));
+            return failure(ex, st, RELAY_PROXY_ERROR_MALFORMED,
+                           HTTP_BAD_GATEWAY);
+        }
+        if (pass_body(ex, st,
+                      rs != RELAY_OK &&
+                          ex->conn->buf_len < ex->conn->buf_size) !=
+            APR_SUCCESS) {
+            ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
+                          RELAY_LOGNO(08013) "client went away during the "
+                                             "response body");
+            ex->conn->reusable = 0;
+            return OK;
+        }
+        if (rs == RELAY_OK) {
+            break;
+        }
+    }
+    if (!st->head_sent) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      RELAY_LOGNO(08014) "worker %s: the container ended the "
+                                         "response to %s without its head",
+                      ex->pr->worker->name, ex->pr->target);
+        return failure(ex, st, RELAY_PROXY_ERROR_MALFORMED, HTTP_BAD_GATEWAY);
+    }
+    if (ex->conn->buf_pos < ex->conn->buf_len) {
+        ex->conn->reusable = 0; /* bytes after END_RESPONSE: not trusted */
+    }
+    APR_BRIGADE_INSERT_TAIL(ex->bb,
+                            apr_bucket_eos_create(r->connection->bucket_alloc));
+    if (ap_pass_brigade(r->output_filters, ex->bb) != APR_SUCCESS) {
+        ex->conn->reusable = 0;
+    }
+    apr_brigade_cleanup(ex->bb);
+    return OK;
+}
