@@ -15,6 +15,7 @@
 #include "relay_proxy.h"
 #include "relay_log.h"
 #include "relay_error_note.h"
+#include "relay_exchange.h"
 #include "relay/relay_ajp.h"
 
 APLOG_USE_MODULE(proxy_ajp);
@@ -40,7 +41,6 @@ typedef struct ajp_exchange_t {
 apr_status_t ajp_send_request(ajp_exchange_t *ex, int *status);
 apr_status_t ajp_send_body_chunk(ajp_exchange_t *ex, apr_size_t want);
 apr_status_t ajp_cping(ajp_exchange_t *ex);
-apr_status_t ajp_send_all(relay_conn_t *conn, const char *buf, apr_size_t len);
 
 /* ajp_response.c: reads the container's packets and relays the response.
  * Returns OK or the HTTP status to answer with. */

@@ -20,21 +20,6 @@
 
 #include "ajp_private.h"
 
-apr_status_t ajp_send_all(relay_conn_t *conn, const char *buf, apr_size_t len)
-{
-    while (len > 0) {
-        apr_size_t n = len;
-        apr_status_t rv = conn->transport->send(conn, buf, &n);
-        conn->bytes_out += n;
-        if (rv != APR_SUCCESS) {
-            return rv;
-        }
-        buf += n;
-        len -= n;
-    }
-    return APR_SUCCESS;
-}
-
 static void add_attribute(apr_array_header_t *attrs, apr_byte_t code,
                           const char *name, const char *value)
 {
@@ -186,7 +171,7 @@ apr_status_t ajp_send_request(ajp_exchange_t *ex, int *status)
         *status = HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE;
         return APR_EINVAL;
     }
-    rv = ajp_send_all(ex->conn, ex->out, len);
+    rv = relay_exchange_send_all(ex->conn, ex->out, len);
     if (rv == APR_SUCCESS) {
         rv = send_first_chunk(ex);
     }
@@ -259,17 +244,17 @@ apr_status_t ajp_send_body_chunk(ajp_exchange_t *ex, apr_size_t want)
         ex->out[0] = 0x12;
         ex->out[1] = 0x34;
         ex->out[2] = ex->out[3] = 0;
-        return ajp_send_all(ex->conn, ex->out, RELAY_AJP_HEADER_LEN);
+        return relay_exchange_send_all(ex->conn, ex->out, RELAY_AJP_HEADER_LEN);
     }
     relay_ajp_body_write(ex->out, ex->max_packet,
                          ex->out + RELAY_AJP_BODY_HEADER_LEN, n, &len);
-    rv = ajp_send_all(ex->conn, ex->out, len);
+    rv = relay_exchange_send_all(ex->conn, ex->out, len);
     if (rv == APR_SUCCESS && eos) {
         ex->body_done = 1;
         ex->out[0] = 0x12;
         ex->out[1] = 0x34;
         ex->out[2] = ex->out[3] = 0;
-        rv = ajp_send_all(ex->conn, ex->out, RELAY_AJP_HEADER_LEN);
+        rv = relay_exchange_send_all(ex->conn, ex->out, RELAY_AJP_HEADER_LEN);
     }
     return rv;
 }
@@ -286,7 +271,7 @@ apr_status_t ajp_cping(ajp_exchange_t *ex)
     apr_status_t rv;
 
     relay_ajp_cping_write(ping);
-    rv = ajp_send_all(c, ping, sizeof(ping));
+    rv = relay_exchange_send_all(c, ping, sizeof(ping));
     if (rv != APR_SUCCESS) {
         return rv;
     }

@@ -40,22 +40,6 @@ typedef struct ajp_reading_t {
     int flush;     /* the container asked for a flush */
 } ajp_reading_t;
 
-static int wants_error_override(const relay_proxy_req_t *pr, int status)
-{
-    const apr_array_header_t *codes = pr->error_override_codes;
-    int i;
-
-    if (!pr->error_override || status < 400) {
-        return 0;
-    }
-    for (i = 0; codes && i < codes->nelts; i++) {
-        if (APR_ARRAY_IDX(codes, i, int) == status) {
-            return 1;
-        }
-    }
-    return !codes || codes->nelts == 0;
-}
-
 /* SEND_HEADERS: the client's status and fields. Returns OK, or the
  * status to answer with instead (a bad status, ProxyErrorOverride). */
 static int apply_head(ajp_exchange_t *ex, ajp_reading_t *st,
@@ -74,7 +58,7 @@ static int apply_head(ajp_exchange_t *ex, ajp_reading_t *st,
         return HTTP_BAD_GATEWAY;
     }
     st->head_sent = 1;
-    if (wants_error_override(ex->pr, ev->status)) {
+    if (relay_exchange_error_override(ex->pr, ev->status)) {
         return ev->status;
     }
     relay_headers_strip_hop_by_hop(h, 0);
@@ -93,20 +77,6 @@ static int apply_head(ajp_exchange_t *ex, ajp_reading_t *st,
     return OK;
 }
 
-static void abort_body(ajp_exchange_t *ex)
-{
-    request_rec *r = ex->r;
-    apr_bucket_alloc_t *ba = r->connection->bucket_alloc;
-
-    ex->conn->reusable = 0;
-    r->connection->keepalive = AP_CONN_CLOSE;
-    APR_BRIGADE_INSERT_TAIL(
-        ex->bb, ap_bucket_error_create(HTTP_BAD_GATEWAY, NULL, r->pool, ba));
-    APR_BRIGADE_INSERT_TAIL(ex->bb, apr_bucket_eos_create(ba));
-    ap_pass_brigade(r->output_filters, ex->bb);
-    apr_brigade_cleanup(ex->bb);
-}
-
 /* A failure: before the head went out, the status to answer with; after
  * it, the response is cut off (OK). */
 static int failure(ajp_exchange_t *ex, ajp_reading_t *st,
@@ -118,7 +88,7 @@ static int failure(ajp_exchange_t *ex, ajp_reading_t *st,
         apr_brigade_cleanup(ex->bb);
         return status;
     }
-    abort_body(ex);
+    relay_exchange_cut_off(ex->pr, ex->conn, ex->bb);
     return OK;
 }
 
@@ -180,39 +150,6 @@ static int take_event(ajp_exchange_t *ex, ajp_reading_t *st,
     return OK;
 }
 
-static apr_status_t pass_body(ajp_exchange_t *ex, ajp_reading_t *st, int flush)
-{
-    request_rec *r = ex->r;
-    apr_status_t rv;
-
-    if (APR_BRIGADE_EMPTY(ex->bb) && !st->flush) {
-        return APR_SUCCESS;
-    }
-    if (flush || st->flush ||
-        ex->pr->worker->params.flushpackets == RELAY_FLUSH_ON) {
-        APR_BRIGADE_INSERT_TAIL(
-            ex->bb, apr_bucket_flush_create(r->connection->bucket_alloc));
-    }
-    st->flush = 0;
-    rv = ap_pass_brigade(r->output_filters, ex->bb);
-    apr_brigade_cleanup(ex->bb);
-    return rv != APR_SUCCESS || r->connection->aborted ? APR_ECONNABORTED
-                                                       : APR_SUCCESS;
-}
-
-/* Reads what the container sends next into the connection buffer. */
-static apr_status_t fill(relay_conn_t *c)
-{
-    apr_size_t n = c->buf_size;
-    apr_status_t rv;
-
-    c->buf_pos = c->buf_len = 0;
-    rv = c->transport->recv(c, c->buf, &n);
-    c->buf_len = n;
-    c->bytes_in += n;
-    return n > 0 ? APR_SUCCESS : rv == APR_SUCCESS ? APR_EOF : rv;
-}
-
 /* Feeds the connection buffer to the reader. Returns RELAY_AGAIN (all
  * used), RELAY_OK (END_RESPONSE) or an error; *rc and *done as for
  * take_event. */
@@ -251,7 +188,7 @@ int ajp_relay_response(ajp_exchange_t *ex)
     ex->conn->buf_pos = ex->conn->buf_len = 0;
     for (;;) {
         relay_status_t rs;
-        apr_status_t rv = fill(ex->conn);
+        apr_status_t rv = relay_exchange_fill(ex->conn);
 
         if (rv != APR_SUCCESS) {
             int timeout = APR_STATUS_IS_TIMEUP(rv);
@@ -280,9 +217,10 @@ int ajp_relay_response(ajp_exchange_t *ex)
             return failure(ex, st, RELAY_PROXY_ERROR_MALFORMED,
                            HTTP_BAD_GATEWAY);
         }
-        if (pass_body(ex, st,
-                      rs != RELAY_OK &&
-                          ex->conn->buf_len < ex->conn->buf_size) !=
+        if (relay_exchange_pass(ex->pr, ex->bb,
+                                st->flush ||
+                                    (rs != RELAY_OK &&
+                                     ex->conn->buf_len < ex->conn->buf_size)) !=
             APR_SUCCESS) {
             ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
                           RELAY_LOGNO(08013) "client went away during the "
@@ -290,6 +228,7 @@ int ajp_relay_response(ajp_exchange_t *ex)
             ex->conn->reusable = 0;
             return OK;
         }
+        st->flush = 0;
         if (rs == RELAY_OK) {
             break;
         }

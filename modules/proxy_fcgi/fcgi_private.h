@@ -16,6 +16,7 @@
 #include "relay_proxy.h"
 #include "relay_log.h"
 #include "relay_error_note.h"
+#include "relay_exchange.h"
 
 APLOG_USE_MODULE(proxy_fcgi);
 

@@ -25,22 +25,6 @@ typedef struct fcgi_stream_t {
     char buf[RELAY_FCGI_HEADER_LEN + FCGI_WRITE_CONTENT];
 } fcgi_stream_t;
 
-static apr_status_t send_all(relay_conn_t *conn, const char *buf,
-                             apr_size_t len)
-{
-    while (len > 0) {
-        apr_size_t n = len;
-        apr_status_t rv = conn->transport->send(conn, buf, &n);
-        conn->bytes_out += n;
-        if (rv != APR_SUCCESS) {
-            return rv;
-        }
-        buf += n;
-        len -= n;
-    }
-    return APR_SUCCESS;
-}
-
 /* Writes the current record, if it has content (an empty record ends a
  * stream: see stream_end). */
 static apr_status_t stream_flush(fcgi_stream_t *s)
@@ -52,7 +36,8 @@ static apr_status_t stream_flush(fcgi_stream_t *s)
     }
     relay_fcgi_header_write(s->buf, (apr_byte_t)s->type, FCGI_REQUEST_ID,
                             (apr_uint16_t)s->len, 0);
-    rv = send_all(s->conn, s->buf, RELAY_FCGI_HEADER_LEN + s->len);
+    rv = relay_exchange_send_all(s->conn, s->buf,
+                                 RELAY_FCGI_HEADER_LEN + s->len);
     s->len = 0;
     return rv;
 }
@@ -89,7 +74,7 @@ static apr_status_t stream_end(fcgi_stream_t *s)
         return rv;
     }
     relay_fcgi_header_write(end, (apr_byte_t)s->type, FCGI_REQUEST_ID, 0, 0);
-    return send_all(s->conn, end, sizeof(end));
+    return relay_exchange_send_all(s->conn, end, sizeof(end));
 }
 
 static void stream_init(fcgi_stream_t *s, relay_conn_t *conn, int type)
@@ -149,30 +134,32 @@ static apr_status_t send_spool(fcgi_exchange_t *ex, fcgi_stream_t *s)
     return APR_STATUS_IS_EOF(rv) ? stream_end(s) : rv;
 }
 
-/* The client's body into the STDIN stream, one brigade at a time, or
- * from the spool file. *client_failed tells that reading from the client
- * was what failed. */
-static apr_status_t send_stdin(fcgi_exchange_t *ex, fcgi_stream_t *s,
-                               int *client_failed)
+/* Where a piece of the client's body goes. */
+typedef apr_status_t (*body_sink_fn)(void *baton, const char *data,
+                                     apr_size_t len);
+
+/*
+ * Reads the client's body one brigade at a time and hands each piece to
+ * `sink`. Returns APR_SUCCESS at its end; *client_failed tells that
+ * reading from the client was what failed (else the sink did).
+ */
+static apr_status_t read_body(fcgi_exchange_t *ex, body_sink_fn sink,
+                              void *baton, int *client_failed)
 {
     request_rec *r = ex->r;
     apr_bucket_brigade *bb = ex->bb;
     apr_status_t rv = APR_SUCCESS;
-    int seen_eos = 0;
+    int seen_eos = !ap_request_has_body(r);
 
-    stream_init(s, ex->conn, RELAY_FCGI_STDIN);
     *client_failed = 0;
-    if (ex->spool) {
-        return send_spool(ex, s);
-    }
-    while (!seen_eos && ap_request_has_body(r)) {
+    while (!seen_eos) {
         apr_bucket *b;
 
         rv = ap_get_brigade(r->input_filters, bb, AP_MODE_READBYTES,
                             APR_BLOCK_READ, ex->pr->io_buffer_size);
         if (rv != APR_SUCCESS) {
             *client_failed = 1;
-            break;
+            return rv;
         }
         for (b = APR_BRIGADE_FIRST(bb);
              b != APR_BRIGADE_SENTINEL(bb) && rv == APR_SUCCESS;
@@ -189,14 +176,42 @@ static apr_status_t send_stdin(fcgi_exchange_t *ex, fcgi_stream_t *s,
                     APR_SUCCESS) {
                 continue;
             }
-            rv = stream_put(s, data, len);
+            rv = sink(baton, data, len);
         }
         apr_brigade_cleanup(bb);
         if (rv != APR_SUCCESS) {
             return rv;
         }
     }
-    return *client_failed ? rv : stream_end(s);
+    return APR_SUCCESS;
+}
+
+static apr_status_t to_stream(void *baton, const char *data, apr_size_t len)
+{
+    return stream_put(baton, data, len);
+}
+
+static apr_status_t to_spool(void *baton, const char *data, apr_size_t len)
+{
+    fcgi_exchange_t *ex = baton;
+
+    ex->spooled_length += (apr_off_t)len;
+    return apr_file_write_full(ex->spool, data, len, NULL);
+}
+
+/* The client's body (or the spooled one) into the STDIN stream. */
+static apr_status_t send_stdin(fcgi_exchange_t *ex, fcgi_stream_t *s,
+                               int *client_failed)
+{
+    apr_status_t rv;
+
+    stream_init(s, ex->conn, RELAY_FCGI_STDIN);
+    *client_failed = 0;
+    if (ex->spool) {
+        return send_spool(ex, s);
+    }
+    rv = read_body(ex, to_stream, s, client_failed);
+    return rv == APR_SUCCESS ? stream_end(s) : rv;
 }
 
 /*
@@ -210,9 +225,8 @@ int fcgi_spool_body(fcgi_exchange_t *ex)
 {
     request_rec *r = ex->r;
     const char *tmpdir = NULL;
-    apr_off_t total = 0;
     apr_status_t rv;
-    int seen_eos = 0;
+    int client_failed;
 
     if (!apr_table_get(r->subprocess_env, "proxy-sendcl") ||
         !apr_table_get(r->headers_in, "Transfer-Encoding")) {
@@ -230,38 +244,15 @@ int fcgi_spool_body(fcgi_exchange_t *ex)
                                          "temporary file for the body");
         return HTTP_INTERNAL_SERVER_ERROR;
     }
-    while (!seen_eos) {
-        apr_bucket *b;
-
-        rv = ap_get_brigade(r->input_filters, ex->bb, AP_MODE_READBYTES,
-                            APR_BLOCK_READ, ex->pr->io_buffer_size);
-        for (b = APR_BRIGADE_FIRST(ex->bb);
-             rv == APR_SUCCESS && b != APR_BRIGADE_SENTINEL(ex->bb);
-             b = APR_BUCKET_NEXT(b)) {
-            const char *data;
-            apr_size_t len;
-
-            if (APR_BUCKET_IS_EOS(b)) {
-                seen_eos = 1;
-                break;
-            }
-            if (APR_BUCKET_IS_METADATA(b) ||
-                apr_bucket_read(b, &data, &len, APR_BLOCK_READ) !=
-                    APR_SUCCESS) {
-                continue;
-            }
-            rv = apr_file_write_full(ex->spool, data, len, NULL);
-            total += (apr_off_t)len;
-        }
-        apr_brigade_cleanup(ex->bb);
-        if (rv != APR_SUCCESS) {
-            ap_log_rerror(APLOG_MARK, APLOG_INFO, rv, r,
-                          RELAY_LOGNO(07013) "proxy-sendcl: reading the "
-                                             "request body failed");
-            return ap_map_http_request_error(rv, HTTP_BAD_REQUEST);
-        }
+    rv = read_body(ex, to_spool, ex, &client_failed);
+    if (rv != APR_SUCCESS) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, rv, r,
+                      RELAY_LOGNO(07013) "proxy-sendcl: %s the request body "
+                                         "failed",
+                      client_failed ? "reading" : "spooling");
+        return client_failed ? ap_map_http_request_error(rv, HTTP_BAD_REQUEST)
+                             : HTTP_INTERNAL_SERVER_ERROR;
     }
-    ex->spooled_length = total;
     return OK;
 }
 
@@ -275,7 +266,7 @@ int fcgi_send_request(fcgi_exchange_t *ex)
 
     relay_fcgi_begin_request_write(begin, FCGI_REQUEST_ID, RELAY_FCGI_RESPONDER,
                                    ex->keep_conn);
-    rv = send_all(ex->conn, begin, sizeof(begin));
+    rv = relay_exchange_send_all(ex->conn, begin, sizeof(begin));
     if (rv == APR_SUCCESS) {
         rv = send_params(ex, s);
     }

@@ -64,22 +64,6 @@ static void take_stderr(fcgi_exchange_t *ex, fcgi_reading_t *st,
     }
 }
 
-static int wants_error_override(const relay_proxy_req_t *pr, int status)
-{
-    const apr_array_header_t *codes = pr->error_override_codes;
-    int i;
-
-    if (!pr->error_override || status < 400) {
-        return 0;
-    }
-    for (i = 0; codes && i < codes->nelts; i++) {
-        if (APR_ARRAY_IDX(codes, i, int) == status) {
-            return 1;
-        }
-    }
-    return !codes || codes->nelts == 0;
-}
-
 /*
  * Makes the client's response head from the CGI head (RFC 3875 §6.2): the
  * Status field, else 302 for a client-Location (an absolute URL), else
@@ -102,7 +86,7 @@ static void apply_head(fcgi_exchange_t *ex, fcgi_reading_t *st,
                  : head->location == RELAY_CGI_LOCATION_ABSOLUTE
                      ? HTTP_MOVED_TEMPORARILY
                      : HTTP_OK;
-    if (wants_error_override(ex->pr, st->status)) {
+    if (relay_exchange_error_override(ex->pr, st->status)) {
         st->discard = 1;
         return;
     }
@@ -140,26 +124,6 @@ static relay_status_t take_stdout(fcgi_exchange_t *ex, fcgi_reading_t *st,
                                             data + body_at, len - body_at, ba));
     }
     return RELAY_OK;
-}
-
-/* Hands what ex->bb holds to the client; a flush when the backend had
- * nothing more ready, or always with flushpackets=on. */
-static apr_status_t pass_body(fcgi_exchange_t *ex, int flush)
-{
-    request_rec *r = ex->r;
-    apr_status_t rv;
-
-    if (APR_BRIGADE_EMPTY(ex->bb)) {
-        return APR_SUCCESS;
-    }
-    if (flush || ex->pr->worker->params.flushpackets == RELAY_FLUSH_ON) {
-        APR_BRIGADE_INSERT_TAIL(
-            ex->bb, apr_bucket_flush_create(r->connection->bucket_alloc));
-    }
-    rv = ap_pass_brigade(r->output_filters, ex->bb);
-    apr_brigade_cleanup(ex->bb);
-    return rv != APR_SUCCESS || r->connection->aborted ? APR_ECONNABORTED
-                                                       : APR_SUCCESS;
 }
 
 /* Feeds the bytes now in the connection buffer to the reader. Returns
@@ -205,22 +169,6 @@ static relay_status_t take_records(fcgi_exchange_t *ex, fcgi_reading_t *st,
     return RELAY_AGAIN;
 }
 
-/* Ends a response the backend broke off: the client must not take it for
- * a whole one. */
-static void abort_body(fcgi_exchange_t *ex)
-{
-    request_rec *r = ex->r;
-    apr_bucket_alloc_t *ba = r->connection->bucket_alloc;
-
-    ex->conn->reusable = 0;
-    r->connection->keepalive = AP_CONN_CLOSE;
-    APR_BRIGADE_INSERT_TAIL(
-        ex->bb, ap_bucket_error_create(HTTP_BAD_GATEWAY, NULL, r->pool, ba));
-    APR_BRIGADE_INSERT_TAIL(ex->bb, apr_bucket_eos_create(ba));
-    ap_pass_brigade(r->output_filters, ex->bb);
-    apr_brigade_cleanup(ex->bb);
-}
-
 /* A failure while reading: before the head went out, the status to
  * answer with; after it, the response is cut off (OK). */
 static int read_failure(fcgi_exchange_t *ex, fcgi_reading_t *st,
@@ -232,7 +180,7 @@ static int read_failure(fcgi_exchange_t *ex, fcgi_reading_t *st,
         apr_brigade_cleanup(ex->bb);
         return status;
     }
-    abort_body(ex);
+    relay_exchange_cut_off(ex->pr, ex->conn, ex->bb);
     return OK;
 }
 
@@ -275,19 +223,6 @@ static int end_request(fcgi_exchange_t *ex, fcgi_reading_t *st,
     return OK;
 }
 
-/* Reads the next bytes from the backend into the connection buffer. */
-static apr_status_t fill(relay_conn_t *c)
-{
-    apr_size_t n = c->buf_size;
-    apr_status_t rv;
-
-    c->buf_pos = c->buf_len = 0;
-    rv = c->transport->recv(c, c->buf, &n);
-    c->buf_len = n;
-    c->bytes_in += n;
-    return n > 0 ? APR_SUCCESS : rv == APR_SUCCESS ? APR_EOF : rv;
-}
-
 int fcgi_relay_response(fcgi_exchange_t *ex)
 {
     request_rec *r = ex->r;
@@ -302,7 +237,7 @@ int fcgi_relay_response(fcgi_exchange_t *ex)
     ex->conn->buf_pos = ex->conn->buf_len = 0;
     for (;;) {
         relay_status_t rs;
-        apr_status_t rv = fill(ex->conn);
+        apr_status_t rv = relay_exchange_fill(ex->conn);
 
         if (rv != APR_SUCCESS) {
             int timeout = APR_STATUS_IS_TIMEUP(rv);
@@ -331,8 +266,9 @@ int fcgi_relay_response(fcgi_exchange_t *ex)
             return read_failure(ex, st, RELAY_PROXY_ERROR_MALFORMED,
                                 HTTP_BAD_GATEWAY);
         }
-        if (pass_body(ex, rs != RELAY_OK &&
-                              ex->conn->buf_len < ex->conn->buf_size) !=
+        if (relay_exchange_pass(ex->pr, ex->bb,
+                                rs != RELAY_OK &&
+                                    ex->conn->buf_len < ex->conn->buf_size) !=
             APR_SUCCESS) {
             ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
                           RELAY_LOGNO(07025) "client went away during the "

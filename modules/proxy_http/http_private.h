@@ -15,6 +15,7 @@
 #include "relay_proxy.h"
 #include "relay_log.h"
 #include "relay_error_note.h"
+#include "relay_exchange.h"
 #include "relay/relay_response.h"
 
 APLOG_USE_MODULE(proxy_http);
@@ -43,8 +44,6 @@ typedef struct relay_http_exchange_t {
 int relay_http_check_max_forwards(request_rec *r);
 apr_status_t relay_http_send_head(relay_http_exchange_t *ex);
 int relay_http_send_body(relay_http_exchange_t *ex);
-apr_status_t relay_http_send_all(relay_conn_t *conn, const char *buf,
-                                 apr_size_t len);
 /* Notes why sending the request failed (status `rv`) and gives the
  * client's status: 504 for a timeout, else 502. */
 int relay_http_send_failure(relay_http_exchange_t *ex, apr_status_t rv);

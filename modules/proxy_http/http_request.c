@@ -35,25 +35,9 @@ int relay_http_send_failure(relay_http_exchange_t *ex, apr_status_t rv)
     return HTTP_BAD_GATEWAY;
 }
 
-apr_status_t relay_http_send_all(relay_conn_t *conn, const char *buf,
-                                 apr_size_t len)
-{
-    while (len > 0) {
-        apr_size_t n = len;
-        apr_status_t rv = conn->transport->send(conn, buf, &n);
-        conn->bytes_out += n;
-        if (rv != APR_SUCCESS) {
-            return rv;
-        }
-        buf += n;
-        len -= n;
-    }
-    return APR_SUCCESS;
-}
-
 static apr_status_t writer_flush(writer_t *w)
 {
-    apr_status_t rv = relay_http_send_all(w->conn, w->buf, w->len);
+    apr_status_t rv = relay_exchange_send_all(w->conn, w->buf, w->len);
 
     w->len = 0;
     return rv;
@@ -76,7 +60,7 @@ static apr_status_t writer_put(writer_t *w, const char *data, apr_size_t len)
         w->len = len;
         return APR_SUCCESS;
     }
-    return relay_http_send_all(w->conn, data, len);
+    return relay_exchange_send_all(w->conn, data, len);
 }
 
 /* The Host field for the origin: the client's with ProxyPreserveHost,

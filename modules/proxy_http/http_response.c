@@ -276,25 +276,6 @@ int relay_http_wait_continue(relay_http_exchange_t *ex, int *got_final)
     return OK;
 }
 
-static int wants_error_override(relay_http_exchange_t *ex, int status)
-{
-    const apr_array_header_t *codes = ex->pr->error_override_codes;
-    int i;
-
-    if (!ex->pr->error_override || status < 400) {
-        return 0;
-    }
-    if (!codes || codes->nelts == 0) {
-        return 1;
-    }
-    for (i = 0; i < codes->nelts; i++) {
-        if (APR_ARRAY_IDX(codes, i, int) == status) {
-            return 1;
-        }
-    }
-    return 0;
-}
-
 /* True when the origin will keep the connection open after this
  * response (RFC 9112 §9.3). */
 static int origin_keeps_alive(const relay_response_head_t *head)
@@ -405,22 +386,6 @@ static apr_status_t take_body_bytes(relay_http_exchange_t *ex,
     return APR_SUCCESS;
 }
 
-/* Ends a body the origin broke off: the client must not take what it got
- * for a whole response, so the connection is closed after it. */
-static void abort_body(relay_http_exchange_t *ex, apr_bucket_brigade *bb)
-{
-    request_rec *r = ex->r;
-    apr_bucket_alloc_t *ba = r->connection->bucket_alloc;
-
-    ex->conn->reusable = 0;
-    r->connection->keepalive = AP_CONN_CLOSE;
-    APR_BRIGADE_INSERT_TAIL(
-        bb, ap_bucket_error_create(HTTP_BAD_GATEWAY, NULL, r->pool, ba));
-    APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_eos_create(ba));
-    ap_pass_brigade(r->output_filters, bb);
-    apr_brigade_cleanup(bb);
-}
-
 /*
  * Streams the body to the client, one connection buffer per pass. A pass
  * ends with a flush when the origin had nothing more ready (or with
@@ -450,7 +415,7 @@ static int stream_body(relay_http_exchange_t *ex, body_reader_t *br)
                           ex->pr->worker->name, ex->pr->target,
                           relay_status_describe(err));
             relay_error_note_set(r, relay_proxy_error_of_response(err));
-            abort_body(ex, bb);
+            relay_exchange_cut_off(ex->pr, ex->conn, bb);
             return OK;
         }
         if (br->done) {
@@ -493,7 +458,7 @@ static int stream_body(relay_http_exchange_t *ex, body_reader_t *br)
                 APR_STATUS_IS_TIMEUP(rv) ? "timed out" : "origin closed",
                 ex->pr->target);
             relay_error_note_set(r, RELAY_PROXY_ERROR_INCOMPLETE);
-            abort_body(ex, bb);
+            relay_exchange_cut_off(ex->pr, ex->conn, bb);
             return OK;
         }
     }
@@ -537,7 +502,7 @@ int relay_http_relay_response(relay_http_exchange_t *ex)
         br.framing.kind == RELAY_FRAMING_CLOSE) {
         ex->conn->reusable = 0;
     }
-    if (wants_error_override(ex, ex->head.status)) {
+    if (relay_exchange_error_override(ex->pr, ex->head.status)) {
         ex->conn->reusable = 0; /* its body is left unread */
         return ex->head.status;
     }

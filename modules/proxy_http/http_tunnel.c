@@ -83,7 +83,7 @@ static apr_status_t client_to_origin(relay_http_exchange_t *ex,
         rv = apr_bucket_read(b, &data, &len, APR_BLOCK_READ);
         if (rv == APR_SUCCESS && len) {
             got += len;
-            rv = relay_http_send_all(ex->conn, data, len);
+            rv = relay_exchange_send_all(ex->conn, data, len);
         }
     }
     apr_brigade_cleanup(bb);

@@ -9,8 +9,10 @@
 # sites-enabled, and envvars pointing the run, lock and log directories
 # into the scratch tree. apache2ctl starts it on a loopback port; a miss
 # then hits through each store, for gzip and identity clients and HEAD,
-# must be served with whole bodies and no crashed child. The server is
-# stopped by its PID.
+# must be served with whole bodies and no crashed child. PHP too: with
+# a2enmod relay-proxy-fcgi and a2enconf php8.2-fpm (Debian's file, only
+# its socket path pointed at the suite's PHP-FPM), a .php file under the
+# site's DocumentRoot runs. The server is stopped by its PID.
 
 use strict;
 use warnings FATAL => 'all';
@@ -30,7 +32,7 @@ use lib 't/lib';
 use Relay::DiskCache ();
 use Relay::Test ();
 
-plan tests => 14, need {
+plan tests => 15, need {
     'root (the server runs its children as nobody)' => $> == 0,
     'dpkg-deb' => !system('command -v dpkg-deb >/dev/null'),
     'Debian apache2 configuration' => -f '/etc/apache2/apache2.conf'
@@ -47,6 +49,14 @@ sub run {
     my $cmd = join ' ', map { "'$_'" } @_;
     my $out = `$cmd 2>&1`;
     return ($? >> 8, $out);
+}
+
+# The parent pid of $pid (from /proc), or undef when it is gone.
+sub parent_of {
+    my ($pid) = @_;
+    open my $fh, '<', "/proc/$pid/stat" or return undef;
+    my ($ppid) = (<$fh> // '') =~ /\)\s+\S+\s+(\d+)/;
+    return $ppid;
 }
 
 sub write_file {
@@ -92,10 +102,25 @@ close $env;
 write_file("$conf/ports.conf", "Listen 127.0.0.1:$port\n");
 unlink glob("$conf/sites-enabled/*"), glob("$conf/conf-enabled/*");
 
-# The seed configuration's caching gateway, one store per prefix.
+# Debian's php8.2-fpm.conf with the suite's socket, when PHP-FPM runs.
+my $fpm = ($ENV{RELAY_FPM_SOCK} // '') ne '' && -S $ENV{RELAY_FPM_SOCK}
+    && -f "$conf/conf-available/php8.2-fpm.conf";
+if ($fpm) {
+    my $text = do { local (@ARGV, $/) = "$conf/conf-available/php8.2-fpm.conf"; <> };
+    $text =~ s{/run/php/php8\.2-fpm\.sock}{$ENV{RELAY_FPM_SOCK}}g;
+    write_file("$conf/conf-available/php8.2-fpm.conf", $text);
+}
+my $docroot = Apache::Test::vars('documentroot');
+
+# The seed configuration's caching gateway, one store per prefix, on the
+# suite's document root.
 write_file("$conf/sites-available/relay-seed.conf", <<"SITE");
 <VirtualHost 127.0.0.1:$port>
     ServerName 127.0.0.1
+    DocumentRoot $docroot
+    <Directory $docroot>
+        Require all granted
+    </Directory>
     ProxyRequests Off
     ProxyPreserveHost On
     ProxyPass /mem/ http://127.0.0.1:$origin/
@@ -122,8 +147,10 @@ my $pid;
     local $ENV{APACHE_CONFDIR} = $conf;
     local $ENV{APACHE_STARTED_BY_SYSTEMD} = 'true';
     ($rc, $out) = run('a2enmod', '-q', 'relay-proxy', 'relay-proxy-http',
-        'relay-cache', 'relay-mem-cache', 'relay-cache-disk');
+        'relay-proxy-fcgi', 'relay-cache', 'relay-mem-cache',
+        'relay-cache-disk');
     is($rc, 0, 'a2enmod of the packaged snippets') or diag $out;
+    run('a2enconf', '-q', 'php8.2-fpm') if $fpm;
     ($rc, $out) = run('apache2ctl', 'configtest');
     is($rc, 0, 'configtest passes with Debian\'s module set') or diag $out;
     ($rc, $out) = run('apache2ctl', 'start');
@@ -166,15 +193,21 @@ for my $store (qw(mem disk)) {
        "$store: identity client, a hit with the whole body");
 }
 
+SKIP: {
+    skip 'no PHP-FPM (scripts/relay-test starts it)', 1 unless $fpm;
+    my $php = $ua->get("http://127.0.0.1:$port/fcgi/env.php?via=debian");
+    ok($php->code == 200
+           && $php->content =~ /^SCRIPT_FILENAME=\Q$docroot\E\/fcgi\/env\.php$/m,
+       "a2enconf php8.2-fpm: Debian's PHP configuration serves PHP")
+        or diag $php->as_string;
+}
+
 # Stopped by the PID its pid file gave, once /proc shows it runs with
 # this scratch configuration.
 my $cmdline = $pid ? do { local (@ARGV, $/) = "/proc/$pid/cmdline"; <> } : '';
 if ($pid && index($cmdline // '', $conf) >= 0) {
-    my @kids = grep {
-        open my $fh, '<', "/proc/$_/stat" or next;
-        my ($ppid) = (<$fh> // '') =~ /\)\s+\S+\s+(\d+)/;
-        defined $ppid && $ppid == $pid;
-    } grep { /^\d+\z/ } do { opendir my $d, '/proc'; readdir $d };
+    my @kids = grep { (parent_of($_) // 0) == $pid }
+        grep { /^\d+\z/ } do { opendir my $d, '/proc'; readdir $d };
     kill 'TERM', $pid;
     Relay::DiskCache::wait_gone($pid, @kids);
 }

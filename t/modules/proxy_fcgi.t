@@ -20,7 +20,7 @@ use lib 't/lib';
 use Relay::LogGate ();
 use Relay::Test qw(error_log_mark error_log_wait error_log_since);
 
-plan tests => 47, need {
+plan tests => 49, need {
     'php-fpm running (scripts/relay-test starts it)' =>
         ($ENV{RELAY_FPM_SOCK} // '') ne '' && -S $ENV{RELAY_FPM_SOCK},
 };
@@ -97,6 +97,13 @@ $e = env_of(GET '/fcgi/env.php?fixup');
 ok(($e->{RELAY_FIXUP} // '') eq 'set GET' && !exists $e->{RELAY_UNSET_ME},
    'ProxyFCGISetEnvIf sets and unsets variables');
 
+# SetHandler inside <If>: the script runs only when the condition holds.
+my $res = GET '/fcgi-if/env.php?run';
+ok($res->content =~ /^SCRIPT_NAME=\/fcgi-if\/env\.php$/m,
+   'SetHandler inside <If>: proxied when the condition holds');
+$res = GET '/fcgi-if/env.php';
+like($res->content, qr/<\?php/, 'and not otherwise (the file itself)');
+
 # HTTP_AUTHORIZATION as Debian's SetEnvIfNoCase gives it.
 Apache::TestRequest::module('proxy_fcgi_debian');
 $e = env_of(GET '/fcgi/env.php', Authorization => 'Bearer relay');
@@ -105,7 +112,7 @@ is($e->{HTTP_AUTHORIZATION} // '', 'Bearer relay',
 
 # Bodies in: Content-Length and chunked, streamed to php://input.
 my $body = join '', map { chr(($_ * 7) % 256) } 1 .. 300_000;
-my $res = POST '/fcgi/body.php', content => $body,
+$res = POST '/fcgi/body.php', content => $body,
     'Content-Type' => 'application/octet-stream';
 is($res->content, "length=300000\nmd5=" . md5_hex($body) . "\n",
    'a 300 KB request body arrives whole');

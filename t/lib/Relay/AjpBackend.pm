@@ -25,9 +25,7 @@ package Relay::AjpBackend;
 use strict;
 use warnings FATAL => 'all';
 
-use IO::Socket::UNIX ();
-use POSIX ();
-use Socket qw(SOCK_STREAM);
+use Relay::UnixServer ();
 
 sub packet { return 'AB' . pack('n', length $_[0]) . $_[0] }
 
@@ -48,22 +46,12 @@ sub headers {
 sub chunk { return packet(pack('Cn', 3, length $_[0]) . $_[0] . "\0") }
 sub end_response { return packet(pack('CC', 5, $_[0] // 1)) }
 
-sub read_exact {
-    my ($sock, $n) = @_;
-    my $buf = '';
-    while (length $buf < $n) {
-        my $got = sysread($sock, $buf, $n - length $buf, length $buf);
-        return undef unless $got;
-    }
-    return $buf;
-}
-
 # One packet from the server: its payload, or undef.
 sub read_packet {
     my ($sock) = @_;
-    my $head = read_exact($sock, 4) // return undef;
+    my $head = Relay::UnixServer::read_exact($sock, 4) // return undef;
     my (undef, $len) = unpack('nn', $head);
-    return read_exact($sock, $len);
+    return Relay::UnixServer::read_exact($sock, $len);
 }
 
 sub answer {
@@ -106,40 +94,7 @@ sub serve {
 
 sub start {
     my ($class, $path) = @_;
-    unlink $path;
-    my $listen = IO::Socket::UNIX->new(Type => SOCK_STREAM, Local => $path,
-                                       Listen => 16)
-        or die "listen on $path: $!";
-    chmod 0777, $path;
-    my $pid = fork // die "fork: $!";
-    if (!$pid) {
-        POSIX::setsid();    # one group, stopped together
-        $SIG{CHLD} = 'IGNORE';
-        while (my $sock = $listen->accept) {
-            my $kid = fork;
-            if (defined $kid && !$kid) {
-                $sock->autoflush(1);
-                serve($sock);
-                close $sock;
-                POSIX::_exit(0);
-            }
-            close $sock;
-        }
-        POSIX::_exit(0);
-    }
-    close $listen;
-    return bless { pid => $pid, path => $path }, $class;
+    return Relay::UnixServer->start($path, \&serve);
 }
-
-sub stop {
-    my ($self) = @_;
-    return unless $self->{pid};
-    kill 'TERM', -$self->{pid};    # the server and its connection children
-    waitpid $self->{pid}, 0;
-    $self->{pid} = undef;
-    unlink $self->{path};
-}
-
-sub DESTROY { $_[0]->stop }
 
 1;

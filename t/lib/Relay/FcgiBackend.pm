@@ -27,9 +27,7 @@ package Relay::FcgiBackend;
 use strict;
 use warnings FATAL => 'all';
 
-use IO::Socket::UNIX ();
-use POSIX ();
-use Socket qw(SOCK_STREAM);
+use Relay::UnixServer ();
 
 sub record {
     my ($type, $id, $content, $padding) = @_;
@@ -48,20 +46,10 @@ sub end_request {
 # Reads one record: (type, id, content), or () at the end.
 sub read_record {
     my ($sock) = @_;
-    my $head = read_exact($sock, 8) // return;
+    my $head = Relay::UnixServer::read_exact($sock, 8) // return;
     my ($version, $type, $id, $len, $pad) = unpack('CCnnC', $head);
-    my $content = read_exact($sock, $len + $pad) // return;
+    my $content = Relay::UnixServer::read_exact($sock, $len + $pad) // return;
     return ($type, $id, substr($content, 0, $len));
-}
-
-sub read_exact {
-    my ($sock, $n) = @_;
-    my $buf = '';
-    while (length $buf < $n) {
-        my $got = sysread($sock, $buf, $n - length $buf, length $buf);
-        return undef unless $got;
-    }
-    return $buf;
 }
 
 # The PARAMS stream's pairs (FastCGI 1.0 §3.4).
@@ -132,40 +120,7 @@ sub serve {
 
 sub start {
     my ($class, $path) = @_;
-    unlink $path;
-    my $listen = IO::Socket::UNIX->new(Type => SOCK_STREAM, Local => $path,
-                                       Listen => 16)
-        or die "listen on $path: $!";
-    chmod 0777, $path;
-    my $pid = fork // die "fork: $!";
-    if (!$pid) {
-        POSIX::setsid();    # one group, stopped together
-        $SIG{CHLD} = 'IGNORE';
-        while (my $sock = $listen->accept) {
-            my $kid = fork;
-            if (defined $kid && !$kid) {
-                $sock->autoflush(1);
-                serve($sock);
-                close $sock;
-                POSIX::_exit(0);
-            }
-            close $sock;
-        }
-        POSIX::_exit(0);
-    }
-    close $listen;
-    return bless { pid => $pid, path => $path }, $class;
+    return Relay::UnixServer->start($path, \&serve);
 }
-
-sub stop {
-    my ($self) = @_;
-    return unless $self->{pid};
-    kill 'TERM', -$self->{pid};    # the server and its connection children
-    waitpid $self->{pid}, 0;
-    $self->{pid} = undef;
-    unlink $self->{path};
-}
-
-sub DESTROY { $_[0]->stop }
 
 1;
