@@ -532,8 +532,13 @@ static relay_status_t send_headers(relay_ajp_reader_t *rd, apr_pool_t *pool,
 {
     cursor_t c = {(const unsigned char *)rd->buf, rd->got, 0};
     apr_size_t count;
-    relay_status_t rv = walk_headers(&c, pool, NULL, ev, &count);
+    relay_status_t rv;
 
+    if (!pool) {
+        /* No head was expected (a CPing exchange): not a CPong. */
+        return fail(rd, RELAY_EAJPCODE);
+    }
+    rv = walk_headers(&c, pool, NULL, ev, &count);
     if (rv != RELAY_OK) {
         return fail(rd, rv);
     }

@@ -239,8 +239,13 @@ apr_status_t ajp_send_body_chunk(ajp_exchange_t *ex, apr_size_t want)
             return rv;
         }
     }
+    if (eos) {
+        ex->body_done = 1;
+    }
     if (n == 0) {
-        ex->body_done = 1; /* the empty packet: the body is over */
+        /* The empty packet answers a request for more once the body is
+         * over; it is never sent unasked, or it would sit unread on the
+         * connection when the container knew the length. */
         ex->out[0] = 0x12;
         ex->out[1] = 0x34;
         ex->out[2] = ex->out[3] = 0;
@@ -248,15 +253,7 @@ apr_status_t ajp_send_body_chunk(ajp_exchange_t *ex, apr_size_t want)
     }
     relay_ajp_body_write(ex->out, ex->max_packet,
                          ex->out + RELAY_AJP_BODY_HEADER_LEN, n, &len);
-    rv = relay_exchange_send_all(ex->conn, ex->out, len);
-    if (rv == APR_SUCCESS && eos) {
-        ex->body_done = 1;
-        ex->out[0] = 0x12;
-        ex->out[1] = 0x34;
-        ex->out[2] = ex->out[3] = 0;
-        rv = relay_exchange_send_all(ex->conn, ex->out, RELAY_AJP_HEADER_LEN);
-    }
-    return rv;
+    return relay_exchange_send_all(ex->conn, ex->out, len);
 }
 
 /* CPing/CPong on a pooled connection ("ping=", AJP/1.3's CPing request):
@@ -280,14 +277,14 @@ apr_status_t ajp_cping(ajp_exchange_t *ex)
                            apr_time_from_msec(ex->pr->worker->params.ping_ms));
     relay_ajp_reader_init(&rd, ex->in, ex->max_packet);
     memset(&ev, 0, sizeof(ev));
-    while (rv == APR_SUCCESS && ev.kind != RELAY_AJP_EV_CPONG) {
+    while (rv == APR_SUCCESS && ev.kind == RELAY_AJP_EV_NONE) {
         char buf[16];
         apr_size_t n = sizeof(buf), off = 0;
         rv = c->transport->recv(c, buf, &n);
         if (rv == APR_SUCCESS && n == 0) {
             rv = APR_EOF;
         }
-        while (rv == APR_SUCCESS && off < n && ev.kind != RELAY_AJP_EV_CPONG) {
+        while (rv == APR_SUCCESS && off < n && ev.kind == RELAY_AJP_EV_NONE) {
             apr_size_t used = 0;
             if (relay_ajp_read(&rd, NULL, buf + off, n - off, &used, &ev) < 0) {
                 rv = APR_EGENERAL;
@@ -296,5 +293,8 @@ apr_status_t ajp_cping(ajp_exchange_t *ex)
         }
     }
     apr_socket_timeout_set(c->sock, saved);
-    return rv;
+    /* Anything but a CPong (bytes left over from an earlier exchange, a
+     * container out of step) makes the connection unusable. */
+    return rv == APR_SUCCESS && ev.kind != RELAY_AJP_EV_CPONG ? APR_EGENERAL
+                                                              : rv;
 }

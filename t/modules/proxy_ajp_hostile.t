@@ -28,7 +28,7 @@ my @cases = (
     ['stallhead', 504, 'RL08011'],
 );
 
-plan tests => @cases + (grep { $_->[2] } @cases) + 2;
+plan tests => @cases + (grep { $_->[2] } @cases) + 3;
 
 my $logs = Apache::Test::vars('t_logs');
 my $backend = Relay::AjpBackend->start("$logs/ajp-hostile.sock");
@@ -46,6 +46,9 @@ for my $c (@cases) {
 }
 my $res = GET '/hostile/ok';
 is($res->content, "ok\n", 'the well-formed answer passes whole');
+$res = Apache::TestRequest::POST('/hostile/strict', content => 'twelve bytes');
+is($res->header('X-Extra') // '', '0',
+   'a body of known length: no empty packet sent unasked');
 
 my $port = Relay::Test::vhost_port('proxy_ajp_hostile');
 my ($raw) = Relay::Test::raw_request($port,

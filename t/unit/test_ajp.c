@@ -1381,6 +1381,29 @@ static int run_no_pool(apr_pool_t *pool)
     return rv == RELAY_OK && off == sizeof(in) - 1;
 }
 
+/* A SEND_HEADERS where no head may come (a CPing exchange, no pool): an
+ * error, never a crash. Seen when a pooled connection held bytes of an
+ * earlier exchange. */
+static int run_head_without_pool(apr_pool_t *pool)
+{
+    static const char in[] = "AB\x00\x0a\x04\x00\xc8\x00\x02OK\x00\x00\x00";
+    char *buf = malloc(RELAY_AJP_PACKET_DEFAULT);
+    relay_ajp_reader_t rd;
+    relay_ajp_event_t ev;
+    apr_size_t off = 0, consumed;
+    relay_status_t rv = RELAY_AGAIN;
+
+    (void)pool;
+    relay_ajp_reader_init(&rd, buf, 0);
+    while (rv == RELAY_AGAIN && off < sizeof(in) - 1) {
+        rv = relay_ajp_read(&rd, NULL, in + off, sizeof(in) - 1 - off,
+                            &consumed, &ev);
+        off += consumed;
+    }
+    free(buf);
+    return rv == RELAY_EAJPCODE;
+}
+
 int main(void)
 {
     apr_pool_t *pool = relay_test_init();
@@ -1410,5 +1433,7 @@ int main(void)
                   "read: packets of exactly 64 KiB");
     relay_test_ok(run_no_pool(pool),
                   "read: no pool needed but for SEND_HEADERS");
+    relay_test_ok(run_head_without_pool(pool),
+                  "read: a SEND_HEADERS with no pool is an error");
     return relay_test_done();
 }

@@ -16,6 +16,9 @@
 #   crlf        a header value holding CR LF
 #   stallhead   nothing at all (the proxy's timeout ends it)
 #   cutbody     the head and part of the body, then the connection closes
+#   strict      a request with a body of known length: its one body packet
+#               read, then X-Extra tells how many more bytes the proxy
+#               sent unasked within 0.3 s (none belong there)
 #
 #   my $b = Relay::AjpBackend->start($socket_path);   # forks
 #   $b->stop;
@@ -24,6 +27,8 @@ package Relay::AjpBackend;
 
 use strict;
 use warnings FATAL => 'all';
+
+use IO::Select ();
 
 use Relay::UnixServer ();
 
@@ -79,6 +84,19 @@ sub answer {
     print {$sock} $reply{$case} // $reply{ok};
 }
 
+# Bytes that arrive within $wait seconds.
+sub unasked_bytes {
+    my ($sock, $wait) = @_;
+    my $sel = IO::Select->new($sock);
+    my ($n, $buf) = (0, '');
+    while ($sel->can_read($wait)) {
+        my $got = sysread($sock, $buf, 4096);
+        last unless $got;
+        $n += $got;
+    }
+    return $n;
+}
+
 sub serve {
     my ($sock) = @_;
     my $req = read_packet($sock) // return;
@@ -89,6 +107,12 @@ sub serve {
     my ($ulen) = unpack('n', substr($req, $off, 2));
     my $uri = substr($req, $off + 2, $ulen);
     my ($case) = $uri =~ m{/(\w+)\z};
+    if (($case // '') eq 'strict') {
+        read_packet($sock);    # the body, all of it in its first packet
+        print {$sock} headers(200, 'X-Extra', unasked_bytes($sock, 0.3))
+            . end_response();
+        return;
+    }
     answer($sock, $case // 'ok');
 }
 
