@@ -31,27 +31,6 @@ use constant FLAT_KB => 64 * 1024;    # allowed RSS growth of one child
 Apache::TestRequest::module('proxy_stream');
 my ($port) = Apache::TestRequest::hostport() =~ /:(\d+)\z/;
 
-# RSS of each child at the start, and the highest seen since.
-sub rss_watch {
-    my %base = %{ children_rss_kb() };
-    my %peak = %base;
-    my $samples = 0;
-    my $sample = sub {
-        my $now = children_rss_kb();
-        for my $pid (keys %$now) {
-            $base{$pid} //= $now->{$pid};    # a child started meanwhile
-            $peak{$pid} = $now->{$pid} if $now->{$pid} > ($peak{$pid} // 0);
-        }
-        $samples++;
-    };
-    my $growth = sub {
-        my ($max) = sort { $b <=> $a }
-            map { $peak{$_} - $base{$_} } keys %peak;
-        return $max // 0;
-    };
-    return ($sample, $growth, \$samples);
-}
-
 # GET $path on a connection of its own. The body is decoded by its
 # framing, counted and hashed as it arrives. Options: pause_at/pause (stop
 # reading for `pause` seconds once `pause_at` bytes are in), arrivals (keep

@@ -8,6 +8,9 @@
 #   httpd_children()        pids of the server's children
 #   rss_kb($pid)            VmRSS of one process in KiB (undef if gone)
 #   children_rss_kb()       { pid => VmRSS } of all children
+#   rss_watch()             (sample, growth, \samples): sample() notes the
+#                           children's RSS, growth() the largest rise of one
+#                           child since the watch began
 #   log_pid($line)          the pid an error-log line was written by
 #   start_origin($port)     t/origin/relay_origin.pl on 127.0.0.1:$port
 #   stop_origin($origin)    SIGTERM and wait for it
@@ -26,7 +29,7 @@ use POSIX qw(WNOHANG);
 use Time::HiRes ();
 
 our @EXPORT = qw(
-    httpd_pid httpd_children rss_kb children_rss_kb log_pid
+    httpd_pid httpd_children rss_kb children_rss_kb rss_watch log_pid
     start_origin stop_origin
 );
 
@@ -74,6 +77,28 @@ sub children_rss_kb {
         $rss{$pid} = $kb if defined $kb;
     }
     return \%rss;
+}
+
+# RSS of each child at the start, and the highest seen since (a child
+# started meanwhile counts from its first sample).
+sub rss_watch {
+    my %base = %{ children_rss_kb() };
+    my %peak = %base;
+    my $samples = 0;
+    my $sample = sub {
+        my $now = children_rss_kb();
+        for my $pid (keys %$now) {
+            $base{$pid} //= $now->{$pid};    # a child started meanwhile
+            $peak{$pid} = $now->{$pid} if $now->{$pid} > ($peak{$pid} // 0);
+        }
+        $samples++;
+    };
+    my $growth = sub {
+        my ($max) = sort { $b <=> $a }
+            map { $peak{$_} - $base{$_} } keys %peak;
+        return $max // 0;
+    };
+    return ($sample, $growth, \$samples);
 }
 
 # httpd's default ErrorLogFormat writes "[pid N:tid M]".
