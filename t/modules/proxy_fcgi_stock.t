@@ -4,7 +4,8 @@
 # the one it sees through the stock modules. Two servers of their own run
 # one configuration (Debian's php8.2-fpm.conf on the unix socket, and
 # ProxyPass, ProxyPassMatch, a unix: ProxyPass, a <Location> ProxyPass,
-# an Alias, proxy-fcgi-pathinfo, a front controller, RewriteRule [P]), one with httpd's own mod_proxy and
+# an Alias, proxy-fcgi-pathinfo, a front controller, RewriteRule [P],
+# mod_actions' Action to a location with SetHandler), one with httpd's own mod_proxy and
 # mod_proxy_fcgi, one with Relay's, both to the same PHP-FPM pools. For
 # a table of request shapes, $_SERVER (less what differs between any two
 # servers or requests: ports, times) must be equal.
@@ -36,6 +37,7 @@ my @rows = (
     ['a front controller (RewriteRule to index.php/$0)',
      '/fcgi-app/some/route?x=1'],
     ['RewriteRule [P] to fcgi:// inside <Directory>', '/fcgi-rw/env.php?r'],
+    ['mod_actions: Action to a SetHandler location', '/fcgi-act/env.act?a'],
 );
 
 plan tests => scalar(@rows) + 2, need {
@@ -69,6 +71,11 @@ sub start {
         "<Directory $docroot/fcgi-app>", 'RewriteEngine On',
         'RewriteCond %{REQUEST_FILENAME} !-f',
         'RewriteRule ^.*$ index.php/$0 [L]', '</Directory>',
+        'LoadModule actions_module /usr/lib/apache2/modules/mod_actions.so',
+        'AddHandler relay-php .act',
+        'Action relay-php /fpm-action virtual',
+        '<Location /fpm-action>',
+        "SetHandler \"proxy:fcgi://$fpm\"", '</Location>',
         "<Directory $docroot/fcgi-rw>", 'RewriteEngine On',
         "RewriteRule ^(.*\\.php)\$ fcgi://$fpm$docroot/fcgi/\$1 [P]",
         '</Directory>',
@@ -126,6 +133,7 @@ for my $row (@rows) {
     my ($what, $path, $method) = @$row;
     my ($sc, $senv) = env_of($stock, $method // 'GET', $path);
     my ($rc, $renv) = env_of($relay, $method // 'GET', $path);
+    note("$what: status $sc, SCRIPT_NAME " . ($senv->{SCRIPT_NAME} // '-'));
     my @diff = grep { ($senv->{$_} // '<unset>') ne ($renv->{$_} // '<unset>') }
         sort keys %{ { %$senv, %$renv } };
     ok($sc == $rc && !@diff, "$what: the same status and \$_SERVER as stock")
