@@ -217,11 +217,15 @@ int ajp_relay_response(ajp_exchange_t *ex)
             return failure(ex, st, RELAY_PROXY_ERROR_MALFORMED,
                            HTTP_BAD_GATEWAY);
         }
-        if (relay_exchange_pass(ex->pr, ex->bb,
+        /* Nothing goes down the chain before the head: a flush there
+         * would send the default head (a container asks for the body
+         * before it answers). */
+        if (st->head_sent &&
+            relay_exchange_pass(ex->pr, ex->bb,
                                 st->flush ||
                                     (rs != RELAY_OK &&
                                      ex->conn->buf_len < ex->conn->buf_size)) !=
-            APR_SUCCESS) {
+                APR_SUCCESS) {
             ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
                           RELAY_LOGNO(08013) "client went away during the "
                                              "response body");

@@ -266,10 +266,13 @@ int fcgi_relay_response(fcgi_exchange_t *ex)
             return read_failure(ex, st, RELAY_PROXY_ERROR_MALFORMED,
                                 HTTP_BAD_GATEWAY);
         }
-        if (relay_exchange_pass(ex->pr, ex->bb,
+        /* Nothing goes down the chain before the head: a flush there
+         * would send the default head (the head may come in pieces). */
+        if (st->head_done &&
+            relay_exchange_pass(ex->pr, ex->bb,
                                 rs != RELAY_OK &&
                                     ex->conn->buf_len < ex->conn->buf_size) !=
-            APR_SUCCESS) {
+                APR_SUCCESS) {
             ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
                           RELAY_LOGNO(07025) "client went away during the "
                                              "response body");

@@ -28,7 +28,7 @@ my @cases = (
     ['stallhead', 504, 'RL08011'],
 );
 
-plan tests => @cases + (grep { $_->[2] } @cases) + 3;
+plan tests => @cases + (grep { $_->[2] } @cases) + 4;
 
 my $logs = Apache::Test::vars('t_logs');
 my $backend = Relay::AjpBackend->start("$logs/ajp-hostile.sock");
@@ -46,6 +46,11 @@ for my $c (@cases) {
 }
 my $res = GET '/hostile/ok';
 is($res->content, "ok\n", 'the well-formed answer passes whole');
+$res = GET '/hostile/askfirst';
+ok($res->code == 201 && $res->content_type eq 'text/x-relay'
+       && $res->content eq "asked\n",
+   'the body asked for before the head: the head is the container\'s')
+    or diag $res->as_string;
 $res = Apache::TestRequest::POST('/hostile/strict', content => 'twelve bytes');
 is($res->header('X-Extra') // '', '0',
    'a body of known length: no empty packet sent unasked');

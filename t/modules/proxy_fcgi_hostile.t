@@ -22,7 +22,7 @@ use lib 't/lib';
 use Relay::FcgiBackend ();
 use Relay::Test qw(error_log_mark error_log_since);
 
-plan tests => 27;
+plan tests => 28;
 
 my $logs = Apache::Test::vars('t_logs');
 my $backend = Relay::FcgiBackend->start("$logs/fcgi-hostile.sock");
@@ -59,6 +59,11 @@ ok($res->code == 200 && $res->content eq "ok\n",
 $res = GET '/hostile/padding';
 ok($res->code == 200 && $res->content eq "padded\n",
    'records with the most padding');
+$res = GET '/hostile/splithead';
+ok($res->code == 201 && $res->content_type eq 'text/x-relay'
+       && $res->header('X-Split') && $res->content eq "split\n",
+   'a header block in two records: the whole head is the application\'s')
+    or diag $res->as_string;
 $res = GET '/hostile/redirect';
 ok($res->code == 200 && $res->content eq "internal redirect target\n",
    'a local Location without Status: an internal redirect');

@@ -76,6 +76,16 @@ sub answer {
         sleep 30;
         return;
     }
+    if ($case eq 'askfirst') {
+        # Asks for the body before answering, as Tomcat does for a page
+        # that reads its input; the head comes a little later.
+        print {$sock} packet(pack('Cn', 6, 8186));
+        read_packet($sock);
+        select(undef, undef, undef, 0.2);
+        print {$sock} headers(201, 'Content-Type', 'text/x-relay')
+            . chunk("asked\n") . end_response();
+        return;
+    }
     if ($case eq 'cutbody') {
         print {$sock} headers(200, 'Content-Type', 'text/plain')
             . chunk('b' x 1000);

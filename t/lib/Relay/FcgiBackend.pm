@@ -98,6 +98,14 @@ sub answer {
         sleep 30;
         return;
     }
+    if ($case eq 'splithead') {
+        # The header block in two records, a little apart.
+        print {$sock} stdout("Status: 201 Created\r\nX-Split: 1\r\n");
+        select(undef, undef, undef, 0.2);
+        print {$sock} stdout("Content-Type: text/x-relay\r\n\r\nsplit\n")
+            . end_request();
+        return;
+    }
     if ($case eq 'stallbody' || $case eq 'cutbody') {
         print {$sock} stdout("Content-Type: text/plain\r\n\r\n" . ('b' x 1000));
         sleep 30 if $case eq 'stallbody';
