@@ -3,8 +3,10 @@
 /*
  * The socache store's item layouts (see relay_cache_item.h): encoding,
  * strict decoding, ids and expiry. Decoding trusts nothing it reads from
- * a shared cache: lengths are checked against the buffer before use and
- * every item carries a CRC-32.
+ * a shared cache: lengths are checked against the buffer before use,
+ * every item carries a CRC-32, and reserved fields must be 0, so that an
+ * item decodes only when encoding what it says gives it back byte for
+ * byte.
  */
 #include <string.h>
 
@@ -121,7 +123,8 @@ int relay_cache_item_head_decode(const char *buf, apr_size_t len,
     apr_size_t rest;
 
     if (len < RELAY_CACHE_ITEM_HEAD_OVERHEAD || memcmp(p, HEAD_MAGIC, 4) ||
-        get16(p + 4) != RELAY_CACHE_ITEM_VERSION || !sealed(buf, len)) {
+        get16(p + 4) != RELAY_CACHE_ITEM_VERSION || get16(p + 6) != 0 ||
+        !sealed(buf, len)) {
         return 0;
     }
     h->stamp = get64(p + 8);
@@ -182,7 +185,7 @@ int relay_cache_item_chunk_decode(const char *buf, apr_size_t len,
 
     if (len != RELAY_CACHE_ITEM_CHUNK_OVERHEAD + expect_len ||
         memcmp(p, CHUNK_MAGIC, 4) || get16(p + 4) != RELAY_CACHE_ITEM_VERSION ||
-        get64(p + 8) != stamp || get32(p + 16) != index ||
+        get16(p + 6) != 0 || get64(p + 8) != stamp || get32(p + 16) != index ||
         get32(p + 20) != expect_len || !sealed(buf, len)) {
         return 0;
     }

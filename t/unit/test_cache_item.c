@@ -3,12 +3,14 @@
 /*
  * Unit tests of relay_cache_item.c: head and chunk items read back equal;
  * a flipped byte, a truncation at any length, another stamp or index are
- * refused; ids differ by kind, key, generation, stamp and index; expiry
- * is clamped.
+ * refused, and so are forged fields behind a right CRC (reserved bytes,
+ * version, magic, lengths); ids differ by kind, key, generation, stamp
+ * and index; expiry is clamped.
  */
 #include <stdlib.h>
 #include <string.h>
 
+#include "relay/relay_cache_entry.h"
 #include "relay/relay_cache_item.h"
 #include "relay_test.h"
 
@@ -106,6 +108,78 @@ static void head_chunked(apr_pool_t *pool)
     }
 }
 
+/* Rewrites the CRC-32 at the end of an item after a byte was forged. */
+static void reseal(char *buf, apr_size_t len)
+{
+    apr_uint32_t crc = relay_cache_entry_checksum(buf, len - 4);
+
+    buf[len - 4] = (char)(crc >> 24);
+    buf[len - 3] = (char)(crc >> 16);
+    buf[len - 2] = (char)(crc >> 8);
+    buf[len - 1] = (char)crc;
+}
+
+/*
+ * Items with one byte forged and the CRC-32 made right again, as anyone
+ * who can write to the shared cache could: what the checksum cannot
+ * catch, decoding must. Offsets: version 4-5, reserved 6-7, a head's key
+ * length 36-39, a chunk's index 16-19 and length 20-23.
+ */
+typedef struct forge_case_t {
+    const char *desc;
+    int chunk; /* a chunk item, else a head item */
+    int offset;
+    unsigned char byte;
+    int ok;
+} forge_case_t;
+
+static const forge_case_t forge_cases[] = {
+    {"head: reserved, high byte", 0, 6, 1, 0},
+    {"head: reserved, low byte", 0, 7, 0x80, 0},
+    {"head: version 2", 0, 5, 2, 0},
+    {"head: magic", 0, 3, 'X', 0},
+    {"head: key length past the end", 0, 37, 0xff, 0},
+    {"head: unchanged", 0, 44, 'h', 1},
+    {"chunk: reserved, high byte", 1, 6, 0x10, 0},
+    {"chunk: reserved, low byte", 1, 7, 1, 0},
+    {"chunk: version 0", 1, 5, 0, 0},
+    {"chunk: another index", 1, 19, 4, 0},
+    {"chunk: length field one more", 1, 23, 7, 0},
+    {"chunk: unchanged", 1, 24, 'a', 1},
+};
+
+static int run_forge_case(const forge_case_t *c, apr_pool_t *pool)
+{
+    relay_cache_item_head_t in = {0}, out;
+    const char *data;
+    char *buf;
+    apr_size_t len;
+    int ok;
+
+    if (c->chunk) {
+        relay_cache_item_chunk_encode(pool, 42, 3, "abcdef", 6, &buf, &len);
+    }
+    else {
+        in.stamp = 7;
+        in.body_length = 2;
+        in.key = "http://h:80/a?";
+        in.key_length = strlen(in.key);
+        in.head = "HEAD";
+        in.head_length = 4;
+        in.body = "ok";
+        relay_cache_item_head_encode(pool, &in, &buf, &len);
+    }
+    buf[c->offset] = (char)c->byte;
+    reseal(buf, len);
+    ok = c->chunk ? relay_cache_item_chunk_decode(buf, len, 42, 3, 6, &data)
+                  : relay_cache_item_head_decode(buf, len, &out);
+    if (ok != c->ok) {
+        relay_test_diag("%s", ok ? "accepted" : "refused");
+        return 0;
+    }
+    return 1;
+}
+
 static void chunks(apr_pool_t *pool)
 {
     char *buf;
@@ -189,6 +263,7 @@ int main(void)
     head_inline(pool);
     head_chunked(pool);
     chunks(pool);
+    RELAY_TEST_TABLE(forge_cases, run_forge_case, "forged, CRC right", pool);
     ids_and_generations();
     expiry();
     return relay_test_done();
