@@ -8,8 +8,14 @@
  *
  * Input: byte 0 picks max_packet (0: the default 8 KiB, 1: 64 KiB, else
  * that value plus 4, so that the size limit is easy to reach), bytes 1 and
- * 2 the split position (big-endian, modulo the length); the rest is the
- * packet stream.
+ * 2 the split position (15 bits, big-endian, modulo the length); the rest
+ * is the packet stream. With the top bit of byte 1 set, the stream is
+ * reframed first (reframe()): every packet gets the container's magic and
+ * a length that fits what follows and the packet size, and a body chunk a
+ * chunk length that fits its packet, so that mutations inside packets are
+ * read as packets instead of ending the stream at a broken frame. Inputs
+ * without that bit are read as they came, so the frame checks themselves
+ * stay fuzzed.
  *
  * Besides crashes, the driver checks that every call makes progress and
  * consumes no more than its input, that body runs lie inside what was
@@ -313,6 +319,43 @@ static void compare(const run_t *a, const run_t *b)
     }
 }
 
+/*
+ * Puts the frame of every packet of buf[0, len) right, in place: magic,
+ * a length within what is left and within max_packet, and for a
+ * SEND_BODY_CHUNK a chunk length within its packet.
+ */
+static void reframe(unsigned char *buf, apr_size_t len, apr_size_t max_packet)
+{
+    apr_size_t p = 0;
+
+    while (len - p >= RELAY_AJP_HEADER_LEN) {
+        apr_size_t room = len - p - RELAY_AJP_HEADER_LEN;
+        apr_size_t n = ((apr_size_t)buf[p + 2] << 8) | buf[p + 3];
+
+        if (n > room) {
+            n = room;
+        }
+        if (n > max_packet - RELAY_AJP_HEADER_LEN) {
+            n = max_packet - RELAY_AJP_HEADER_LEN;
+        }
+        buf[p] = RELAY_AJP_MAGIC_CONTAINER_0;
+        buf[p + 1] = RELAY_AJP_MAGIC_CONTAINER_1;
+        buf[p + 2] = (unsigned char)(n >> 8);
+        buf[p + 3] = (unsigned char)n;
+        p += RELAY_AJP_HEADER_LEN;
+        if (n >= 3 && buf[p] == RELAY_AJP_SEND_BODY_CHUNK) {
+            apr_size_t chunk = ((apr_size_t)buf[p + 1] << 8) | buf[p + 2];
+
+            if (chunk > n - 3) {
+                chunk = n - 3;
+            }
+            buf[p + 1] = (unsigned char)(chunk >> 8);
+            buf[p + 2] = (unsigned char)chunk;
+        }
+        p += n;
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     apr_pool_t *pool = relay_fuzz_pool();
@@ -323,14 +366,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                  : (apr_size_t)pick + 4;
     apr_size_t bufsize = max ? max : RELAY_AJP_PACKET_DEFAULT;
     apr_size_t split = relay_fuzz_byte(&in) << 8;
+    int reframed = (split & 0x8000) != 0;
     apr_size_t len;
-    const char *body;
+    char *body;
     run_t whole, parts;
 
-    split |= relay_fuzz_byte(&in);
+    split = (split & 0x7fff) | relay_fuzz_byte(&in);
     len = in.n;
     split %= len + 1;
     body = relay_fuzz_dup(pool, in.p, len);
+    if (reframed) {
+        reframe((unsigned char *)body, len, bufsize);
+    }
 
     run_init(pool, &whole, len, max, bufsize, 1);
     feed(pool, &whole, body, len);

@@ -2,22 +2,48 @@
 
 /*
  * libFuzzer driver for relay_cache_entry.c: the stored head block that the
- * memory (and later the disk) store hands back, which may be corrupt or
+ * memory, disk and socache stores hand back, which may be corrupt or
  * hostile.
  *
- * Input: the block itself. Before decoding, the driver writes the block's
- * real length at offset 8 and its real CRC-32 at the end (each with
- * probability one half, chosen by the first input byte), so the fuzzer
- * reaches the content checks instead of stopping at the checksum.
+ * Input: a first byte of options, then the block. Random bytes stop at the
+ * frame (magic, version, length, CRC-32) and never reach the fields, so
+ * before decoding the driver puts right what the options say:
+ *   bit 0  the length field at offset 8 (the block's real length)
+ *   bit 1  the CRC-32 at the end
+ *   bit 2  the magic, the version and the reserved bytes after it
+ * An options byte with none of these bits decodes the bytes as they came,
+ * so the frame checks themselves stay fuzzed.
+ *
+ * With bits 6 and 7 both set, the rest of the input describes an entry
+ * instead (status, times, body length, header and Vary fields, read by
+ * read_entry()), which is encoded and, when the encoder takes it, decoded
+ * again: that reaches the encoder's refusals, which a decoded block never
+ * does.
+ *
  * Besides crashes, it checks the promises of relay/relay_cache_entry.h: a
- * block that decodes encodes again to exactly the same bytes, and
- * relay_cache_entry_decode_checked() (no CRC compared) decides as
- * relay_cache_entry_decode() does where the CRC is right.
+ * block that decodes encodes again to exactly the same bytes; an entry
+ * that encodes decodes to the same entry; relay_cache_entry_decode_checked()
+ * (no CRC compared) decides as relay_cache_entry_decode() does where the
+ * CRC is right.
  */
 #include <string.h>
 
+#include <apr_strings.h>
+
 #include "relay/relay_cache_entry.h"
+#include "relay/relay_cache_key.h"
 #include "relay_fuzz.h"
+
+#define FIX_LENGTH 0x01
+#define FIX_CRC 0x02
+#define FIX_MAGIC 0x04
+#define STRUCTURED 0xC0
+
+static void put16(unsigned char *p, apr_uint32_t v)
+{
+    p[0] = (unsigned char)(v >> 8);
+    p[1] = (unsigned char)v;
+}
 
 static void put32(unsigned char *p, apr_uint32_t v)
 {
@@ -25,6 +51,101 @@ static void put32(unsigned char *p, apr_uint32_t v)
     p[1] = (unsigned char)(v >> 16);
     p[2] = (unsigned char)(v >> 8);
     p[3] = (unsigned char)v;
+}
+
+/* n bytes of input as a big-endian number (0 once the input is used up). */
+static apr_uint64_t read_number(relay_fuzz_input_t *in, int n)
+{
+    apr_uint64_t v = 0;
+
+    while (n-- > 0) {
+        v = (v << 8) | relay_fuzz_byte(in);
+    }
+    return v;
+}
+
+/*
+ * An entry from the input: status (2 bytes), request and response times
+ * (8 each), body length (4, signed), a count byte of header fields (mod
+ * 16), each a NUL-ended name and value, a count byte of Vary fields (mod
+ * 5), each a name, a byte (odd: present) and a value.
+ */
+static void read_entry(relay_fuzz_input_t *in, apr_pool_t *pool,
+                       relay_cache_entry_t *e)
+{
+    unsigned n, i;
+
+    e->status = (int)read_number(in, 2);
+    e->request_time = (apr_time_t)read_number(in, 8);
+    e->response_time = (apr_time_t)read_number(in, 8);
+    e->body_length = (apr_off_t)(apr_int32_t)read_number(in, 4);
+    n = relay_fuzz_byte(in) % 16;
+    e->headers = apr_table_make(pool, (int)n);
+    for (i = 0; i < n; i++) {
+        const char *name = relay_fuzz_string(in, pool);
+
+        apr_table_addn(e->headers, name, relay_fuzz_string(in, pool));
+    }
+    n = relay_fuzz_byte(in) % 5;
+    e->vary = apr_array_make(pool, (int)n, sizeof(relay_cache_vary_field_t));
+    for (i = 0; i < n; i++) {
+        relay_cache_vary_field_t *f =
+            &APR_ARRAY_PUSH(e->vary, relay_cache_vary_field_t);
+
+        f->name = relay_fuzz_string(in, pool);
+        f->value = relay_fuzz_byte(in) & 1 ? "" : NULL;
+        if (f->value != NULL) {
+            f->value = relay_fuzz_string(in, pool);
+        }
+    }
+}
+
+/* Two entries as text, to compare them. */
+static const char *entry_text(apr_pool_t *pool, const relay_cache_entry_t *e)
+{
+    const apr_array_header_t *arr = apr_table_elts(e->headers);
+    const apr_table_entry_t *h = (const apr_table_entry_t *)arr->elts;
+    const char *out;
+    int i;
+
+    out = apr_psprintf(
+        pool, "%d %" APR_TIME_T_FMT " %" APR_TIME_T_FMT " %" APR_OFF_T_FMT,
+        e->status, e->request_time, e->response_time, e->body_length);
+    for (i = 0; i < arr->nelts; i++) {
+        out = apr_pstrcat(pool, out, "|", h[i].key, ": ", h[i].val, NULL);
+    }
+    for (i = 0; e->vary != NULL && i < e->vary->nelts; i++) {
+        const relay_cache_vary_field_t *f =
+            &APR_ARRAY_IDX(e->vary, i, relay_cache_vary_field_t);
+
+        out = apr_pstrcat(pool, out, "|V ", f->name, f->value ? "=" : "",
+                          f->value ? f->value : "", NULL);
+    }
+    return out;
+}
+
+/* An entry that encodes decodes to itself, from the block and without its
+ * CRC compared alike. */
+static void structured(apr_pool_t *pool, relay_fuzz_input_t *in)
+{
+    relay_cache_entry_t e, d;
+    char *buf;
+    apr_size_t len;
+
+    read_entry(in, pool, &e);
+    if (relay_cache_entry_encode(pool, &e, &buf, &len) !=
+        RELAY_CACHE_ENTRY_OK) {
+        return;
+    }
+    buf = relay_fuzz_dup(pool, buf, len);
+    relay_fuzz_check(relay_cache_entry_decode(pool, buf, len, &d) ==
+                         RELAY_CACHE_ENTRY_OK,
+                     "an encoded entry decodes");
+    relay_fuzz_check(strcmp(entry_text(pool, &e), entry_text(pool, &d)) == 0,
+                     "an encoded entry decodes to itself");
+    relay_fuzz_check(relay_cache_entry_decode_checked(pool, buf, len, &d) ==
+                         RELAY_CACHE_ENTRY_OK,
+                     "an encoded entry decodes without its CRC compared");
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -41,12 +162,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return relay_fuzz_done();
     }
     fixups = data[0];
+    if ((fixups & STRUCTURED) == STRUCTURED) {
+        relay_fuzz_input_t in = {data + 1, size - 1};
+
+        structured(pool, &in);
+        return relay_fuzz_done();
+    }
     block = (unsigned char *)relay_fuzz_dup(pool, data + 1, size - 1);
     size -= 1;
-    if ((fixups & 1) && size >= 12) {
+    if ((fixups & FIX_MAGIC) && size >= 8) {
+        memcpy(block, "RLYC", 4);
+        put16(block + 4, RELAY_CACHE_ENTRY_VERSION);
+        put16(block + 6, 0);
+    }
+    if ((fixups & FIX_LENGTH) && size >= 12) {
         put32(block + 8, (apr_uint32_t)size);
     }
-    if ((fixups & 2) && size >= 4) {
+    if ((fixups & FIX_CRC) && size >= 4) {
         put32(block + size - 4,
               relay_cache_entry_checksum((const char *)block, size - 4));
     }
@@ -55,7 +187,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
      * the CRC is right; the parser must hold up to any bytes either way. */
     rv_checked = relay_cache_entry_decode_checked(pool, (const char *)block,
                                                   size, &e_checked);
-    if (fixups & 2) {
+    if (fixups & FIX_CRC) {
         relay_fuzz_check(rv == rv_checked,
                          "decode_checked agrees with decode on a right CRC");
     }

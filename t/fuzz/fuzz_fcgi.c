@@ -10,8 +10,13 @@
  * Input: byte 0 picks the request id (1..3, so records of other ids come
  * up), byte 1 max_stderr (0: the default), byte 2 the CGI head limits (0:
  * the defaults, else a line of that many bytes, a head of four times as
- * many, 1..16 fields), bytes 3 and 4 the split position (big-endian,
- * modulo the length); the rest is the record stream.
+ * many, 1..16 fields), bytes 3 and 4 the split position (15 bits,
+ * big-endian, modulo the length); the rest is the record stream. With
+ * the top bit of byte 3 set, the stream is reframed first (reframe()):
+ * every record header gets version 1 and content and padding lengths
+ * that fit what follows, so that mutations inside records are read as
+ * records instead of ending the stream at a broken header. Inputs without
+ * that bit are read as they came, so the header checks stay fuzzed.
  *
  * Besides crashes, the driver checks that every call makes progress and
  * consumes no more than its input, that content runs lie inside what was
@@ -244,6 +249,33 @@ static void compare(apr_pool_t *pool, const run_t *a, const run_t *b)
     }
 }
 
+/*
+ * Puts every record header of buf[0, len) right, in place: version 1,
+ * content and padding lengths within what is left.
+ */
+static void reframe(unsigned char *buf, apr_size_t len)
+{
+    apr_size_t p = 0;
+
+    while (len - p >= RELAY_FCGI_HEADER_LEN) {
+        apr_size_t room = len - p - RELAY_FCGI_HEADER_LEN;
+        apr_size_t n = ((apr_size_t)buf[p + 4] << 8) | buf[p + 5];
+        apr_size_t pad = buf[p + 6];
+
+        if (n > room) {
+            n = room;
+        }
+        if (pad > room - n) {
+            pad = room - n;
+        }
+        buf[p] = RELAY_FCGI_VERSION;
+        buf[p + 4] = (unsigned char)(n >> 8);
+        buf[p + 5] = (unsigned char)n;
+        buf[p + 6] = (unsigned char)pad;
+        p += RELAY_FCGI_HEADER_LEN + n + pad;
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     apr_pool_t *pool = relay_fuzz_pool();
@@ -252,16 +284,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     apr_size_t max_stderr = relay_fuzz_byte(&in);
     unsigned lim = relay_fuzz_byte(&in);
     apr_size_t split = relay_fuzz_byte(&in) << 8;
+    int reframed = (split & 0x8000) != 0;
     relay_cgi_head_limits_t limits = {4 * lim, lim, (int)(1 + lim % 16)};
     const relay_cgi_head_limits_t *lp = lim ? &limits : NULL;
     apr_size_t len;
-    const char *body;
+    char *body;
     run_t whole, parts;
 
-    split |= relay_fuzz_byte(&in);
+    split = (split & 0x7fff) | relay_fuzz_byte(&in);
     len = in.n;
     split %= len + 1;
     body = relay_fuzz_dup(pool, in.p, len);
+    if (reframed) {
+        reframe((unsigned char *)body, len);
+    }
 
     run_init(pool, &whole, len, id, max_stderr, lp, 1);
     feed(pool, &whole, body, len);
