@@ -21,6 +21,15 @@
 long relay_url_prefix_match(const char *prefix, const char *path);
 
 /*
+ * True when a raw (undecoded) path has a segment that is "." or "..":
+ * each dot written as '.' or "%2e", segments split by '/' or "%2f", and a
+ * segment's ";parameters" not counted (servlet containers read "..;x"
+ * as ".."). An origin that normalises such a path can land outside the
+ * prefix the normalised path matched.
+ */
+int relay_url_has_dot_segment(const char *path);
+
+/*
  * Percent-encodes a decoded path for use in a request target: every byte
  * outside RFC 3986's pchar set and '/' is written as %XX (CTLs, space,
  * '%', '?', '#', non-ASCII ...). The result never contains CR, LF or NUL.

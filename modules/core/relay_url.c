@@ -48,6 +48,52 @@ long relay_url_prefix_match(const char *prefix, const char *path)
     return (long)(u - path);
 }
 
+/* The length of an encoded byte `c` ("%2e" for '.') at `p`, or 0. */
+static int encoded_as(const char *p, char c)
+{
+    static const char hex[] = "0123456789abcdef";
+
+    return p[0] == '%' && p[1] == hex[(unsigned char)c >> 4] &&
+                   (p[2] | 0x20) == hex[c & 0xf]
+               ? 3
+               : 0;
+}
+
+/* The length of a dot at `p` ('.' or "%2e"), or 0. */
+static int dot_at(const char *p)
+{
+    return *p == '.' ? 1 : encoded_as(p, '.');
+}
+
+/* The length of a segment separator at `p` ('/' or "%2f"), or 0. */
+static int slash_at(const char *p)
+{
+    return *p == '/' ? 1 : encoded_as(p, '/');
+}
+
+int relay_url_has_dot_segment(const char *path)
+{
+    const char *p = path;
+
+    while (p != NULL && *p != '\0') {
+        int dots = 0, n;
+
+        while ((n = dot_at(p)) > 0) {
+            dots++;
+            p += n;
+        }
+        if ((dots == 1 || dots == 2) &&
+            (*p == '\0' || *p == ';' || slash_at(p) > 0)) {
+            return 1;
+        }
+        while (*p != '\0' && slash_at(p) == 0) {
+            p++;
+        }
+        p += slash_at(p);
+    }
+    return 0;
+}
+
 /* RFC 3986 §3.3: pchar = unreserved / pct-encoded / sub-delims / ":" /
  * "@", plus "/" between segments. '%' is not among them here: the input
  * is decoded, so a '%' in it is a literal percent sign. */

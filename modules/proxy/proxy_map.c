@@ -23,6 +23,10 @@
 
 #define RELAY_MAX_REGMATCH 10
 
+/* The normalised origin URL <Proxy> sections match, when nocanon sends a
+ * raw form of it. */
+#define RELAY_NOTE_SECTION_URL "relay-proxy-section-url"
+
 /* The rule that mapped this request, kept in the request config. */
 relay_pass_rule_t *relay_proxy_request_rule(request_rec *r)
 {
@@ -115,68 +119,112 @@ const char *relay_proxy_handed_over_url(request_rec *r, const char *url)
     return r->args ? apr_pstrcat(r->pool, url, "?", r->args, NULL) : url;
 }
 
-/* Maps the request to `url` with the client's query carried over. */
-static int map_to(request_rec *r, relay_pass_rule_t *rule, const char *url)
+/*
+ * Maps the request to `url`, the client's query carried over. `sent`,
+ * when not NULL, is what goes to the origin instead (nocanon's raw form
+ * of the same URL); <Proxy> sections still match `url`.
+ */
+static int map_to(request_rec *r, relay_pass_rule_t *rule, const char *url,
+                  const char *sent)
 {
     if (r->args) {
         url = apr_pstrcat(r->pool, url, "?", r->args, NULL);
+        sent = sent ? apr_pstrcat(r->pool, sent, "?", r->args, NULL) : NULL;
     }
-    mark_proxied(r, url, PROXYREQ_REVERSE, rule);
+    if (sent) {
+        apr_table_setn(r->notes, RELAY_NOTE_SECTION_URL, url);
+    }
+    mark_proxied(r, sent ? sent : url, PROXYREQ_REVERSE, rule);
     return OK;
 }
 
 /*
- * A prefix rule that matched `path`, the first `covered` bytes of it:
- * DONE for a "!" exclusion, else the rest of the path goes after the
- * rule's URL.
+ * nocanon: the raw path, when it is the same request as the normalised
+ * one rules are matched on. A dot-segment in it could take the origin
+ * elsewhere than the path that matched, so then NULL (the normalised path
+ * is sent, encoded).
  */
-static int map_prefix(request_rec *r, relay_pass_rule_t *rule, const char *path,
-                      long covered)
+static const char *same_raw_path(request_rec *r)
 {
-    const char *rest = path + covered;
+    const char *raw = raw_path(r);
 
-    if (!rule->url) {
-        return DONE;
-    }
-    return map_to(r, rule,
-                  apr_pstrcat(r->pool, rule->url,
-                              rule->nocanon ? rest : encode_path(r, rest),
-                              NULL));
+    return relay_url_has_dot_segment(raw) ? NULL : raw;
 }
 
 /*
- * Tries one rule. Returns DECLINED when it does not match, DONE when it
- * matches a "!" exclusion, OK when it mapped the request.
+ * A prefix rule that matched the request's normalised path, the first
+ * `covered` bytes of it: DONE for a "!" exclusion, else the rest of the
+ * path goes after the rule's URL. With nocanon, the rest of the raw path
+ * when the prefix covers that too.
+ */
+static int map_prefix(request_rec *r, relay_pass_rule_t *rule, long covered)
+{
+    const char *raw = rule->nocanon ? same_raw_path(r) : NULL;
+    long raw_covered = raw ? relay_url_prefix_match(rule->path, raw) : -1;
+
+    if (!rule->url) {
+        return DONE;
+    }
+    return map_to(
+        r, rule,
+        apr_pstrcat(r->pool, rule->url, encode_path(r, r->uri + covered), NULL),
+        raw_covered < 0
+            ? NULL
+            : apr_pstrcat(r->pool, rule->url, raw + raw_covered, NULL));
+}
+
+/*
+ * The URL a ProxyPassMatch rule that matched `path` (with `m`) makes:
+ * its substitution, or the whole path appended when it has none. The
+ * path's pieces are encoded again unless `raw`. NULL when the
+ * substitution fails.
+ */
+static const char *substitute(request_rec *r, relay_pass_rule_t *rule,
+                              const char *path, ap_regmatch_t *m, int raw)
+{
+    const char *url =
+        ap_pregsub(r->pool, rule->url, path, RELAY_MAX_REGMATCH, m);
+
+    if (!url) {
+        return NULL;
+    }
+    if (!strcmp(url, rule->url)) {
+        /* No substitution: the whole path is appended, as stock. */
+        return apr_pstrcat(r->pool, url, raw ? path : encode_path(r, path),
+                           NULL);
+    }
+    return raw ? url : encode_url_path(r, url);
+}
+
+/*
+ * Tries one rule on the normalised path. Returns DECLINED when it does
+ * not match, DONE when it matches a "!" exclusion, OK when it mapped the
+ * request.
  */
 static int try_rule(request_rec *r, relay_pass_rule_t *rule)
 {
-    const char *path = rule->nocanon ? raw_path(r) : r->uri;
     ap_regmatch_t m[RELAY_MAX_REGMATCH];
-    const char *url;
+    const char *url, *raw, *sent = NULL;
 
     if (!rule->regex) {
-        long covered = relay_url_prefix_match(rule->path, path);
-        return covered < 0 ? DECLINED : map_prefix(r, rule, path, covered);
+        long covered = relay_url_prefix_match(rule->path, r->uri);
+        return covered < 0 ? DECLINED : map_prefix(r, rule, covered);
     }
-    if (ap_regexec(rule->regex, path, RELAY_MAX_REGMATCH, m, 0)) {
+    if (ap_regexec(rule->regex, r->uri, RELAY_MAX_REGMATCH, m, 0)) {
         return DECLINED;
     }
     if (!rule->url) {
         return DONE;
     }
-    url = ap_pregsub(r->pool, rule->url, path, RELAY_MAX_REGMATCH, m);
+    url = substitute(r, rule, r->uri, m, 0);
     if (!url) {
         return DECLINED;
     }
-    if (!strcmp(url, rule->url)) {
-        /* No substitution: the whole path is appended, as stock. */
-        url = apr_pstrcat(r->pool, url,
-                          rule->nocanon ? path : encode_path(r, path), NULL);
+    raw = rule->nocanon ? same_raw_path(r) : NULL;
+    if (raw && !ap_regexec(rule->regex, raw, RELAY_MAX_REGMATCH, m, 0)) {
+        sent = substitute(r, rule, raw, m, 1);
     }
-    else if (!rule->nocanon) {
-        url = encode_url_path(r, url);
-    }
-    return map_to(r, rule, url);
+    return map_to(r, rule, url, sent);
 }
 
 /* ProxyPass in <Location>: one rule, or a few, tried in order. */
@@ -195,13 +243,10 @@ static int try_rules(request_rec *r, apr_array_header_t *rules)
 
 /*
  * The server's rules go into a router (relay_route.h), numbered in
- * configuration order: prefix rules matched against the decoded path
- * (subject 0) or, with nocanon, the raw path (subject 1), and
- * ProxyPassMatch rules as opaque rules the router hands back to
+ * configuration order: prefix rules matched against the normalised path,
+ * and ProxyPassMatch rules as opaque rules the router hands back to
  * try_rule, in order, while they come before the first prefix match.
  */
-enum { SUBJECT_URI = 0, SUBJECT_RAW = 1 };
-
 relay_route_t *relay_proxy_route_make(apr_pool_t *p,
                                       const apr_array_header_t *rules)
 {
@@ -211,8 +256,7 @@ relay_route_t *relay_proxy_route_make(apr_pool_t *p,
     for (i = 0; i < rules->nelts; i++) {
         const relay_pass_rule_t *rule =
             &APR_ARRAY_IDX(rules, i, relay_pass_rule_t);
-        relay_route_add(rt, rule->nocanon ? SUBJECT_RAW : SUBJECT_URI,
-                        rule->regex ? NULL : rule->path);
+        relay_route_add(rt, 0, rule->regex ? NULL : rule->path);
     }
     return rt;
 }
@@ -236,20 +280,15 @@ static int route_rules(request_rec *r, relay_proxy_server_conf_t *sc)
 {
     const char *paths[RELAY_ROUTE_SUBJECTS] = {r->uri, NULL};
     route_baton_t baton = {r, sc->rules, DECLINED};
-    relay_pass_rule_t *rule;
     long covered;
     int i;
 
     AP_DEBUG_ASSERT(sc->route != NULL);
-    if (relay_route_uses_subject(sc->route, SUBJECT_RAW)) {
-        paths[SUBJECT_RAW] = raw_path(r);
-    }
     i = relay_route_first(sc->route, paths, try_opaque, &baton, &covered);
     if (i < 0 || covered < 0) {
         return baton.rc; /* no match, or the ProxyPassMatch that matched */
     }
-    rule = &APR_ARRAY_IDX(sc->rules, i, relay_pass_rule_t);
-    return map_prefix(r, rule, paths[rule->nocanon ? SUBJECT_RAW : SUBJECT_URI],
+    return map_prefix(r, &APR_ARRAY_IDX(sc->rules, i, relay_pass_rule_t),
                       covered);
 }
 
@@ -421,10 +460,13 @@ ap_conf_vector_t *relay_proxy_sections_conf(apr_pool_t *p, server_rec *s,
  */
 int relay_proxy_map_storage(request_rec *r)
 {
+    const char *url;
+
     if (!r->proxyreq || !r->filename || strncmp(r->filename, "proxy:", 6)) {
         return DECLINED;
     }
+    url = apr_table_get(r->notes, RELAY_NOTE_SECTION_URL);
     r->per_dir_config = relay_proxy_sections_conf(
-        r->pool, r->server, r->per_dir_config, r->filename + 6);
+        r->pool, r->server, r->per_dir_config, url ? url : r->filename + 6);
     return OK;
 }

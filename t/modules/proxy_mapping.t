@@ -20,7 +20,7 @@ use Apache::TestRequest ();
 
 use Relay::Test;
 
-plan tests => 69;
+plan tests => 82;
 
 my $port = vhost_port('proxy_mapping');
 my $main_port = Apache::Test::vars('port');
@@ -136,6 +136,21 @@ maps('/canon/caf%C3%A9?q=%C3%A9', '/echo/canon/caf%C3%A9?q=%C3%A9',
 maps('/nocanon/a%2fb?x=%3b', '/echo/nocanon/a%2fb?x=%3b',
     'nocanon: raw path and raw query');
 
+# nocanon does not widen a rule: it matches the normalised path, and the
+# raw path is sent only when it is the same request.
+for my $path ('/nocanon/../admin/x', '/nocanon/%2e%2e/admin/x',
+              '/nocanon/%2E./admin/x', '/nocanon/..%2fadmin/x',
+              '/rawmatch/../admin/x', '/rawmatch/%2e%2e/admin',
+              '/rawloc/%2e%2e/x') {
+    local_only($path, 404, "nocanon: $path is not under the rule's prefix");
+}
+maps('/nocanon/a/../b%3Bc', '/echo/nocanon/b;c',
+    'nocanon, a dot-segment inside the prefix: the normalised path is sent');
+maps('/x/../nocanon/a%3Bb', '/echo/nocanon/a;b',
+    'nocanon reached through a dot-segment: the normalised path is sent');
+maps('/rawmatch/a%3Bb', '/echo/rawmatch/a%3Bb', 'ProxyPassMatch nocanon: raw');
+maps('/rawloc/a%3Bb', '/echo/rawloc/a%3Bb', '<Location> ProxyPass nocanon: raw');
+
 # AllowEncodedSlashes NoDecode: %2F stays one encoded slash.
 {
     my $nd = vhost_port('proxy_mapping_nodecode');
@@ -201,3 +216,9 @@ maps('/inherit-probe/x', '/echo/main/x',
 }
 
 is_deeply([error_log_errors($mark)], [], 'error log: no unexpected errors');
+
+# A <Proxy> section refuses its URL however the client spells it (last:
+# the refusals are logged as errors).
+local_only('/nocanon/secret', 403, '<Proxy> section under nocanon');
+local_only('/nocanon/%73ecret', 403,
+    '<Proxy> sections match the normalised URL under nocanon');

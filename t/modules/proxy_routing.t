@@ -5,7 +5,8 @@
 # and ProxyPassMatch lines. Every request must reach the rule a walk over
 # the rules in configuration order picks (Relay::Routing::expect): first
 # match rather than longest, "!" exclusions, segment boundaries, slash
-# runs in prefixes and paths, nocanon rules matched against the raw path,
+# runs in prefixes and paths, nocanon rules (matched on the normalised
+# path, the raw rest sent),
 # regexes before and after prefixes, and the catch-all at the very end.
 #
 # Each rule maps onto the origin's /echo/... endpoint, whose "target:" line

@@ -90,6 +90,41 @@ static const safe_case_t safe_cases[] = {
     {NULL, 0},
 };
 
+/* relay_url_has_dot_segment: a raw path and whether it has one. */
+typedef struct dot_case_t {
+    const char *path;
+    int expect;
+} dot_case_t;
+
+static const dot_case_t dot_cases[] = {
+    {"/public/x", 0},
+    {"/public/../admin", 1},
+    {"/public/..", 1},
+    {"/public/./x", 1},
+    {"/public/.", 1},
+    {"/public/%2e%2e/admin", 1},
+    {"/public/%2E%2E/admin", 1},
+    {"/public/.%2e/admin", 1},
+    {"/public/%2e./admin", 1},
+    {"/public/..%2fadmin", 1},
+    {"/public/..%2Fadmin", 1},
+    {"/public/%2e%2e%2fadmin", 1},
+    {"/public/..;jsessionid=1/admin", 1},
+    {"/public/%2e%2e;x/admin", 1},
+    {"..", 1},
+    {"/...", 0},
+    {"/..x/y", 0},
+    {"/x../y", 0},
+    {"/a.b/c", 0},
+    {"/%2e%2e%2e/x", 0},
+    {"/%2g/..x", 0},
+    {"/.hidden", 0},
+    {"/x;..", 0},
+    {"", 0},
+    {"/%2", 0},
+    {"/%", 0},
+};
+
 int main(void)
 {
     apr_pool_t *pool = relay_test_init();
@@ -104,6 +139,12 @@ int main(void)
                            c->path != NULL ? c->path : "(null)")) {
             relay_test_diag("got %ld, want %ld", got, c->expect);
         }
+    }
+    for (i = 0; i < RELAY_TEST_COUNT(dot_cases); i++) {
+        const dot_case_t *c = &dot_cases[i];
+
+        relay_test_ok(relay_url_has_dot_segment(c->path) == c->expect,
+                      "has_dot_segment: \"%s\" is %d", c->path, c->expect);
     }
     for (i = 0; i < RELAY_TEST_COUNT(escape_cases); i++) {
         const escape_case_t *c = &escape_cases[i];

@@ -13,7 +13,8 @@
 # (Relay::TestRun calls it before Apache::Test reads t/conf), so the file
 # is generated, never committed.
 #
-# expect($path) walks the rules in order, as stock mod_proxy does, with
+# expect($path) walks the rules in order, as stock mod_proxy does, on the
+# path with slash runs merged (nocanon rules too), with
 # relay_url_prefix_match() written as a Perl regex, and returns the
 # request target the origin's /echo endpoint must report, or undef when
 # the path is excluded and stays local.
@@ -124,17 +125,20 @@ sub expect {
     (my $uri = $path) =~ s{/+}{/}g;
     for my $rule (rules_cached()) {
         my ($kind, $pat, $url, $nocanon) = @$rule;
-        my $subject = $nocanon ? $path : $uri;
         if ($kind eq 'regex') {
-            my @m = $subject =~ /$pat/ or next;
+            my @m = $uri =~ /$pat/ or next;
             return undef unless defined $url;
             @m = () if $pat !~ /\(/;
             (my $to = $url) =~ s/\$(\d)/$m[$1 - 1] \/\/ ''/ge;
-            return $to eq $url ? $url . $subject : $to;
+            return $to eq $url ? $url . $uri : $to;
         }
-        $subject =~ $rule->[4] or next;
+        $uri =~ $rule->[4] or next;
         return undef unless defined $url;
-        return $url . substr($subject, $+[0]);
+        my $rest = substr($uri, $+[0]);
+        # nocanon: the rest of the raw path, which the prefix covers too
+        # (the paths here have no dot-segments).
+        $rest = substr($path, $+[0]) if $nocanon && $path =~ $rule->[4];
+        return $url . $rest;
     }
     return undef;
 }
