@@ -87,8 +87,9 @@ typedef struct relay_cache_response_t {
     const char *last_modified_value; /* as received, or NULL */
     const char *etag;                /* first ETag line, or NULL */
     apr_int64_t age;  /* Age (§5.1: first member; invalid ignored), s */
-    const char *vary; /* all Vary lines joined, or NULL */
+    const char *vary; /* all Vary lines joined; NULL when none or empty */
     int vary_star;    /* Vary contains "*" */
+    int vary_invalid; /* Vary has a member that is not a field name */
 } relay_cache_response_t;
 
 void relay_cache_response_read(relay_cache_response_t *resp, apr_pool_t *pool,
@@ -131,6 +132,7 @@ typedef enum relay_cache_store_e {
     RELAY_CACHE_STORE_PRIVATE,       /* response private */
     RELAY_CACHE_STORE_AUTHORIZATION, /* request had Authorization */
     RELAY_CACHE_STORE_VARY_STAR,     /* Vary: * */
+    RELAY_CACHE_STORE_VARY_INVALID,  /* Vary: "Accept Encoding" */
     RELAY_CACHE_STORE_OLDER,         /* older than the stored one */
     RELAY_CACHE_STORE_ENV_NO_CACHE   /* for the glue: env "no-cache" */
 } relay_cache_store_t;

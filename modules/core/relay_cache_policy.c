@@ -125,6 +125,37 @@ static void find_fields(apr_pool_t *pool, const apr_table_t *headers,
     }
 }
 
+/*
+ * Vary's members: "*", field names, or something else (a name with a
+ * space or a parameter: "Accept Encoding", "Accept-Encoding;"). A Vary
+ * with no member at all ("Vary:") is no Vary.
+ */
+static void read_vary(apr_pool_t *pool, const char *vary,
+                      relay_cache_response_t *resp)
+{
+    const char *cursor = vary, *elt;
+    apr_size_t n;
+    int members = 0;
+
+    resp->vary_star = resp->vary_invalid = 0;
+    while (vary != NULL && relay_header_list_next(&cursor, &elt, &n)) {
+        const char *name;
+
+        if (n == 0) {
+            continue;
+        }
+        members++;
+        name = apr_pstrmemdup(pool, elt, n);
+        if (strcmp(name, "*") == 0) {
+            resp->vary_star = 1;
+        }
+        else if (!relay_header_name_is_token(name)) {
+            resp->vary_invalid = 1;
+        }
+    }
+    resp->vary = members > 0 ? vary : NULL;
+}
+
 void relay_cache_response_read(relay_cache_response_t *resp, apr_pool_t *pool,
                                int status, const apr_table_t *headers)
 {
@@ -140,9 +171,7 @@ void relay_cache_response_read(relay_cache_response_t *resp, apr_pool_t *pool,
     resp->last_modified_value = f.last_modified;
     resp->etag = f.etag;
     resp->age = read_age(f.age);
-    resp->vary = f.vary;
-    resp->vary_star =
-        resp->vary != NULL && relay_header_has_token(resp->vary, "*");
+    read_vary(pool, f.vary, resp);
 }
 
 relay_cache_lookup_t
@@ -202,6 +231,8 @@ const char *relay_cache_store_reason(relay_cache_store_t why)
         return "Authorization required";
     case RELAY_CACHE_STORE_VARY_STAR:
         return "Vary header contains '*'";
+    case RELAY_CACHE_STORE_VARY_INVALID:
+        return "Vary header names something that is not a field name";
     case RELAY_CACHE_STORE_OLDER:
         return "updated entity is older than cached entity";
     case RELAY_CACHE_STORE_ENV_NO_CACHE:
@@ -307,6 +338,9 @@ relay_cache_store_t relay_cache_storable(const relay_cache_settings_t *s,
     }
     if (resp->vary_star) {
         return RELAY_CACHE_STORE_VARY_STAR;
+    }
+    if (resp->vary_invalid) {
+        return RELAY_CACHE_STORE_VARY_INVALID;
     }
     if (stored != NULL && resp->date_state == RELAY_CACHE_FIELD_VALID &&
         stored->date_state == RELAY_CACHE_FIELD_VALID &&

@@ -3,7 +3,9 @@
 # Vary through Relay's mod_cache (t/conf/mod_cache_behaviour.conf.in, vhost
 # cache_behaviour): each variant of a response with Vary is stored and
 # served to the requests that select it, a request with other values is a
-# miss, and Vary: * is never stored.
+# miss, and Vary: * is never stored. An empty Vary is no Vary, and one
+# that names something other than field names is not stored: neither may
+# leave a marker that answers later requests with an empty 200.
 
 use strict;
 use warnings FATAL => 'all';
@@ -11,7 +13,7 @@ use warnings FATAL => 'all';
 use Apache::Test qw(-withtestmore);
 use Apache::TestRequest qw(GET);
 
-plan tests => 10;
+plan tests => 18;
 
 Apache::TestRequest::module('cache_behaviour');
 my $run = "$$-" . time;
@@ -42,3 +44,28 @@ GET $star;
 my $s2 = GET $star;
 like($s2->header('X-Cache') // '', qr/^MISS/, 'Vary: * never stored');
 like($s2->header('X-Cache-Detail') // '', qr/Vary/i, 'detail names the reason');
+
+# Vary with no member: stored as a plain entry, the hit is the response.
+{
+    my $url = "/headers?Vary=&Cache-Control=max-age%3D300&X-Body=1&r=$run";
+    my $first = GET $url;
+    my $hit = GET $url;
+    like($hit->header('X-Cache') // '', qr/^HIT/, 'Vary empty: stored, hit');
+    ok($hit->code == 200 && $hit->content eq "ok\n"
+           && ($hit->content_type // '') eq 'text/plain'
+           && origin_id($hit) eq origin_id($first),
+       'Vary empty: the hit is the stored response, not an empty one')
+        or diag $hit->as_string;
+}
+# Vary naming something that is not a field name: not stored.
+for my $vary ('Accept%20Encoding', 'Accept-Encoding%3B', 'Accept,%20B%2FC') {
+    my $url = "/headers?Vary=$vary&Cache-Control=max-age%3D300&r=$run";
+    GET $url, 'Accept-Encoding' => 'gzip';
+    my $again = GET $url, 'Accept-Encoding' => 'gzip';
+    ok($again->code == 200 && $again->content eq "ok\n"
+           && ($again->content_type // '') eq 'text/plain',
+       "Vary '$vary': the second request gets the response")
+        or diag $again->as_string;
+    like($again->header('X-Cache-Detail') // '', qr/Vary header names/,
+         "Vary '$vary': not stored, the detail says why");
+}
