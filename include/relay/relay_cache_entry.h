@@ -11,7 +11,7 @@
  *   4  u16 version       RELAY_CACHE_ENTRY_VERSION
  *   6  u16 0             reserved
  *   8  u32 length        of the whole block, checksum included
- *  12  u16 status        100..599
+ *  12  u16 status        200..599
  *  14  u16 0             reserved
  *  16  i64 request_time  apr_time_t
  *  24  i64 response_time apr_time_t
@@ -25,9 +25,16 @@
  * Decoding trusts nothing: a block that is short, long, of another version
  * or with a bad checksum is refused before its content is read, and the
  * content is then checked as strictly as encoding produces it (field
- * names are tokens, values hold no CR, LF or NUL, Vary names are
- * lower-case and sorted, lengths stay inside the block). A refused block
- * is a miss for the caller.
+ * names are tokens, values hold no control character but HTAB and no
+ * DEL, Vary names are lower-case and sorted, lengths stay inside the
+ * block). The checksum only catches accidents: the memory, disk and
+ * socache stores all hand their heads to relay_cache_entry_decode() or
+ * relay_cache_entry_decode_checked(), which also refuse, as
+ * NOT_SERVABLE, an entry no origin response stored by mod_cache could
+ * give: a status outside 200..599, a hop-by-hop or framing field
+ * (Connection, Keep-Alive, Proxy-Connection, TE, Trailer,
+ * Transfer-Encoding, Upgrade), or a Content-Length that is not the
+ * stored body length. A refused block is a miss for the caller.
  */
 #ifndef RELAY_CACHE_ENTRY_H
 #define RELAY_CACHE_ENTRY_H
@@ -61,7 +68,10 @@ typedef enum relay_cache_entry_status_e {
     RELAY_CACHE_ENTRY_BAD_VERSION,  /* another format version */
     RELAY_CACHE_ENTRY_BAD_CHECKSUM, /* corrupt */
     RELAY_CACHE_ENTRY_MALFORMED,    /* checksum fine, content invalid */
-    RELAY_CACHE_ENTRY_TOO_LARGE     /* over RELAY_CACHE_ENTRY_MAX */
+    RELAY_CACHE_ENTRY_TOO_LARGE,    /* over RELAY_CACHE_ENTRY_MAX */
+    RELAY_CACHE_ENTRY_NOT_SERVABLE  /* well formed, but no response to serve:
+                                       status, hop-by-hop or framing field,
+                                       Content-Length */
 } relay_cache_entry_status_t;
 
 /* A short English description of a status, for the log line of a miss. */
@@ -69,8 +79,8 @@ const char *relay_cache_entry_describe(relay_cache_entry_status_t status);
 
 /*
  * Serialises `e` into one block allocated from `pool`. Refuses (with
- * MALFORMED) anything decoding would refuse, so every block it writes
- * reads back equal.
+ * MALFORMED, TOO_LARGE or NOT_SERVABLE) anything decoding would refuse,
+ * so every block it writes reads back equal.
  */
 relay_cache_entry_status_t
 relay_cache_entry_encode(apr_pool_t *pool, const relay_cache_entry_t *e,

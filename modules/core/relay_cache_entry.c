@@ -6,7 +6,9 @@
  * checks the frame (magic, version, length, checksum) before it reads a
  * single field, then reads through a cursor that refuses every read past
  * the end, so a truncated, extended or corrupted block is a clean refusal
- * and never an out-of-bounds access.
+ * and never an out-of-bounds access. Last, servable() holds the decoded
+ * entry to what an origin's response must be before it is served, since
+ * a store may hand back bytes that someone else wrote.
  */
 #include <string.h>
 #include <strings.h>
@@ -17,6 +19,7 @@
 #include "relay/relay_cache_entry.h"
 #include "relay/relay_cache_key.h"
 #include "relay/relay_headers.h"
+#include "relay/relay_response.h"
 
 #define MAGIC "RLYC"
 #define FIXED_LEN 48 /* everything before the fields */
@@ -39,6 +42,9 @@ const char *relay_cache_entry_describe(relay_cache_entry_status_t status)
         return "entry content malformed";
     case RELAY_CACHE_ENTRY_TOO_LARGE:
         return "entry too large";
+    case RELAY_CACHE_ENTRY_NOT_SERVABLE:
+        return "entry not servable as a response (status, hop-by-hop or "
+               "framing field, Content-Length)";
     }
     return "unknown entry status";
 }
@@ -59,10 +65,21 @@ static int name_ok(const char *s, apr_size_t n)
     return 1;
 }
 
+/* RFC 9110 §5.5: a field value holds visible characters, obs-text, SP
+ * and HTAB; no other control character (CR, LF and NUL among them) and
+ * no DEL. */
 static int value_ok(const char *s, apr_size_t n)
 {
-    return memchr(s, '\0', n) == NULL && memchr(s, '\r', n) == NULL &&
-           memchr(s, '\n', n) == NULL;
+    apr_size_t i;
+
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+
+        if ((c < 0x20 && c != '\t') || c == 0x7f) {
+            return 0;
+        }
+    }
+    return 1;
 }
 
 static int lower_ok(const char *s, apr_size_t n)
@@ -71,6 +88,51 @@ static int lower_ok(const char *s, apr_size_t n)
 
     for (i = 0; i < n; i++) {
         if (apr_isupper((unsigned char)s[i])) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* Hop-by-hop fields (RFC 9110 §7.6.1), with Transfer-Encoding: fields of
+ * one connection or one message's framing, which a store never keeps. */
+static const char *const hop_by_hop[] = {
+    "Connection", "Keep-Alive",        "Proxy-Connection", "TE",
+    "Trailer",    "Transfer-Encoding", "Upgrade",          NULL};
+
+/*
+ * Whether an entry may be served as a response, whatever the bytes it
+ * came from: a store hands back what memcached, Redis, shared memory or
+ * a file under CacheRoot holds, which others can write, and a checksum
+ * only catches accidents. So the entry must be what mod_cache stores: a
+ * final status, 200 to 599 (RFC 9110 §15: a 1xx is interim and never
+ * stored); none of the hop-by-hop or framing fields, which
+ * relay_cache_entry_store_headers() leaves out (RFC 9111 §3.1) and whose
+ * presence in a hit would let a store decide how the client reads the
+ * connection (RFC 9112 §6.1, §6.3); and a Content-Length only when it
+ * says the body length stored (RFC 9110 §8.6: the origin's field is kept,
+ * mod_cache sends its own from the body). Names and values are checked
+ * where they are read (name_ok(), value_ok()).
+ */
+static int servable(const relay_cache_entry_t *e)
+{
+    const apr_array_header_t *arr = apr_table_elts(e->headers);
+    const apr_table_entry_t *h = (const apr_table_entry_t *)arr->elts;
+    apr_off_t length;
+    int i, j;
+
+    if (e->status < 200 || e->status > 599) {
+        return 0;
+    }
+    for (i = 0; i < arr->nelts; i++) {
+        for (j = 0; hop_by_hop[j] != NULL; j++) {
+            if (strcasecmp(h[i].key, hop_by_hop[j]) == 0) {
+                return 0;
+            }
+        }
+        if (strcasecmp(h[i].key, "Content-Length") == 0 &&
+            (relay_content_length_parse(h[i].val, &length) != RELAY_OK ||
+             length != e->body_length)) {
             return 0;
         }
     }
@@ -123,7 +185,7 @@ relay_cache_entry_encode(apr_pool_t *pool, const relay_cache_entry_t *e,
     char *p;
     int i;
 
-    if (e->status < 100 || e->status > 599 || e->body_length < 0) {
+    if (e->body_length < 0) {
         return RELAY_CACHE_ENTRY_MALFORMED;
     }
     for (i = 0; i < arr->nelts; i++) {
@@ -168,6 +230,9 @@ relay_cache_entry_encode(apr_pool_t *pool, const relay_cache_entry_t *e,
         if (total > RELAY_CACHE_ENTRY_MAX) {
             return RELAY_CACHE_ENTRY_TOO_LARGE;
         }
+    }
+    if (!servable(e)) {
+        return RELAY_CACHE_ENTRY_NOT_SERVABLE;
     }
 
     *buf = p = apr_palloc(pool, total);
@@ -329,10 +394,9 @@ static relay_cache_entry_status_t decode(apr_pool_t *pool, const char *buf,
 
     /* The frame is sound; now the content, to the byte. */
     if (reserved != 0 || !get16(&r, &status) || !get16(&r, &reserved) ||
-        reserved != 0 || status < 100 || status > 599 ||
-        !get64(&r, &e->request_time) || !get64(&r, &e->response_time) ||
-        !get64(&r, &e->body_length) || e->body_length < 0 ||
-        !get32(&r, &nfields) || !get32(&r, &nvary)) {
+        reserved != 0 || !get64(&r, &e->request_time) ||
+        !get64(&r, &e->response_time) || !get64(&r, &e->body_length) ||
+        e->body_length < 0 || !get32(&r, &nfields) || !get32(&r, &nvary)) {
         return RELAY_CACHE_ENTRY_MALFORMED;
     }
     e->status = (int)status;
@@ -382,12 +446,12 @@ static relay_cache_entry_status_t decode(apr_pool_t *pool, const char *buf,
     if (r.p != r.end) {
         return RELAY_CACHE_ENTRY_MALFORMED;
     }
+    /* Every store's entries come back through here: the one check. */
+    if (!servable(e)) {
+        return RELAY_CACHE_ENTRY_NOT_SERVABLE;
+    }
     return RELAY_CACHE_ENTRY_OK;
 }
-
-static const char *const hop_by_hop[] = {
-    "Connection", "Keep-Alive",        "Proxy-Connection", "TE",
-    "Trailer",    "Transfer-Encoding", "Upgrade",          NULL};
 
 /* True when `name` is in the ", "-joined lower-case list. */
 static int in_list(const char *list, const char *name)

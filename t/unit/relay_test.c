@@ -14,6 +14,7 @@
 #include <apr_strings.h>
 #include <apr_tables.h>
 
+#include "relay/relay_cache_entry.h"
 #include "relay_test.h"
 
 static int tests_run;
@@ -159,4 +160,51 @@ void relay_test_write_file(apr_pool_t *pool, const char *path, const char *a,
     apr_file_write_full(fd, a, alen, NULL);
     apr_file_write_full(fd, b, blen, NULL);
     apr_file_close(fd);
+}
+
+/* Writes the low `bytes` bytes of v big-endian at p; returns p past them. */
+static char *put_be(char *p, apr_uint32_t v, int bytes)
+{
+    while (bytes-- > 0) {
+        *p++ = (char)(v >> (8 * bytes));
+    }
+    return p;
+}
+
+char *relay_test_entry_block(apr_pool_t *pool, int status,
+                             apr_off_t body_length, const char *fields,
+                             apr_size_t *len)
+{
+    const apr_array_header_t *arr =
+        apr_table_elts(relay_test_fields(pool, fields));
+    const apr_table_entry_t *h = (const apr_table_entry_t *)arr->elts;
+    apr_size_t total = 48 + 4;
+    char *buf, *p;
+    int i;
+
+    for (i = 0; i < arr->nelts; i++) {
+        total += 6 + strlen(h[i].key) + strlen(h[i].val);
+    }
+    buf = p = apr_pcalloc(pool, total);
+    memcpy(p, "RLYC", 4);
+    p = put_be(p + 4, RELAY_CACHE_ENTRY_VERSION, 2);
+    p = put_be(p + 2, (apr_uint32_t)total, 4);
+    p = put_be(p, (apr_uint32_t)status, 2);
+    p += 2 + 16; /* reserved, request and response times: 0 */
+    p = put_be(p, (apr_uint32_t)((apr_uint64_t)body_length >> 32), 4);
+    p = put_be(p, (apr_uint32_t)body_length, 4);
+    p = put_be(p, (apr_uint32_t)arr->nelts, 4);
+    p = put_be(p, 0, 4);
+    for (i = 0; i < arr->nelts; i++) {
+        apr_size_t kn = strlen(h[i].key), vn = strlen(h[i].val);
+
+        p = put_be(p, (apr_uint32_t)kn, 2);
+        memcpy(p, h[i].key, kn);
+        p = put_be(p + kn, (apr_uint32_t)vn, 4);
+        memcpy(p, h[i].val, vn);
+        p += vn;
+    }
+    put_be(p, relay_cache_entry_checksum(buf, total - 4), 4);
+    *len = total;
+    return buf;
 }

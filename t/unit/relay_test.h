@@ -70,4 +70,15 @@ const char *relay_test_fields_text(apr_pool_t *pool, const apr_table_t *t);
 void relay_test_write_file(apr_pool_t *pool, const char *path, const char *a,
                            apr_size_t alen, const char *b, apr_size_t blen);
 
+/*
+ * A cache entry head block (relay/relay_cache_entry.h) written byte by
+ * byte, not by the encoder, which refuses what such a block may hold: the
+ * status, body length and "Name: value|..." fields given, times 0, no
+ * Vary fields, with a right length and CRC-32. What a store could hand
+ * back after someone else wrote it; *len is its size.
+ */
+char *relay_test_entry_block(apr_pool_t *pool, int status,
+                             apr_off_t body_length, const char *fields,
+                             apr_size_t *len);
+
 #endif

@@ -180,6 +180,56 @@ static int run_forge_case(const forge_case_t *c, apr_pool_t *pool)
     return 1;
 }
 
+/*
+ * A head item carries the entry's head block opaque; mod_cache decodes a
+ * socache hit's block with relay_cache_entry_decode(). An item sealed
+ * around a head that is no response to serve passes the item's checks
+ * and must be refused there.
+ */
+typedef struct forged_head_case_t {
+    const char *desc;
+    int status;
+    const char *fields;
+    int ok;
+} forged_head_case_t;
+
+static const forged_head_case_t forged_heads[] = {
+    {"Transfer-Encoding", 200, "Transfer-Encoding: chunked", 0},
+    {"Keep-Alive", 200, "Keep-Alive: timeout=5", 0},
+    {"Content-Length not the body's", 200, "Content-Length: 3", 0},
+    {"status 100", 100, "", 0},
+    {"a name not a token", 200, "Bad Name: x", 0},
+    {"a normal head", 200, "Content-Type: text/plain|Content-Length: 2", 1},
+};
+
+static int forged_head_row(const forged_head_case_t *c, apr_pool_t *pool)
+{
+    relay_cache_item_head_t in = {0}, out;
+    relay_cache_entry_status_t rv;
+    relay_cache_entry_t e;
+    char *buf;
+    apr_size_t len;
+
+    in.stamp = 1;
+    in.body_length = 2;
+    in.key = "http://h:80/a?";
+    in.key_length = strlen(in.key);
+    in.head =
+        relay_test_entry_block(pool, c->status, 2, c->fields, &in.head_length);
+    in.body = "ok";
+    relay_cache_item_head_encode(pool, &in, &buf, &len);
+    if (!relay_cache_item_head_decode(buf, len, &out)) {
+        relay_test_diag("the item is refused");
+        return 0;
+    }
+    rv = relay_cache_entry_decode(pool, out.head, out.head_length, &e);
+    if ((rv == RELAY_CACHE_ENTRY_OK) != c->ok) {
+        relay_test_diag("decode: %s", relay_cache_entry_describe(rv));
+        return 0;
+    }
+    return 1;
+}
+
 static void chunks(apr_pool_t *pool)
 {
     char *buf;
@@ -264,6 +314,8 @@ int main(void)
     head_chunked(pool);
     chunks(pool);
     RELAY_TEST_TABLE(forge_cases, run_forge_case, "forged, CRC right", pool);
+    RELAY_TEST_TABLE(forged_heads, forged_head_row, "socache hit, forged head",
+                     pool);
     ids_and_generations();
     expiry();
     return relay_test_done();

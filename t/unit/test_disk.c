@@ -3,7 +3,9 @@
 /*
  * Unit tests of relay_disk.c: the key hash and the directory layout, the
  * size syntax of CacheDiskLimit, and the entry file's trailer and
- * checksum, with every truncation and a flipped byte anywhere refused.
+ * checksum, with every truncation and a flipped byte anywhere refused;
+ * a head block that no stored response could give, in a file whose
+ * checksum is right, refused by the decoding a disk hit runs.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +13,7 @@
 #include <apr_file_io.h>
 #include <apr_strings.h>
 
+#include "relay/relay_cache_entry.h"
 #include "relay/relay_disk.h"
 #include "relay_test.h"
 
@@ -296,6 +299,67 @@ static void test_open_sizes(apr_pool_t *pool)
     apr_dir_remove(dir, pool);
 }
 
+/*
+ * The disk store's checksum covers the head block, so a disk hit decodes
+ * it with relay_cache_entry_decode_checked(); a file written by someone
+ * else, right checksum and all, must still be refused there when its head
+ * is no response to serve. The file layer opens it: it does not read
+ * heads.
+ */
+typedef struct forged_head_case_t {
+    const char *desc;
+    int status;
+    const char *fields;
+    relay_cache_entry_status_t expect;
+} forged_head_case_t;
+
+static const forged_head_case_t forged_heads[] = {
+    {"Transfer-Encoding", 200, "Transfer-Encoding: chunked", 0},
+    {"Connection", 200, "Connection: close", 0},
+    {"Content-Length not the body's", 200, "Content-Length: 6", 0},
+    {"status 101", 101, "Upgrade: websocket", 0},
+    {"LF in a value", 200, "X-A: b\r\nSet-Cookie: c=d", 0},
+    {"a normal head", 200, "Content-Type: text/plain|Content-Length: 5", 1},
+};
+
+static int forged_head_row(const forged_head_case_t *c, apr_pool_t *pool)
+{
+    const char *dir =
+        apr_psprintf(pool, "/tmp/relay-test-disk-forged-%d", getpid());
+    const char *path = apr_pstrcat(pool, dir, "/e.rly", NULL);
+    relay_cache_entry_status_t rv;
+    relay_cache_entry_t e;
+    relay_disk_file_t f;
+    relay_disk_status_t st = RELAY_DISK_OK;
+    apr_size_t hlen, mlen;
+    char *block = relay_test_entry_block(pool, c->status, 5, c->fields, &hlen);
+    char *meta =
+        relay_disk_meta_encode(pool, key, strlen(key), block, hlen, 5, &mlen);
+    int ok;
+
+    apr_dir_make(dir, APR_FPROT_OS_DEFAULT, pool);
+    relay_test_write_file(pool, path, "hello", 5, meta, mlen);
+    ok = relay_disk_open(pool, path, 0, key, &f, &st) == APR_SUCCESS &&
+         st == RELAY_DISK_OK;
+    if (!ok) {
+        relay_test_diag("the file is refused: %s", relay_disk_describe(st));
+    }
+    else {
+        rv = relay_cache_entry_decode_checked(pool, f.head, f.head_len, &e);
+        ok = c->expect ? rv == RELAY_CACHE_ENTRY_OK
+                       : rv == RELAY_CACHE_ENTRY_NOT_SERVABLE ||
+                             rv == RELAY_CACHE_ENTRY_MALFORMED;
+        if (!ok) {
+            relay_test_diag("decode_checked: %s",
+                            relay_cache_entry_describe(rv));
+        }
+        apr_file_close(f.fd);
+    }
+    apr_file_remove(path, pool);
+    apr_dir_remove(dir, pool);
+    return ok;
+}
+
 int main(void)
 {
     apr_pool_t *pool = relay_test_init();
@@ -305,5 +369,7 @@ int main(void)
     test_format(pool);
     test_open(pool);
     test_open_sizes(pool);
+    RELAY_TEST_TABLE(forged_heads, forged_head_row, "disk hit, forged head",
+                     pool);
     return relay_test_done();
 }
