@@ -24,9 +24,14 @@
  * block that decodes encodes again to exactly the same bytes; an entry
  * that encodes decodes to the same entry; relay_cache_entry_decode_checked()
  * (no CRC compared) decides as relay_cache_entry_decode() does where the
- * CRC is right.
+ * CRC is right; whatever decodes is a response to serve (servable(),
+ * the rules restated here from RFC 9110 rather than taken from the code);
+ * and the fields relay_cache_entry_store_headers() keeps of a response
+ * with sound names and values always encode, with a Content-Length of the
+ * body, so that a store never writes what a read refuses.
  */
 #include <string.h>
+#include <strings.h>
 
 #include <apr_strings.h>
 
@@ -100,6 +105,144 @@ static void read_entry(relay_fuzz_input_t *in, apr_pool_t *pool,
     }
 }
 
+/* RFC 9110 §5.6.2: tchar. */
+static int is_tchar(unsigned char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+           (c >= 'A' && c <= 'Z') || (c != 0 && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+static int name_sound(const char *s)
+{
+    if (*s == '\0') {
+        return 0;
+    }
+    for (; *s != '\0'; s++) {
+        if (!is_tchar((unsigned char)*s)) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* RFC 9110 §5.5: VCHAR, obs-text, SP and HTAB. */
+static int value_sound(const char *s)
+{
+    for (; *s != '\0'; s++) {
+        unsigned char c = (unsigned char)*s;
+
+        if ((c < 0x20 && c != '\t') || c == 0x7f) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* Content-Length (RFC 9110 §8.6): 1*DIGIT, or a list of one same value
+ * ("5, 5"), equal to `length`. */
+static int content_length_is(const char *v, apr_off_t length)
+{
+    char *copy = apr_pstrdup(relay_fuzz_pool(), v), *elt, *state;
+    int n = 0;
+
+    for (elt = apr_strtok(copy, ",", &state); elt != NULL;
+         elt = apr_strtok(NULL, ",", &state)) {
+        apr_uint64_t x = 0;
+        char *end;
+
+        while (*elt == ' ' || *elt == '\t') {
+            elt++;
+        }
+        end = elt + strlen(elt);
+        while (end > elt && (end[-1] == ' ' || end[-1] == '\t')) {
+            *--end = '\0';
+        }
+        if (*elt == '\0' || strspn(elt, "0123456789") != strlen(elt)) {
+            return 0;
+        }
+        for (; *elt != '\0'; elt++) {
+            apr_uint64_t d = (apr_uint64_t)(*elt - '0');
+
+            if (x > ((apr_uint64_t)APR_INT64_MAX - d) / 10) {
+                return 0; /* beyond what apr_off_t holds */
+            }
+            x = x * 10 + d;
+        }
+        if (x != (apr_uint64_t)length) {
+            return 0;
+        }
+        n++;
+    }
+    /* no empty element: as many elements as commas plus one */
+    for (elt = (char *)v; *elt != '\0'; elt++) {
+        n -= *elt == ',';
+    }
+    return n == 1;
+}
+
+/* What an entry served from the cache must be (relay_cache_entry.h). */
+static int servable(const relay_cache_entry_t *e)
+{
+    static const char *const framing[] = {
+        "Connection", "Keep-Alive",        "Proxy-Connection", "TE",
+        "Trailer",    "Transfer-Encoding", "Upgrade",          NULL};
+    const apr_array_header_t *arr = apr_table_elts(e->headers);
+    const apr_table_entry_t *h = (const apr_table_entry_t *)arr->elts;
+    int i, j;
+
+    if (e->status < 200 || e->status > 599 || e->body_length < 0) {
+        return 0;
+    }
+    for (i = 0; i < arr->nelts; i++) {
+        if (!name_sound(h[i].key) || !value_sound(h[i].val)) {
+            return 0;
+        }
+        for (j = 0; framing[j] != NULL; j++) {
+            if (strcasecmp(h[i].key, framing[j]) == 0) {
+                return 0;
+            }
+        }
+        if (strcasecmp(h[i].key, "Content-Length") == 0 &&
+            !content_length_is(h[i].val, e->body_length)) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/*
+ * The fields of e that a store keeps, with a Content-Length of the body
+ * in place of the origin's, encode when every name and value is sound:
+ * relay_cache_entry_store_headers() leaves out all that a read refuses.
+ */
+static void check_store_headers(apr_pool_t *pool, const relay_cache_entry_t *e)
+{
+    const apr_array_header_t *arr = apr_table_elts(e->headers);
+    const apr_table_entry_t *h = (const apr_table_entry_t *)arr->elts;
+    relay_cache_entry_t kept = *e;
+    char *buf;
+    apr_size_t len;
+    int i;
+
+    for (i = 0; i < arr->nelts; i++) {
+        if (!name_sound(h[i].key) || !value_sound(h[i].val)) {
+            return;
+        }
+    }
+    kept.status = 200 + (e->status & 0xff);
+    kept.body_length = e->body_length < 0 ? 0 : e->body_length;
+    kept.vary = NULL;
+    kept.headers =
+        relay_cache_entry_store_headers(pool, e->headers, NULL, NULL);
+    if (apr_table_get(kept.headers, "Content-Length") != NULL) {
+        apr_table_setn(kept.headers, "Content-Length",
+                       apr_off_t_toa(pool, kept.body_length));
+    }
+    relay_fuzz_check(relay_cache_entry_encode(pool, &kept, &buf, &len) ==
+                         RELAY_CACHE_ENTRY_OK,
+                     "the fields a store keeps encode");
+}
+
 /* Two entries as text, to compare them. */
 static const char *entry_text(apr_pool_t *pool, const relay_cache_entry_t *e)
 {
@@ -133,10 +276,12 @@ static void structured(apr_pool_t *pool, relay_fuzz_input_t *in)
     apr_size_t len;
 
     read_entry(in, pool, &e);
+    check_store_headers(pool, &e);
     if (relay_cache_entry_encode(pool, &e, &buf, &len) !=
         RELAY_CACHE_ENTRY_OK) {
         return;
     }
+    relay_fuzz_check(servable(&e), "an entry that encodes is servable");
     buf = relay_fuzz_dup(pool, buf, len);
     relay_fuzz_check(relay_cache_entry_decode(pool, buf, len, &d) ==
                          RELAY_CACHE_ENTRY_OK,
@@ -192,6 +337,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                          "decode_checked agrees with decode on a right CRC");
     }
     if (rv == RELAY_CACHE_ENTRY_OK) {
+        relay_fuzz_check(servable(&e), "an entry that decodes is servable");
         relay_fuzz_check(
             relay_cache_entry_encode(pool, &e, &again, &again_len) ==
                 RELAY_CACHE_ENTRY_OK,

@@ -4,7 +4,9 @@
  * Unit tests of relay_cache_item.c: head and chunk items read back equal;
  * a flipped byte, a truncation at any length, another stamp or index are
  * refused, and so are forged fields behind a right CRC (reserved bytes,
- * version, magic, lengths); ids differ by kind, key, generation, stamp
+ * version, magic, lengths); a sealed item around a head block that is no
+ * response to serve passes the item's checks and is refused by the entry
+ * decoding a socache hit runs; ids differ by kind, key, generation, stamp
  * and index; expiry is clamped.
  */
 #include <stdlib.h>
