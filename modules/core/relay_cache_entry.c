@@ -65,14 +65,43 @@ static int name_ok(const char *s, apr_size_t n)
     return 1;
 }
 
-/* RFC 9110 §5.5: a field value holds visible characters, obs-text, SP
+/* Whether some byte of the word x is below 0x20 or is DEL (exactly
+ * whether, not which). */
+static int word_has_ctl(apr_uint64_t x)
+{
+    const apr_uint64_t ones = APR_UINT64_C(0x0101010101010101);
+    apr_uint64_t del = x ^ (ones * 0x7f); /* a DEL byte becomes 0 */
+
+    return ((((x - ones * 0x20) & ~x) | ((del - ones) & ~del)) &
+            (ones * 0x80)) != 0;
+}
+
+/*
+ * RFC 9110 §5.5: a field value holds visible characters, obs-text, SP
  * and HTAB; no other control character (CR, LF and NUL among them) and
- * no DEL. */
+ * no DEL. Every hit reads its values through here, so eight bytes are
+ * looked at a time, the last eight overlapping the word before; a word
+ * with a byte below 0x20 or a DEL goes to the byte loop, which lets HTAB
+ * through.
+ */
 static int value_ok(const char *s, apr_size_t n)
 {
-    apr_size_t i;
+    apr_size_t i = 0;
+    apr_uint64_t x;
 
-    for (i = 0; i < n; i++) {
+    for (; n - i >= 8; i += 8) {
+        memcpy(&x, s + i, 8);
+        if (word_has_ctl(x)) {
+            break;
+        }
+    }
+    if (i < n && n >= 8 && n - i < 8) {
+        memcpy(&x, s + n - 8, 8);
+        if (!word_has_ctl(x)) {
+            return 1;
+        }
+    }
+    for (; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
 
         if ((c < 0x20 && c != '\t') || c == 0x7f) {
@@ -94,11 +123,31 @@ static int lower_ok(const char *s, apr_size_t n)
     return 1;
 }
 
-/* Hop-by-hop fields (RFC 9110 §7.6.1), with Transfer-Encoding: fields of
- * one connection or one message's framing, which a store never keeps. */
-static const char *const hop_by_hop[] = {
-    "Connection", "Keep-Alive",        "Proxy-Connection", "TE",
-    "Trailer",    "Transfer-Encoding", "Upgrade",          NULL};
+/*
+ * Whether name, of n bytes, is a hop-by-hop field (RFC 9110 §7.6.1:
+ * Connection, Keep-Alive, Proxy-Connection, TE, Trailer, Upgrade) or
+ * Transfer-Encoding: fields of one connection or of one message's
+ * framing, which a store never keeps. Names are told apart by length
+ * first, so that most of a hit's fields cost no comparison.
+ */
+static int is_hop_by_hop(const char *name, apr_size_t n)
+{
+    switch (n) {
+    case 2:
+        return strncasecmp(name, "TE", n) == 0;
+    case 7:
+        return strncasecmp(name, "Trailer", n) == 0 ||
+               strncasecmp(name, "Upgrade", n) == 0;
+    case 10:
+        return strncasecmp(name, "Connection", n) == 0 ||
+               strncasecmp(name, "Keep-Alive", n) == 0;
+    case 16:
+        return strncasecmp(name, "Proxy-Connection", n) == 0;
+    case 17:
+        return strncasecmp(name, "Transfer-Encoding", n) == 0;
+    }
+    return 0;
+}
 
 /*
  * Whether an entry may be served as a response, whatever the bytes it
@@ -119,18 +168,19 @@ static int servable(const relay_cache_entry_t *e)
     const apr_array_header_t *arr = apr_table_elts(e->headers);
     const apr_table_entry_t *h = (const apr_table_entry_t *)arr->elts;
     apr_off_t length;
-    int i, j;
+    int i;
 
     if (e->status < 200 || e->status > 599) {
         return 0;
     }
     for (i = 0; i < arr->nelts; i++) {
-        for (j = 0; hop_by_hop[j] != NULL; j++) {
-            if (strcasecmp(h[i].key, hop_by_hop[j]) == 0) {
-                return 0;
-            }
+        apr_size_t n = strlen(h[i].key);
+
+        if (is_hop_by_hop(h[i].key, n)) {
+            return 0;
         }
-        if (strcasecmp(h[i].key, "Content-Length") == 0 &&
+        if (n == sizeof("Content-Length") - 1 &&
+            strcasecmp(h[i].key, "Content-Length") == 0 &&
             (relay_content_length_parse(h[i].val, &length) != RELAY_OK ||
              length != e->body_length)) {
             return 0;
@@ -471,11 +521,9 @@ apr_table_t *relay_cache_entry_store_headers(apr_pool_t *pool,
     int i, j;
 
     for (i = 0; i < arr->nelts; i++) {
-        int drop = h[i].key == NULL || h[i].val == NULL;
+        int drop = h[i].key == NULL || h[i].val == NULL ||
+                   is_hop_by_hop(h[i].key, strlen(h[i].key));
 
-        for (j = 0; !drop && hop_by_hop[j] != NULL; j++) {
-            drop = strcasecmp(h[i].key, hop_by_hop[j]) == 0;
-        }
         for (j = 0; !drop && ignore != NULL && j < ignore->nelts; j++) {
             drop = strcasecmp(h[i].key,
                               APR_ARRAY_IDX(ignore, j, const char *)) == 0;

@@ -583,6 +583,63 @@ static int run_store_case(const store_case_t *c, apr_pool_t *pool)
     return 1;
 }
 
+/*
+ * Every byte value at every offset of values of 1 to 19 bytes (the check
+ * reads eight bytes at a time, then the rest one by one): refused exactly
+ * when it is a control character other than HTAB, or DEL, by the encoder
+ * and by decoding alike.
+ */
+static int every_byte_in_values(apr_pool_t *pool)
+{
+    char value[20];
+    apr_size_t n, at;
+    int c;
+
+    for (n = 1; n < sizeof(value); n++) {
+        for (at = 0; at < n; at++) {
+            for (c = 0; c < 256; c++) {
+                int bad = (c < 0x20 && c != '\t') || c == 0x7f;
+                relay_cache_entry_t e = {200, 0, 0, 0, NULL, NULL}, d;
+                relay_cache_entry_status_t rv;
+                apr_pool_t *sub;
+                apr_size_t len;
+                char *buf;
+
+                if (c == 0) {
+                    continue; /* a C string cannot hold it: a forged row */
+                }
+                apr_pool_create(&sub, pool);
+                memset(value, 'v', n);
+                value[at] = (char)c;
+                value[n] = '\0';
+                e.headers = apr_table_make(sub, 1);
+                apr_table_setn(e.headers, "X", value);
+                rv = relay_cache_entry_encode(sub, &e, &buf, &len);
+                if ((rv == EN(OK)) == bad) {
+                    relay_test_diag("byte %d at %lu of %lu: encode %s", c,
+                                    (unsigned long)at, (unsigned long)n,
+                                    relay_cache_entry_describe(rv));
+                    return 0;
+                }
+                if (bad) {
+                    buf = relay_test_entry_block(
+                        sub, 200, 0, apr_pstrcat(sub, "X: ", value, NULL),
+                        &len);
+                }
+                rv = decode_copy(sub, buf, len, &d);
+                if ((rv == EN(OK)) == bad) {
+                    relay_test_diag("byte %d at %lu of %lu: decode %s", c,
+                                    (unsigned long)at, (unsigned long)n,
+                                    relay_cache_entry_describe(rv));
+                    return 0;
+                }
+                apr_pool_destroy(sub);
+            }
+        }
+    }
+    return 1;
+}
+
 /* The CRC-32 computed one bit at a time, the definition the table-driven
  * checksum must agree with, over every byte value at every offset. */
 static apr_uint32_t crc_bitwise(const unsigned char *p, apr_size_t len)
@@ -640,6 +697,8 @@ int main(void)
         relay_test_ok(run_store_case(&store_cases[i], pool), "store: %s",
                       store_cases[i].desc);
     }
+    relay_test_ok(every_byte_in_values(pool),
+                  "every byte value at every offset of a value");
     relay_test_ok(run_mutations(pool), "20000 random mutations");
     relay_test_ok(relay_cache_entry_checksum("123456789", 9) == 0xCBF43926u,
                   "checksum: CRC-32 check value");
