@@ -3,8 +3,8 @@
 # RelayBench::Callgrind - instructions per request: httpd -X under
 # valgrind's callgrind, serving a fixed number of sequential keep-alive
 # GETs of one size (--callgrind-sizes), for the rows marked callgrind.
-# For an fcgi row only httpd is counted: the php-fpm pool it talks to
-# runs outside valgrind.
+# For an fcgi or ajp row only httpd is counted: the php-fpm pool or the
+# Tomcat it talks to runs outside valgrind.
 package RelayBench::Callgrind;
 
 use strict;
@@ -121,7 +121,9 @@ sub callgrind_phase {
         . "instructions/request = (Ir of $CG_WARM + $n requests - Ir of "
         . "$CG_WARM requests) / $n");
     out('  (for the fcgi rows, httpd alone: php-fpm runs outside valgrind)')
-        if uses_fpm(@cg);
+        if uses_backend('php-fpm', @cg);
+    out('  (for the ajp rows, httpd alone: Tomcat runs outside valgrind)')
+        if uses_backend('tomcat', @cg);
     my @logs;
     for my $size (@sizes) {
         push @logs, callgrind_size($origin, $size, $n, @cg);

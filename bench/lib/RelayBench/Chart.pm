@@ -26,12 +26,14 @@ my %COLOUR = (
     nginx => '#ff7f0e', direct => '#9467bd', 'stock-socache' => '#c7c7c7',
     'relay-mem' => '#17becf', 'stock-disk' => '#595959',
     'relay-disk' => '#0b4f8a', 'nginx-cache' => '#d62728',
-    'stock-fcgi' => '#b07aa1', 'relay-fcgi' => '#4e2a84');
+    'stock-fcgi' => '#b07aa1', 'relay-fcgi' => '#4e2a84',
+    'stock-ajp' => '#e5ae38', 'relay-ajp' => '#8c510a');
 my @SPARE = ('#bcbd22', '#e377c2', '#8c564b', '#7f7f7f');
 
 my %LABEL = ('1k' => '1 KiB', '16k' => '16 KiB', '256k' => '256 KiB',
              '1m' => '1 MiB', 'php-hello' => 'PHP hello',
-             'php-256k' => 'PHP 256 KiB');
+             'php-256k' => 'PHP 256 KiB', 'jsp-hello' => 'JSP hello',
+             'jsp-256k' => 'JSP 256 KiB');
 
 sub colour {
     my ($name) = @_;

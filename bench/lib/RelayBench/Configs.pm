@@ -20,12 +20,15 @@
 # for a row whose load goes to the run's php-fpm pool (RelayBench::
 # Servers, start_fpm) instead of the nginx origin: it measures the PHP
 # sizes (php-hello, php-256k) and only those, and its "orig us/r" is
-# php-fpm's CPU time.
+# php-fpm's CPU time; 'tomcat' likewise for the run's Tomcat
+# (start_tomcat), the JSP sizes (jsp-hello, jsp-256k) and Tomcat's CPU
+# time.
 #
 # In load_modules a relative file is taken from Debian's module directory,
 # an absolute one as it is; @RELAY@ is Relay's module directory. @RUN@ is
 # the run directory, @NAME@ the row's name, @FPM_SOCKET@ the unix socket
-# of the php-fpm pool.
+# of the php-fpm pool, @AJP_PORT@ and @AJP_SECRET@ Tomcat's AJP connector
+# and its secret.
 package RelayBench::Configs;
 
 use strict;
@@ -47,6 +50,13 @@ my @RELAY_PROXY = ('proxy_module @RELAY@/mod_proxy.so',
 my $FCGI_BODY = "<FilesMatch \"\\.php\$\">\n"
     . "    SetHandler \"proxy:unix:\@FPM_SOCKET\@|fcgi://localhost\"\n"
     . "</FilesMatch>\n";
+
+# Tomcat through AJP as its documentation puts it in front of httpd: a
+# ProxyPass to the AJP connector with the connector's secret, a worker
+# of its own that keeps its connections (both modules' default). Both
+# rows share one Tomcat.
+my $AJP_BODY = "ProxyPass /tc/ ajp://127.0.0.1:\@AJP_PORT\@/ "
+    . "secret=\@AJP_SECRET\@\n";
 
 # The disk stores keep bodies up to 2 MiB (stock's CacheMaxFileSize
 # default, 1,000,000 bytes, would leave the 1 MiB file out).
@@ -127,6 +137,22 @@ our @CONFIGS = (
                        'proxy_fcgi_module @RELAY@/mod_proxy_fcgi.so'],
       body => $FCGI_BODY, requires => ['@RELAY@/mod_proxy_fcgi.so'],
       vs => 'stock-fcgi', callgrind => 1, summary => 1 },
+
+    # Tomcat through AJP: the hello-world and 256 KiB JSPs under /tc/,
+    # run by the benchmark's Tomcat.
+    { name => 'stock-ajp', server => 'httpd', path => '/tc/',
+      backend => 'tomcat',
+      about => "httpd + Debian's mod_proxy, mod_proxy_ajp to Tomcat",
+      load_modules => ['proxy_module mod_proxy.so',
+                       'proxy_ajp_module mod_proxy_ajp.so'],
+      body => $AJP_BODY, vs => 'stock-ajp', callgrind => 1 },
+    { name => 'relay-ajp', server => 'httpd', path => '/tc/',
+      backend => 'tomcat',
+      about => "httpd + Relay's mod_proxy, mod_proxy_ajp to Tomcat",
+      load_modules => ['proxy_module @RELAY@/mod_proxy.so',
+                       'proxy_ajp_module @RELAY@/mod_proxy_ajp.so'],
+      body => $AJP_BODY, requires => ['@RELAY@/mod_proxy_ajp.so'],
+      vs => 'stock-ajp', callgrind => 1, summary => 1 },
 );
 
 our %GROUPS = (
@@ -134,6 +160,7 @@ our %GROUPS = (
     cache => [qw(stock-socache relay-mem stock-disk relay-disk nginx-cache
                  static)],
     fcgi  => [qw(stock-fcgi relay-fcgi)],
+    ajp   => [qw(stock-ajp relay-ajp)],
     all   => [map { $_->{name} } @CONFIGS],
 );
 

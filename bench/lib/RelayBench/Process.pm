@@ -16,8 +16,8 @@ use Time::HiRes qw(sleep time);
 use RelayBench::Options;
 
 our @EXPORT = qw(say_ spawn stop_pid stop_all free_port wait_port wait_unix
-                 wait_processes process_tree cpu_seconds user_cpu_seconds
-                 run_seconds rss_kib);
+                 wait_cpong wait_processes process_tree cpu_seconds user_cpu_seconds
+                 run_seconds jit_seconds rss_kib);
 
 my %CHILDREN;    # pid => name, every server this script started
 
@@ -107,6 +107,35 @@ sub wait_unix {
     die "relay-bench: $what not listening on $path after ${seconds}s\n";
 }
 
+# Like wait_port, until an AJP connector on the port answers a CPing
+# (AJP13 packet 0x12 0x34, length 1, type 10) with a CPong ("AB",
+# length 1, type 9): Tomcat takes connections before it is ready.
+sub wait_cpong {
+    my ($port, $pid, $seconds, $what) = @_;
+    my $end = time + $seconds;
+    while (time < $end) {
+        my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port",
+                                      Proto => 'tcp', Timeout => 1);
+        my $got = '';
+        if ($s && syswrite($s, "\x12\x34\x00\x01\x0a") == 5) {
+            my $rin = '';
+            vec($rin, fileno($s), 1) = 1;
+            while (length $got < 5 && select(my $r = $rin, undef, undef, 1)) {
+                sysread($s, $got, 5 - length $got, length $got) or last;
+            }
+        }
+        close $s if $s;
+        return 1 if $got eq "AB\x00\x01\x09";
+        if (waitpid($pid, WNOHANG) == $pid) {
+            delete $CHILDREN{$pid};
+            die "relay-bench: $what exited at start-up (status $?)\n";
+        }
+        sleep 0.2;
+    }
+    die "relay-bench: $what answered no AJP CPing on 127.0.0.1:$port "
+        . "after ${seconds}s\n";
+}
+
 # Waits until the server's tree has `count` processes (a pool whose
 # children are all started).
 sub wait_processes {
@@ -191,6 +220,28 @@ sub run_seconds {
         close $fh;
         $ns += $run if defined $run && $run =~ /^\d+$/;
     }
+    return $ns / 1e9;
+}
+
+# CPU seconds a JVM's JIT compiler threads have run so far (its tasks
+# named "C1 CompilerThre..." and "C2 CompilerThre...", from the
+# scheduler's count): once the code under load is compiled, this stops
+# growing.
+sub jit_seconds {
+    my ($pid) = @_;
+    my $ns = 0;
+    opendir my $dh, "/proc/$pid/task" or return 0;
+    for my $tid (grep { /^\d+$/ } readdir $dh) {
+        open my $fh, '<', "/proc/$pid/task/$tid/comm" or next;
+        my $comm = <$fh> // '';
+        close $fh;
+        next unless $comm =~ /^C\d CompilerThre/;
+        open $fh, '<', "/proc/$pid/task/$tid/schedstat" or next;
+        my ($run) = split ' ', scalar(<$fh>) // '';
+        close $fh;
+        $ns += $run if defined $run && $run =~ /^\d+$/;
+    }
+    closedir $dh;
     return $ns / 1e9;
 }
 

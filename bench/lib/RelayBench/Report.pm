@@ -58,7 +58,7 @@ sub loadavg {
 }
 
 sub header {
-    my ($open_files, $fpm) = @_;
+    my ($open_files, $fpm, $tomcat) = @_;
     my $commit = capture("git -C '$REPO' rev-parse --short HEAD");
     my $dirty = capture("git -C '$REPO' status --porcelain --untracked-files=no");
     my ($cpu) = grep {/^model name/} split /\n/, read_file('/proc/cpuinfo');
@@ -72,6 +72,7 @@ sub header {
         nginx => (capture("$NGINX -v") =~ m{nginx/(\S+)})[0],
         wrk   => (capture('wrk -v') =~ /^wrk (\S+)/m)[0]);
     $version{php_fpm} = $fpm->{version} if $fpm;
+    @version{qw(tomcat java)} = @$tomcat{qw(version java)} if $tomcat;
     my $start_load = loadavg();
     record(date => strftime('%Y-%m-%dT%H:%M:%S%z', localtime),
            stamp => run_stamp(), commit => $commit,
@@ -83,6 +84,8 @@ sub header {
            'machine.kernel' => capture('uname -r'),
            'machine.load_start' => $start_load, versions => \%version,
            settings => settings($open_files));
+    record(tomcat_start_seconds => num($tomcat->{start_seconds}))
+        if $tomcat;
     record(configs => [map { { name => $_->{name}, about => $_->{about},
                                vs => $_->{vs} // 'stock' } } @RUN_CONFIGS]);
     $commit .= ' (uncommitted changes)' if $dirty ne '';
@@ -116,9 +119,13 @@ sub settings {
     $s{configs} = [map { $_->{name} } @RUN_CONFIGS];
     $s{open_files} = $open_files;
     $s{relay_modules} = $opt{'relay-modules'};
-    if (uses_fpm(@RUN_CONFIGS)) {
+    if (uses_backend('php-fpm', @RUN_CONFIGS)) {
         $s{php_fpm} = $opt{'php-fpm'};
         $s{fpm_children} = num($opt{'fpm-children'});
+    }
+    if (uses_backend('tomcat', @RUN_CONFIGS)) {
+        $s{tomcat_threads} = num($opt{'tomcat-threads'});
+        $s{tomcat_warmup} = num($opt{'tomcat-warmup'});
     }
     return \%s;
 }

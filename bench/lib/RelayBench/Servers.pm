@@ -2,26 +2,29 @@
 #
 # RelayBench::Servers - what a run needs before it measures: the Debian
 # packages, Relay's build, the files and PHP scripts, and the servers
-# themselves: the nginx origin, the php-fpm pool of the fcgi rows, and one
-# server per configuration, configured from the templates in bench/conf.
+# themselves: the nginx origin, the php-fpm pool of the fcgi rows, the
+# Tomcat of the ajp rows, and one server per configuration, configured
+# from the templates in bench/conf.
 package RelayBench::Servers;
 
 use strict;
 use warnings;
 use Cwd qw(abs_path);
 use Exporter qw(import);
+use File::Copy qw(copy);
 use File::Path qw(make_path);
+use Time::HiRes qw(time);
 
 use RelayBench::Options;
 use RelayBench::Process;
 use RelayBench::Util;
 
 our @EXPORT = qw(install_packages install_gnuplot build_relay raise_open_files make_files
-                 httpd_conf start_origin start_fpm start_server origin_requests
-                 body_of);
+                 httpd_conf start_origin start_fpm start_tomcat start_server
+                 origin_requests body_of);
 
 sub install_packages {
-    my ($fpm) = @_;
+    my ($fpm, $tomcat) = @_;
     my @want;
     push @want, 'nginx-light' unless -x $NGINX;
     push @want, 'wrk' unless -x '/usr/bin/wrk';
@@ -29,12 +32,17 @@ sub install_packages {
         if $opt{callgrind} && !-x '/usr/bin/valgrind';
     push @want, 'gnuplot-nox' unless -x '/usr/bin/gnuplot';
     push @want, 'php-fpm' if $fpm && !-x $opt{'php-fpm'};
+    push @want, 'tomcat10' if $tomcat && !-x "$TOMCAT_HOME/bin/catalina.sh";
     apt_install('"${RELAY_BASE_PACKAGES[@]}"', @want);
     -x $NGINX or die "relay-bench: $NGINX missing after installation\n";
     if ($fpm && !-x $opt{'php-fpm'}) {
         my ($found) = sort { $b cmp $a } glob('/usr/sbin/php-fpm*');
         $opt{'php-fpm'} = $found
             or die "relay-bench: no php-fpm after installing php-fpm\n";
+    }
+    if ($tomcat && !-x "$TOMCAT_HOME/bin/catalina.sh") {
+        die "relay-bench: no $TOMCAT_HOME/bin/catalina.sh after "
+            . "installing tomcat10\n";
     }
 }
 
@@ -96,6 +104,7 @@ my $PATTERN = join '', map { chr(32 + ($_ * 7) % 95) } 0 .. 1023;
 sub body_of {
     my ($size) = @_;
     return $HELLO_BODY if $size eq 'php-hello';
+    return $JSP_HELLO_BODY if $size eq 'jsp-hello';
     return $PATTERN x ($SIZES{$size} / 1024);
 }
 
@@ -120,12 +129,17 @@ sub make_files {
     chmod 0644, glob("$dir/*.bin"), glob("$php/*.php");
 }
 
+# Tomcat's AJP port, once it runs, and the secret its connector needs.
+my $AJP_PORT;
+my $AJP_SECRET = 'relay-bench-secret';
+
 sub common_vars {
     my ($name, $port, $origin_port) = @_;
     return (RUN => $RUN, NAME => $name, PORT => $port,
             ORIGIN_PORT => $origin_port // '', DOCROOT => "$RUN/docroot",
             MODDIR => $MODDIR, RELAY => abs_path($opt{'relay-modules'}),
             THREADS => $opt{threads}, FPM_SOCKET => "$RUN/php-fpm.sock",
+            AJP_PORT => $AJP_PORT // '', AJP_SECRET => $AJP_SECRET,
             USER_LINES => $ROOT ? "User nobody\nGroup nogroup" : '',
             USER_LINE => $ROOT ? 'user nobody nogroup;' : '');
 }
@@ -225,6 +239,57 @@ sub start_fpm {
     return { name => 'php-fpm', pid => $pid, socket => $v{FPM_SOCKET},
              pool => 1, log => "$RUN/php-fpm.error_log",
              version => $version };
+}
+
+# The Tomcat of the ajp rows: Debian's tomcat10 (CATALINA_HOME
+# /usr/share/tomcat10), never its service or /var/lib/tomcat10, but
+# `catalina.sh run` with a CATALINA_BASE of its own in the run directory
+# (<run>/tomcat: conf/server.xml from conf/tomcat/server.xml.in, Debian's
+# web.xml, context.xml and catalina.properties, the JSPs of conf/tomcat
+# as the ROOT application), as nobody when the script runs as root, on
+# the servers' CPU (so the JVM sees one CPU), a fixed heap of 512 MiB.
+# catalina.sh execs the JVM, so the PID held is the JVM's, stopped with
+# the other servers. Tomcat binds its port before it deploys the
+# application, so the start is over when the connector answers an AJP
+# CPing (it does once the application is deployed), not when the port
+# takes connections. The JSPs are compiled at their first request (the
+# start-up check).
+sub start_tomcat {
+    my $base = "$RUN/tomcat";
+    make_path(map {"$base/$_"} qw(conf logs work temp webapps/ROOT));
+    copy("/etc/tomcat10/$_", "$base/conf/$_")
+        or die "relay-bench: copying /etc/tomcat10/$_: $!\n"
+        for qw(web.xml context.xml catalina.properties);
+    copy("$BENCH/conf/tomcat/logging.properties",
+         "$base/conf/logging.properties")
+        or die "relay-bench: copying logging.properties: $!\n";
+    for my $jsp (qw(hello.jsp 256k.jsp)) {
+        copy("$BENCH/conf/tomcat/$jsp", "$base/webapps/ROOT/$jsp")
+            or die "relay-bench: copying $jsp: $!\n";
+    }
+    $AJP_PORT = free_port();
+    my %v = (common_vars('tomcat'), TOMCAT_THREADS => $opt{'tomcat-threads'});
+    write_file("$base/conf/server.xml",
+               fill(read_file("$BENCH/conf/tomcat/server.xml.in"), %v));
+    my @as_user;
+    if ($ROOT) {
+        my (undef, undef, $uid, $gid) = getpwnam('nobody');
+        sh('chown', '-R', "$uid:$gid", $base);
+        @as_user = ({ as_user => 'nobody' });
+    }
+    my $t0 = time;
+    my $log = "$RUN/tomcat.out";
+    my $pid = spawn('tomcat', $log, @as_user, 'env',
+                    "CATALINA_HOME=$TOMCAT_HOME", "CATALINA_BASE=$base",
+                    "CATALINA_TMPDIR=$base/temp",
+                    'JAVA_OPTS=-Xms512m -Xmx512m',
+                    "$TOMCAT_HOME/bin/catalina.sh", 'run');
+    wait_cpong($AJP_PORT, $pid, 120, "Tomcat (see $log)");
+    my $version = capture("dpkg-query -W -f '\${Version}' tomcat10");
+    my ($java) = capture('java -version') =~ /version "([^"]+)"/;
+    return { name => 'tomcat', pid => $pid, port => $AJP_PORT, log => $log,
+             version => $version, java => $java // '?',
+             start_seconds => time - $t0 };
 }
 
 # Starts the server of a row; dies with the reason when it cannot, with
