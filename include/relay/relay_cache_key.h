@@ -37,15 +37,25 @@ typedef struct relay_cache_key_options_t {
 int relay_cache_key_base_url_valid(const char *url);
 
 /*
+ * A request path as the cache sees it: escapes normalised as below, runs
+ * of slashes merged and "." and ".." segments resolved (RFC 3986
+ * §5.2.4), so that every spelling of a path ("/%61ccount", "//account",
+ * "/x/../account") is one. CacheEnable and CacheDisable match this form,
+ * and primary keys are built from it. A path not starting with '/' only
+ * gets its escapes normalised.
+ */
+const char *relay_cache_path_normalise(apr_pool_t *pool, const char *path);
+
+/*
  * The primary key of a request for scheme://host:port path?query.
  * Scheme and host are lower-cased; the port is always written, the
  * scheme's default when `port` is 0 (left out only for a scheme with no
- * known default); an empty path is "/"; in path and query, percent-escapes
- * get upper-case hex digits and escaped unreserved characters (RFC 3986
- * §6.2.2) are decoded, nothing else changes (the path is expected to be
- * normalised already); an empty query is no query. With use_base_url
- * (a request that is not forward-proxied) and o->base_url set, the base
- * URL's scheme, host and port are used. `o` may be NULL. Returns NULL when
+ * known default); an empty path is "/"; the path is normalised as
+ * relay_cache_path_normalise() does; in the query, percent-escapes get
+ * upper-case hex digits and escaped unreserved characters (RFC 3986
+ * §6.2.2) are decoded, nothing else changes; an empty query is no query. With
+ * use_base_url (a request that is not forward-proxied) and o->base_url set, the
+ * base URL's scheme, host and port are used. `o` may be NULL. Returns NULL when
  * scheme or host is missing or empty, or the base URL is invalid.
  */
 const char *relay_cache_key_make(apr_pool_t *pool,

@@ -130,9 +130,9 @@ static const char *parse_url(cmd_parms *cmd, const char *arg, cache_url_t *u)
                             "an absolute URL",
                             cmd->cmd->name, arg);
     }
-    if (!u->url.path) {
-        u->url.path = "/";
-    }
+    u->url.path = apr_pstrdup(
+        cmd->pool,
+        relay_cache_path_normalise(cmd->pool, u->url.path ? u->url.path : "/"));
     u->pathlen = strlen(u->url.path);
     return NULL;
 }

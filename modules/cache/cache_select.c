@@ -10,7 +10,9 @@
  * forward-proxy requests for absolute URLs, comparing the scheme, then the
  * host and port where the rule has them, then the path as a prefix.
  * CacheDisable wins over CacheEnable; a <Location>'s CacheDisable on or
- * CacheEnable wins over the server's lines.
+ * CacheEnable wins over the server's lines. Rules match the request's
+ * path in the form its key is built from, so no spelling of a disabled
+ * path ("/%61ccount", "//account") is cached under the key of another.
  */
 #include "ap_provider.h"
 #include "apr_strings.h"
@@ -21,10 +23,12 @@
 
 APLOG_USE_MODULE(cache);
 
-static int url_matches(const cache_url_t *rule, request_rec *r)
+/* Whether a rule covers the request, whose path is `path` in the form
+ * keys are built from (relay_cache_path_normalise). */
+static int url_matches(const cache_url_t *rule, request_rec *r,
+                       const char *path)
 {
     const apr_uri_t *u = &r->parsed_uri;
-    const char *path = u->path ? u->path : "/";
     int forward = r->proxyreq == PROXYREQ_PROXY && u->scheme;
 
     if (!rule->url.scheme) {
@@ -73,6 +77,8 @@ const relay_cache_provider_t *cache_select(request_rec *r, int *from_dir,
     const cache_dir_conf_t *dc =
         ap_get_module_config(r->per_dir_config, &cache_module);
     const relay_cache_provider_t *store;
+    const char *path = relay_cache_path_normalise(
+        r->pool, r->parsed_uri.path ? r->parsed_uri.path : "/");
     int i;
 
     *from_dir = 0;
@@ -80,7 +86,7 @@ const relay_cache_provider_t *cache_select(request_rec *r, int *from_dir,
         return NULL;
     }
     for (i = 0; i < sc->disable->nelts; i++) {
-        if (url_matches(&APR_ARRAY_IDX(sc->disable, i, cache_url_t), r)) {
+        if (url_matches(&APR_ARRAY_IDX(sc->disable, i, cache_url_t), r, path)) {
             return NULL;
         }
     }
@@ -95,7 +101,8 @@ const relay_cache_provider_t *cache_select(request_rec *r, int *from_dir,
     }
     for (i = 0; i < sc->enable->nelts; i++) {
         const cache_url_t *rule = &APR_ARRAY_IDX(sc->enable, i, cache_url_t);
-        if (url_matches(rule, r) && (store = store_of(rule->type)) != NULL) {
+        if (url_matches(rule, r, path) &&
+            (store = store_of(rule->type)) != NULL) {
             *type = rule->type;
             return store;
         }

@@ -73,6 +73,49 @@ static const char *normalise_escapes(apr_pool_t *pool, const char *s)
     return out;
 }
 
+const char *relay_cache_path_normalise(apr_pool_t *pool, const char *path)
+{
+    const char *s = normalise_escapes(pool, path);
+    char *out, *o;
+    int dir = 0; /* the result ends with a slash */
+
+    if (*s != '/') {
+        return s;
+    }
+    out = o = apr_palloc(pool, strlen(s) + 2);
+    while (*s != '\0') {
+        const char *seg;
+        apr_size_t n;
+
+        while (*s == '/') {
+            s++;
+        }
+        seg = s;
+        while (*s != '\0' && *s != '/') {
+            s++;
+        }
+        n = (apr_size_t)(s - seg);
+        /* A trailing slash or dot-segment leaves a directory. */
+        dir = n == 0 || (n <= 2 && memcmp(seg, "..", n) == 0);
+        if (n == 0 || (n == 1 && seg[0] == '.')) {
+            continue;
+        }
+        if (n == 2 && seg[0] == '.' && seg[1] == '.') {
+            while (o > out && *--o != '/') {
+            }
+            continue;
+        }
+        *o++ = '/';
+        memcpy(o, seg, n);
+        o += n;
+    }
+    if (o == out || dir) {
+        *o++ = '/';
+    }
+    *o = '\0';
+    return out;
+}
+
 /* The identifier of ids that `p` starts with followed by '=', or 0. */
 static apr_size_t id_at(const char *p, const apr_array_header_t *ids)
 {
@@ -274,7 +317,7 @@ const char *relay_cache_key_make(apr_pool_t *pool,
     if (path == NULL || *path == '\0') {
         path = "/";
     }
-    path = normalise_escapes(pool, strip_path_ids(pool, path, ids));
+    path = relay_cache_path_normalise(pool, strip_path_ids(pool, path, ids));
     if (query != NULL && *query != '\0' && !(o != NULL && o->ignore_query)) {
         query = strip_query_ids(pool, query, ids);
         if (*query != '\0') {

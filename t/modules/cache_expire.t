@@ -17,7 +17,9 @@ use Apache::Test qw(-withtestmore);
 use Apache::TestRequest qw(GET);
 use POSIX qw(strftime);
 
-plan tests => 15;
+use Relay::Test ();
+
+plan tests => 20;
 
 my $run = "$$-" . time;
 
@@ -66,6 +68,26 @@ my $r = GET "/echo/nocache/x?r=$run";
 is($r->code, 200, 'disabled path served');
 ok(!defined $r->header('X-Cache'), 'CacheDisable: the cache is not involved');
 ok(defined((GET "/echo/x?r=$run")->header('X-Cache')), 'other paths are');
+# Every spelling of a disabled path is that path: none is cached (under
+# the key they share, a stored one would answer the disabled path too).
+{
+    my $port = Relay::Test::vhost_port('cache_disable');
+    for my $path ('/lastmod/90000/%70rivate', '//lastmod/90000/private',
+                  '/lastmod/90000/x/../private', '/lastmod/90000/%2e/private',
+                  '/lastmod//90000/private') {
+        my $target = "$path-$run";
+        my @seen;
+        for (1 .. 2) {
+            my ($raw) = Relay::Test::raw_request($port, "GET $target "
+                . "HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 10);
+            my $res = Relay::Test::parse_response($raw) // { status => 0,
+                headers => [] };
+            push @seen, "$res->{status} " . join(',',
+                Relay::Test::header_values($res, 'X-Cache'));
+        }
+        is("@seen", '200  200 ', "CacheDisable: $path is not cached");
+    }
+}
 GET "/headers?Set-Cookie=s%3D1&Cache-Control=max-age%3D300&r=$run";
 my $hit = GET "/headers?Set-Cookie=s%3D1&Cache-Control=max-age%3D300&r=$run";
 ok(($hit->header('X-Cache') // '') =~ /^HIT/ && !defined $hit->header('Set-Cookie'),

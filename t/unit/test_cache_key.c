@@ -250,6 +250,35 @@ static int run_match_case(const match_case_t *c, apr_pool_t *pool)
     return 1;
 }
 
+/* relay_cache_path_normalise: one form for every spelling of a path. */
+static const struct {
+    const char *in, *expect;
+} path_cases[] = {
+    {"/", "/"},
+    {"", ""},
+    {"*", "*"},
+    {"/account", "/account"},
+    {"/%61ccount", "/account"},
+    {"//account", "/account"},
+    {"///account//x", "/account/x"},
+    {"/x/../account", "/account"},
+    {"/x/%2e%2e/account", "/account"},
+    {"/./account", "/account"},
+    {"/a/b/", "/a/b/"},
+    {"/a/b//", "/a/b/"},
+    {"/a/.", "/a/"},
+    {"/a/./", "/a/"},
+    {"/a/..", "/"},
+    {"/a/b/..", "/a/"},
+    {"/..", "/"},
+    {"/../../a", "/a"},
+    {"/a/...", "/a/..."},
+    {"/a/..b", "/a/..b"},
+    {"/a%2Fb/../c", "/c"},
+    {"/a%2fb", "/a%2Fb"},
+    {"/a;x=1/../b", "/b"},
+};
+
 int main(void)
 {
     apr_pool_t *pool = relay_test_init();
@@ -258,6 +287,15 @@ int main(void)
     for (i = 0; i < RELAY_TEST_COUNT(key_cases); i++) {
         relay_test_ok(run_key_case(&key_cases[i], pool), "key: %s",
                       key_cases[i].desc);
+    }
+    for (i = 0; i < RELAY_TEST_COUNT(path_cases); i++) {
+        const char *got = relay_cache_path_normalise(pool, path_cases[i].in);
+
+        if (!relay_test_ok(strcmp(got, path_cases[i].expect) == 0,
+                           "path: \"%s\"", path_cases[i].in)) {
+            relay_test_diag("got \"%s\", want \"%s\"", got,
+                            path_cases[i].expect);
+        }
     }
     for (i = 0; i < RELAY_TEST_COUNT(url_cases); i++) {
         const char *got =
