@@ -4,8 +4,9 @@
  * Parsing of an origin's HTTP/1.x response head (RFC 9112 §4 and §5) and
  * the decision of how its body is framed (RFC 9112 §6.3).
  *
- * The parser is stateless: the caller keeps the bytes received so far in a
- * buffer of its own and calls relay_response_parse() again after each read.
+ * The caller keeps the bytes received so far in a buffer of its own and
+ * calls relay_response_parse_more() again after each read, with a progress
+ * record that lets each call resume where the last one stopped.
  * It answers RELAY_AGAIN until the empty line that ends the head has
  * arrived, then RELAY_OK with the head's length, so the bytes after it are
  * the start of the body. Strings in the result are copied into the pool
@@ -55,6 +56,31 @@ relay_status_t relay_response_parse(const char *buf, apr_size_t len,
                                     apr_pool_t *pool,
                                     relay_response_head_t *out,
                                     apr_size_t *head_len);
+
+/*
+ * How far the calls on one growing buffer got: zeroed before the first
+ * call; the bytes before `checked` are complete, valid lines.
+ */
+typedef struct relay_response_progress_t {
+    apr_size_t checked; /* start of the line still arriving */
+    apr_size_t seen;    /* no LF in [checked, seen) */
+    int fields;         /* field lines before `checked` */
+    int bad_lines;      /* lines dropped before `checked` */
+} relay_response_progress_t;
+
+/*
+ * relay_response_parse() for a head read in pieces: each call looks only
+ * at what earlier calls with the same `pg` did not, so a head trickling
+ * in a byte at a time costs time linear in its length (the complete head
+ * is read once more). The buffer may grow between calls but its first
+ * bytes must not change.
+ */
+relay_status_t relay_response_parse_more(relay_response_progress_t *pg,
+                                         const char *buf, apr_size_t len,
+                                         const relay_response_limits_t *limits,
+                                         apr_pool_t *pool,
+                                         relay_response_head_t *out,
+                                         apr_size_t *head_len);
 
 typedef enum relay_framing_kind_e {
     RELAY_FRAMING_NONE,    /* no body: HEAD, 1xx, 204, 304 */

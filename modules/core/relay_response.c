@@ -132,19 +132,22 @@ static relay_status_t parse_field_line(const char *line, apr_size_t len,
 }
 
 /*
- * One pass over buf[0, len): checks every complete line and the limits and,
- * when `pool` is not NULL, fills `out` as it goes. The caller passes a
- * pool only once the head is complete, so the lines of a head still
- * arriving are not copied again at each read.
+ * One pass over buf[0, len) from where `pg` says earlier passes stopped:
+ * checks every complete line and the limits and, when `pool` is not NULL,
+ * fills `out` as it goes. The caller passes a pool only once the head is
+ * complete (with `pg` zeroed, so that pass reads every line), so the lines
+ * of a head still arriving are neither copied nor checked again at each
+ * read. On RELAY_AGAIN `pg` records how far this pass got.
  */
 static relay_status_t scan_head(const char *buf, apr_size_t len,
                                 const relay_response_limits_t *lim,
-                                apr_pool_t *pool, relay_response_head_t *out,
+                                relay_response_progress_t *pg, apr_pool_t *pool,
+                                relay_response_head_t *out,
                                 apr_size_t *head_len)
 {
-    apr_size_t pos = 0, partial, n;
+    apr_size_t pos = pg->checked, partial, n;
     const char *lf;
-    int fields = 0, bad_lines = 0;
+    int fields = pg->fields, bad_lines = pg->bad_lines;
 
     /* Refuse a response that is not HTTP/1.x (an HTTP/0.9 body, say) from
      * its first bytes, before any limit, rather than waiting for a line end
@@ -157,10 +160,13 @@ static relay_status_t scan_head(const char *buf, apr_size_t len,
 
     while (pos < len) {
         const char *line = buf + pos;
+        /* The incomplete line an earlier pass stopped in has no LF up to
+         * where that pass looked. */
+        apr_size_t from = pos == pg->checked && pg->seen > pos ? pg->seen : pos;
         apr_size_t end, line_len, name_len, voff, vend;
         relay_status_t rv;
 
-        lf = memchr(line, '\n', len - pos);
+        lf = memchr(buf + from, '\n', len - from);
         if (lf == NULL) {
             break;
         }
@@ -231,32 +237,22 @@ static relay_status_t scan_head(const char *buf, apr_size_t len,
     if (partial > lim->max_line) {
         return RELAY_ETOOLARGE;
     }
+    pg->checked = pos;
+    pg->seen = len;
+    pg->fields = fields;
+    pg->bad_lines = bad_lines;
     return RELAY_AGAIN;
 }
 
-/* buf holds an empty line after the first: the end of a head. */
-static int head_complete(const char *buf, apr_size_t len)
-{
-    const char *p = buf, *end = buf + len, *lf;
-
-    while ((lf = memchr(p, '\n', (apr_size_t)(end - p))) != NULL) {
-        p = lf + 1;
-        if (lf != buf && p < end && (*p == '\n' || *p == '\r')) {
-            if (*p == '\n' || (p + 1 < end && p[1] == '\n')) {
-                return 1;
-            }
-        }
-    }
-    return 0;
-}
-
-relay_status_t relay_response_parse(const char *buf, apr_size_t len,
-                                    const relay_response_limits_t *limits,
-                                    apr_pool_t *pool,
-                                    relay_response_head_t *out,
-                                    apr_size_t *head_len)
+relay_status_t relay_response_parse_more(relay_response_progress_t *pg,
+                                         const char *buf, apr_size_t len,
+                                         const relay_response_limits_t *limits,
+                                         apr_pool_t *pool,
+                                         relay_response_head_t *out,
+                                         apr_size_t *head_len)
 {
     relay_response_limits_t lim;
+    relay_response_progress_t whole = {0, 0, 0, 0};
     relay_status_t rv;
     apr_size_t hlen = 0;
 
@@ -277,18 +273,31 @@ relay_status_t relay_response_parse(const char *buf, apr_size_t len,
         lim.bad_header = limits->bad_header;
     }
 
-    /* An incomplete head is only checked; a complete one is checked and
-     * read in the same pass. */
-    if (!head_complete(buf, len)) {
-        return scan_head(buf, len, &lim, NULL, NULL, &hlen);
+    /* Checked from where the last call stopped; once the head is complete,
+     * read whole in a second pass. */
+    rv = scan_head(buf, len, &lim, pg, NULL, NULL, &hlen);
+    if (rv != RELAY_OK) {
+        return rv;
     }
     memset(out, 0, sizeof(*out));
     out->headers = apr_table_make(pool, 16);
-    rv = scan_head(buf, len, &lim, pool, out, &hlen);
+    rv = scan_head(buf, len, &lim, &whole, pool, out, &hlen);
     if (rv == RELAY_OK) {
         *head_len = hlen;
     }
     return rv;
+}
+
+relay_status_t relay_response_parse(const char *buf, apr_size_t len,
+                                    const relay_response_limits_t *limits,
+                                    apr_pool_t *pool,
+                                    relay_response_head_t *out,
+                                    apr_size_t *head_len)
+{
+    relay_response_progress_t pg = {0, 0, 0, 0};
+
+    return relay_response_parse_more(&pg, buf, len, limits, pool, out,
+                                     head_len);
 }
 
 /*

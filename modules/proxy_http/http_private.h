@@ -36,6 +36,7 @@ typedef struct relay_http_exchange_t {
     int body_started;           /* some body bytes were read from the client */
     int http10;                 /* talk HTTP/1.0 (force-proxy-request-1.0) */
     int keepalive;              /* ask the origin to keep the connection */
+    int interim;                /* interim (1xx) responses read so far */
     relay_response_head_t head; /* the final (or 101) response head */
     apr_bucket_brigade *bb;
 } relay_http_exchange_t;

@@ -23,6 +23,9 @@
 #define RELAY_CONTINUE_WAIT apr_time_from_sec(1)
 #define RELAY_MIN_RESPONSE_FIELDS 100
 
+/* Interim (1xx) responses accepted before the final one, as stock. */
+#define RELAY_MAX_INTERIM 10
+
 /* Statuses of read_head() besides APR's: the head is malformed, or the
  * origin closed the connection inside it. */
 #define RELAY_EMALFORMED APR_OS_START_USERERR
@@ -70,6 +73,7 @@ static apr_status_t read_head_by(relay_http_exchange_t *ex,
 {
     relay_conn_t *c = ex->conn;
     relay_response_limits_t limits;
+    relay_response_progress_t progress = {0, 0, 0, 0};
     apr_size_t head_len;
 
     parse_limits(ex, &limits);
@@ -77,10 +81,12 @@ static apr_status_t read_head_by(relay_http_exchange_t *ex,
         apr_size_t n;
         apr_status_t rv;
 
+        /* Each read's bytes are looked at once (the progress is relative
+         * to buf_pos, which the move below keeps). */
         if (c->buf_len > c->buf_pos) {
-            relay_status_t st = relay_response_parse(
-                c->buf + c->buf_pos, c->buf_len - c->buf_pos, &limits,
-                ex->r->pool, head, &head_len);
+            relay_status_t st = relay_response_parse_more(
+                &progress, c->buf + c->buf_pos, c->buf_len - c->buf_pos,
+                &limits, ex->r->pool, head, &head_len);
             if (st == RELAY_OK) {
                 c->buf_pos += head_len;
                 return APR_SUCCESS;
@@ -116,20 +122,50 @@ static apr_status_t read_head_by(relay_http_exchange_t *ex,
     }
 }
 
-/* Reads one response head within the socket's current timeout, counted
- * for the whole head rather than per read. */
+/* The deadline of a head phase that starts now: the socket's current
+ * timeout, counted for the whole phase rather than per read. */
+static apr_time_t head_deadline(relay_conn_t *c)
+{
+    apr_interval_time_t timeout;
+
+    apr_socket_timeout_get(c->sock, &timeout);
+    return timeout > 0 ? apr_time_now() + timeout : APR_INT64_MAX;
+}
+
+/* Reads one response head by `deadline`, leaving the socket's timeout as
+ * it was. */
 static apr_status_t read_head(relay_http_exchange_t *ex,
-                              relay_response_head_t *head, relay_status_t *perr)
+                              relay_response_head_t *head, relay_status_t *perr,
+                              apr_time_t deadline)
 {
     relay_conn_t *c = ex->conn;
     apr_interval_time_t timeout;
     apr_status_t rv;
 
     apr_socket_timeout_get(c->sock, &timeout);
-    rv = read_head_by(ex, head, perr,
-                      timeout > 0 ? apr_time_now() + timeout : APR_INT64_MAX);
+    rv = read_head_by(ex, head, perr, deadline);
     apr_socket_timeout_set(c->sock, timeout);
     return rv;
+}
+
+/*
+ * Counts an interim response. More than RELAY_MAX_INTERIM of them for one
+ * request is an origin stalling or attacking: the exchange ends with a
+ * 502 (as stock), and the connection is not reused.
+ */
+static int interim_over(relay_http_exchange_t *ex)
+{
+    if (++ex->interim <= RELAY_MAX_INTERIM) {
+        return 0;
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, ex->r,
+                  RELAY_LOGNO(02015) "worker %s: more than %d interim (1xx) "
+                                     "responses to %s %s",
+                  ex->pr->worker->name, RELAY_MAX_INTERIM, ex->r->method,
+                  ex->pr->target);
+    ex->conn->reusable = 0;
+    relay_error_note_set(ex->r, RELAY_PROXY_ERROR_MALFORMED);
+    return 1;
 }
 
 /* Logs a failed head read and gives the client's status for it. */
@@ -207,9 +243,10 @@ static void forward_interim(relay_http_exchange_t *ex,
 int relay_http_read_response(relay_http_exchange_t *ex)
 {
     relay_status_t err = RELAY_OK;
+    apr_time_t deadline = head_deadline(ex->conn);
 
     for (;;) {
-        apr_status_t rv = read_head(ex, &ex->head, &err);
+        apr_status_t rv = read_head(ex, &ex->head, &err, deadline);
         if (rv != APR_SUCCESS) {
             if (ex->reused && !ex->body_started &&
                 (APR_STATUS_IS_EOF(rv) || APR_STATUS_IS_ECONNRESET(rv))) {
@@ -234,6 +271,9 @@ int relay_http_read_response(relay_http_exchange_t *ex)
         if (ex->head.status >= 200) {
             return OK;
         }
+        if (interim_over(ex)) {
+            return HTTP_BAD_GATEWAY;
+        }
         forward_interim(ex, &ex->head);
     }
 }
@@ -251,15 +291,21 @@ int relay_http_wait_continue(relay_http_exchange_t *ex, int *got_final)
     apr_interval_time_t timeout = ex->pr->worker->params.timeout;
     relay_status_t err = RELAY_OK;
     apr_status_t rv;
+    apr_time_t deadline;
 
     *got_final = 0;
     apr_socket_timeout_set(
         c->sock, RELAY_CONTINUE_WAIT < timeout ? RELAY_CONTINUE_WAIT : timeout);
+    deadline = head_deadline(c);
     for (;;) {
-        rv = read_head(ex, &ex->head, &err);
+        rv = read_head(ex, &ex->head, &err, deadline);
         if (rv != APR_SUCCESS || ex->head.status >= 200 ||
             ex->head.status == HTTP_CONTINUE) {
             break;
+        }
+        if (interim_over(ex)) {
+            apr_socket_timeout_set(c->sock, timeout);
+            return HTTP_BAD_GATEWAY;
         }
         forward_interim(ex, &ex->head);
     }

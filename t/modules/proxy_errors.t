@@ -28,7 +28,7 @@ use Time::HiRes ();
 
 use Relay::Test;
 
-plan tests => 91;
+plan tests => 96;
 
 my $start_mark = error_log_mark();
 
@@ -138,6 +138,36 @@ sub with_log {
 
     $res = fetch('proxy_errors_timeout', '/delay?ms=100');
     is($res->{status}, 200, 'timeout vhost: a quick answer still passes');
+}
+
+# The status of the last head in a response stream (interim ones first).
+sub final_status {
+    my ($res) = @_;
+    my @all = ($res->{raw} // '') =~ m{^HTTP/1\.1 (\d{3})}mg;
+    return $all[-1] // 0;
+}
+
+# Interim responses: ten are passed on, the eleventh is a 502 (as stock),
+# and an origin sending them without end is cut off at once; the whole
+# head phase, interim responses included, has one timeout.
+{
+    my $res = fetch('proxy_errors', '/interim?count=10');
+    is(final_status($res), 200, 'ten interim responses, then the final one');
+    my $line;
+    ($res, $line) = with_log('RL02015', '/interim',
+        sub { fetch('proxy_errors', '/interim?count=11') });
+    is(final_status($res), 502, 'an eleventh interim response: 502');
+    ok($line, 'too many interim responses: RL02015 logged');
+    ($res, $line) = with_log('RL02015', '/interim',
+        sub { fetch('proxy_errors', '/interim?count=100000') });
+    ok(final_status($res) == 502 && $res->{elapsed} < 5,
+       'interim responses without end: 502 at once')
+        or diag 'status ' . final_status($res) . " after $res->{elapsed} s";
+    ($res, $line) = with_log('RL02011', '/interim',
+        sub { fetch('proxy_errors_timeout', '/interim?count=5&gap=400') });
+    ok(final_status($res) == 504 && $res->{elapsed} < 1.9,
+       'interim responses 0.4 s apart: timeout=1 covers them all (504)')
+        or diag 'status ' . final_status($res) . " after $res->{elapsed} s";
 }
 
 # Malformed heads: 502, one log line, and the next request works.
@@ -266,6 +296,7 @@ for my $case (
 # Nothing at error level but the lines the cases above cause.
 {
     my @unexpected = error_log_errors($start_mark,
-        qw(RL01002 RL01014 RL02010 RL02011 RL02012 RL02014 RL02020 RL02021));
+        qw(RL01002 RL01014 RL02010 RL02011 RL02012 RL02014 RL02015 RL02020
+           RL02021));
     is_deeply(\@unexpected, [], 'no unexpected error-level line');
 }

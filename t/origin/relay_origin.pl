@@ -747,10 +747,13 @@ sub h_chunked {
 sub h_interim {
     my ($req) = @_;
     my $count = int_param($req, 'count', 1);
+    my $gap = int_param($req, 'gap', 0);    # ms between them
     drain_body($req);
-    write_all("HTTP/1.1 103 Early Hints\r\n"
-              . "Link: </style.css>; rel=preload; as=style\r\n\r\n")
-        for 1 .. $count;
+    for (1 .. $count) {
+        msleep($gap) if $gap;
+        write_all("HTTP/1.1 103 Early Hints\r\n"
+                  . "Link: </style.css>; rel=preload; as=style\r\n\r\n");
+    }
     respond($req, 200, [], "final\n");
 }
 

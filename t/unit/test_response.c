@@ -5,6 +5,7 @@
  * valid head whole, as every growing prefix and with body bytes after it,
  * and many malformed ones; the framing decision; Content-Length values.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -226,7 +227,10 @@ static const char *table_text(apr_pool_t *pool, const apr_table_t *t)
     return out;
 }
 
+/* Parses the first n bytes of a case in a buffer of their own; with `pg`,
+ * as one more piece of a head read so far (relay_response_parse_more). */
 static relay_status_t parse_copy(const parse_case_t *c, apr_size_t n,
+                                 relay_response_progress_t *pg,
                                  apr_pool_t *pool, relay_response_head_t *out,
                                  apr_size_t *head_len)
 {
@@ -239,7 +243,9 @@ static relay_status_t parse_copy(const parse_case_t *c, apr_size_t n,
     lim.max_fields = c->max_fields;
     lim.bad_header =
         c->ignore ? RELAY_BAD_HEADER_IGNORE : RELAY_BAD_HEADER_ERROR;
-    rv = relay_response_parse(buf, n, &lim, pool, out, head_len);
+    rv = pg != NULL
+             ? relay_response_parse_more(pg, buf, n, &lim, pool, out, head_len)
+             : relay_response_parse(buf, n, &lim, pool, out, head_len);
     free(buf);
     return rv;
 }
@@ -272,11 +278,12 @@ static int check_head(const parse_case_t *c, apr_pool_t *pool,
 static int run_parse_case(const parse_case_t *c, apr_pool_t *pool)
 {
     relay_response_head_t head;
+    relay_response_progress_t pg = {0, 0, 0, 0};
     apr_size_t n, head_len = 0;
-    relay_status_t rv;
+    relay_status_t rv, piecewise = RELAY_AGAIN;
     int settled = 0;
 
-    rv = parse_copy(c, c->len, pool, &head, &head_len);
+    rv = parse_copy(c, c->len, NULL, pool, &head, &head_len);
     if (rv != c->expect) {
         relay_test_diag("whole input: got %d (%s), want %d", (int)rv,
                         relay_status_describe(rv), (int)c->expect);
@@ -286,7 +293,17 @@ static int run_parse_case(const parse_case_t *c, apr_pool_t *pool)
         return 0;
     }
     for (n = 0; n <= c->len; n++) {
-        rv = parse_copy(c, n, pool, &head, &head_len);
+        /* Read a byte at a time, resuming: the same answers. */
+        if (piecewise == RELAY_AGAIN) {
+            piecewise = parse_copy(c, n, &pg, pool, &head, &head_len);
+            rv = parse_copy(c, n, NULL, pool, &head, &head_len);
+            if (piecewise != rv) {
+                relay_test_diag("resumed at %lu bytes: got %d, whole %d",
+                                (unsigned long)n, (int)piecewise, (int)rv);
+                return 0;
+            }
+        }
+        rv = parse_copy(c, n, NULL, pool, &head, &head_len);
         if (rv == RELAY_AGAIN && !settled) {
             continue;
         }
@@ -471,10 +488,45 @@ static const length_case_t length_cases[] = {
     {"5, 6, x", RELAY_EBADLENGTH, 0},
 };
 
-int main(void)
+/*
+ * `test_response --trickle N`: a head of about N bytes (100-byte lines)
+ * fed one byte at a time to relay_response_parse_more(), as a slow origin
+ * sends it; no TAP output. t/unit/work_ratio.pl counts its instructions
+ * at two sizes to show the work is linear in N.
+ */
+static int trickle(apr_size_t size)
 {
     apr_pool_t *pool = relay_test_init();
+    relay_response_progress_t pg = {0, 0, 0, 0};
+    relay_response_limits_t lim = {1 << 20, 0, 1 << 20, RELAY_BAD_HEADER_ERROR};
+    relay_response_head_t head;
+    char *buf = malloc(size + 128);
+    apr_size_t len = 0, n, head_len = 0;
+    relay_status_t rv = RELAY_AGAIN;
+
+    len += (apr_size_t)sprintf(buf, "HTTP/1.1 200 OK\r\n");
+    while (len + 100 <= size) {
+        len += (apr_size_t)sprintf(buf + len, "X-Field-%06lu: %084d\r\n",
+                                   (unsigned long)len, 0);
+    }
+    len += (apr_size_t)sprintf(buf + len, "\r\n");
+    for (n = 1; n <= len && rv == RELAY_AGAIN; n++) {
+        rv = relay_response_parse_more(&pg, buf, n, &lim, pool, &head,
+                                       &head_len);
+    }
+    free(buf);
+    return rv == RELAY_OK && head_len == len ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+    apr_pool_t *pool;
     int i;
+
+    if (argc == 3 && strcmp(argv[1], "--trickle") == 0) {
+        return trickle((apr_size_t)atol(argv[2]));
+    }
+    pool = relay_test_init();
 
     for (i = 0; i < RELAY_TEST_COUNT(parse_cases); i++) {
         relay_test_ok(run_parse_case(&parse_cases[i], pool), "parse: %s",
