@@ -140,6 +140,14 @@ static int http_handle(relay_proxy_req_t *pr, const relay_proxy_api_t *api)
         return rc;
     }
     exchange_init(&ex, pr, api);
+    if (ex.http10 && ex.body_chunked) {
+        /* HTTP/1.0 has no chunked coding, and the body's length is not
+         * known without reading it all first. */
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                      RELAY_LOGNO(02016) "force-proxy-request-1.0 with a "
+                                         "chunked request body: 411");
+        return HTTP_LENGTH_REQUIRED;
+    }
     for (tries = 0; tries < 2; tries++) {
         apr_status_t rv = api->acquire(pr, tries > 0, &ex.conn, &ex.reused);
         if (rv == RELAY_ETLS) {

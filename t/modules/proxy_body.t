@@ -23,7 +23,7 @@ use Digest::MD5 qw(md5 md5_hex);
 
 use Relay::Test;
 
-plan tests => 57;
+plan tests => 59;
 
 my $mark = error_log_mark();
 
@@ -298,6 +298,24 @@ sub expect_exchange {
     is($res[3]{status}, 200, 'no body: the next response follows');
     like($res[3]{body}, qr/^method: GET\n/,
         'no body: the next response is intact');
+}
+
+# force-proxy-request-1.0: HTTP/1.0 to the origin; a body of known length
+# goes with its Content-Length, a chunked one (HTTP/1.0 has no chunked
+# coding) is refused with 411 rather than sent with faulty framing.
+{
+    my @res = split_responses(scalar raw_request($port,
+        "POST /echo/force10 HTTP/1.1\r\nHost: front.test\r\n"
+        . "Content-Length: 5\r\nConnection: close\r\n\r\nhello", 20));
+    ok($res[0]{status} == 200 && $res[0]{body} =~ /^version: HTTP\/1\.0$/m
+           && $res[0]{body} =~ /^body-length: 5$/m,
+       'force-proxy-request-1.0: HTTP/1.0 upstream with the Content-Length');
+    @res = split_responses(scalar raw_request($port,
+        "POST /echo/force10 HTTP/1.1\r\nHost: front.test\r\n"
+        . "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+        . "5\r\nhello\r\n0\r\n\r\n", 20));
+    is($res[0]{status}, 411,
+       'force-proxy-request-1.0 with a chunked body: 411');
 }
 
 # 103 Early Hints go to the client ahead of the final response.
