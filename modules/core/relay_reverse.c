@@ -18,6 +18,7 @@
 #include <strings.h>
 
 #include <apr_strings.h>
+#include <apr_tables.h>
 
 #include "relay/relay_reverse.h"
 
@@ -186,10 +187,21 @@ const char *relay_reverse_map_url(apr_pool_t *pool, const char *value,
     return value;
 }
 
+/* The pieces of a rewritten Set-Cookie value, joined once at the end so
+ * that a value with many attributes costs time linear in its length. */
+static void add_piece(apr_array_header_t *pieces, const char *p, apr_size_t n)
+{
+    struct iovec *v = &APR_ARRAY_PUSH(pieces, struct iovec);
+
+    v->iov_base = (void *)p;
+    v->iov_len = n;
+}
+
 /* Path: the first rule whose origin is a prefix of the value (RFC 6265
- * §5.2.4 gives the attribute; the matching is the stock module's). */
-static const char *map_path(apr_pool_t *pool, const char *v, apr_size_t n,
-                            const relay_cookie_rule_t *rules, int nrules)
+ * §5.2.4 gives the attribute; the matching is the stock module's). Adds
+ * the new value's pieces and returns 1, or returns 0. */
+static int map_path(apr_array_header_t *pieces, const char *v, apr_size_t n,
+                    const relay_cookie_rule_t *rules, int nrules)
 {
     int i;
 
@@ -201,18 +213,20 @@ static const char *map_path(apr_pool_t *pool, const char *v, apr_size_t n,
         }
         olen = strlen(rules[i].origin);
         if (olen > 0 && olen <= n && memcmp(v, rules[i].origin, olen) == 0) {
-            return apr_pstrcat(pool, rules[i].public,
-                               apr_pstrmemdup(pool, v + olen, n - olen), NULL);
+            add_piece(pieces, rules[i].public, strlen(rules[i].public));
+            add_piece(pieces, v + olen, n - olen);
+            return 1;
         }
     }
-    return NULL;
+    return 0;
 }
 
 /* Domain: the first rule whose origin ends the value without regard to
  * case (RFC 6265 §5.2.3) and starts at a label, so "example.com" matches
- * ".example.com" and "www.example.com" but not "badexample.com". */
-static const char *map_domain(apr_pool_t *pool, const char *v, apr_size_t n,
-                              const relay_cookie_rule_t *rules, int nrules)
+ * ".example.com" and "www.example.com" but not "badexample.com". As
+ * map_path. */
+static int map_domain(apr_array_header_t *pieces, const char *v, apr_size_t n,
+                      const relay_cookie_rule_t *rules, int nrules)
 {
     int i;
 
@@ -234,10 +248,11 @@ static const char *map_domain(apr_pool_t *pool, const char *v, apr_size_t n,
         if (at > 0 && v[at - 1] != '.' && origin[0] != '.') {
             continue;
         }
-        return apr_pstrcat(pool, apr_pstrmemdup(pool, v, at), rules[i].public,
-                           NULL);
+        add_piece(pieces, v, at);
+        add_piece(pieces, rules[i].public, strlen(rules[i].public));
+        return 1;
     }
-    return NULL;
+    return 0;
 }
 
 const char *relay_reverse_map_cookie(apr_pool_t *pool, const char *value,
@@ -247,17 +262,19 @@ const char *relay_reverse_map_cookie(apr_pool_t *pool, const char *value,
                                      int ndomains)
 {
     const char *seg, *copied;
-    const char *out = NULL;
+    apr_array_header_t *pieces;
 
-    if (value == NULL) {
-        return NULL;
+    if (value == NULL || (npaths == 0 && ndomains == 0)) {
+        return value;
     }
+    pieces = apr_array_make(pool, 8, sizeof(struct iovec));
     /* RFC 6265 §4.1.1: the cookie-pair comes first and is never an
      * attribute, even when the cookie is named "path". */
     seg = strchr(value, ';');
     copied = value;
     while (seg != NULL) {
-        const char *name, *name_end, *eq, *v, *v_end, *end, *mapped = NULL;
+        const char *name, *name_end, *eq, *v, *v_end, *end;
+        int at = pieces->nelts, mapped = 0;
 
         name = seg + 1;
         end = strchr(name, ';');
@@ -282,25 +299,26 @@ const char *relay_reverse_map_cookie(apr_pool_t *pool, const char *value,
         }
         for (v_end = end; v_end > v && is_ows(v_end[-1]); v_end--) {
         }
+        /* Everything between the rewritten values is kept byte for byte. */
+        add_piece(pieces, copied, (apr_size_t)(v - copied));
         if (name_end - name == 4 && strncasecmp(name, "path", 4) == 0) {
-            mapped = map_path(pool, v, (apr_size_t)(v_end - v), paths, npaths);
+            mapped =
+                map_path(pieces, v, (apr_size_t)(v_end - v), paths, npaths);
         }
         else if (name_end - name == 6 && strncasecmp(name, "domain", 6) == 0) {
-            mapped =
-                map_domain(pool, v, (apr_size_t)(v_end - v), domains, ndomains);
+            mapped = map_domain(pieces, v, (apr_size_t)(v_end - v), domains,
+                                ndomains);
         }
-        if (mapped == NULL) {
+        if (!mapped) {
+            pieces->nelts = at; /* this attribute stays as it is */
             continue;
         }
-        /* Everything between the rewritten values is kept byte for byte. */
-        out =
-            apr_pstrcat(pool, out != NULL ? out : "",
-                        apr_pstrmemdup(pool, copied, (apr_size_t)(v - copied)),
-                        mapped, NULL);
         copied = v_end;
     }
-    if (out == NULL) {
+    if (pieces->nelts == 0) {
         return value;
     }
-    return apr_pstrcat(pool, out, copied, NULL);
+    add_piece(pieces, copied, strlen(copied));
+    return apr_pstrcatv(pool, (const struct iovec *)pieces->elts,
+                        (apr_size_t)pieces->nelts, NULL);
 }

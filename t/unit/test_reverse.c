@@ -4,6 +4,8 @@
  * Unit tests of relay_reverse.c: ProxyPassReverse on URLs and paths, with
  * default ports and case rules, and the cookie Path and Domain rewriting.
  */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -186,10 +188,46 @@ static long web_port(const char *scheme, apr_size_t len)
     return -1;
 }
 
-int main(void)
+/* A Set-Cookie value with `n` Path attributes, each one mapped. */
+static char *many_paths(apr_size_t n, const char *path)
+{
+    apr_size_t each = strlen("; Path=") + strlen(path);
+    char *v = malloc(4 + n * each + 1), *o = v;
+
+    memcpy(o, "id=1", 4);
+    o += 4;
+    while (n-- > 0) {
+        o += sprintf(o, "; Path=%s", path);
+    }
+    return v;
+}
+
+/*
+ * `test_reverse --cookie N`: one Set-Cookie value with N Path attributes
+ * mapped, as a hostile origin may send; no TAP output. t/unit/work_ratio.pl
+ * counts its instructions at two sizes to show the work is linear in N.
+ */
+static int cookie_work(apr_size_t n)
 {
     apr_pool_t *pool = relay_test_init();
+    char *value = many_paths(n, "/internal/");
+    const char *got = relay_reverse_map_cookie(pool, value, RULES(cookie_paths),
+                                               RULES(cookie_domains));
+    int ok = n == 0 || strlen(got) == strlen(value) - n * 5;
+
+    free(value);
+    return ok ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+    apr_pool_t *pool;
     int i;
+
+    if (argc == 3 && strcmp(argv[1], "--cookie") == 0) {
+        return cookie_work((apr_size_t)atol(argv[2]));
+    }
+    pool = relay_test_init();
 
     for (i = 0; i < RELAY_TEST_COUNT(url_cases); i++) {
         const url_case_t *c = &url_cases[i];
@@ -219,6 +257,18 @@ int main(void)
         relay_test_ok(relay_reverse_map_cookie(pool, value, NULL, 0, NULL, 0) ==
                           value,
                       "map_cookie: no rules");
+    }
+    {
+        /* A thousand attributes, every one mapped, in one pass. */
+        char *value = many_paths(1000, "/internal/x"), *expect;
+        const char *got = relay_reverse_map_cookie(
+            pool, value, RULES(cookie_paths), RULES(cookie_domains));
+
+        expect = many_paths(1000, "/app/x");
+        relay_test_ok(strcmp(got, expect) == 0,
+                      "map_cookie: a thousand Path attributes");
+        free(value);
+        free(expect);
     }
     return relay_test_done();
 }
