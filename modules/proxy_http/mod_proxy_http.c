@@ -139,6 +139,15 @@ static int http_handle(relay_proxy_req_t *pr, const relay_proxy_api_t *api)
     if ((rc = relay_http_check_max_forwards(r)) != DECLINED) {
         return rc;
     }
+    if (!relay_header_name_is_token(r->method)) {
+        /* RFC 9110 §9.1: a method is a token. httpd lets others through
+         * under HttpProtocolOptions Unsafe; they would break the origin's
+         * request line. */
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                      RELAY_LOGNO(02017) "a method that is not a token is "
+                                         "not forwarded: 400");
+        return HTTP_BAD_REQUEST;
+    }
     exchange_init(&ex, pr, api);
     if (ex.http10 && ex.body_chunked) {
         /* HTTP/1.0 has no chunked coding, and the body's length is not

@@ -23,7 +23,7 @@ use Digest::MD5 qw(md5 md5_hex);
 
 use Relay::Test;
 
-plan tests => 59;
+plan tests => 63;
 
 my $mark = error_log_mark();
 
@@ -316,6 +316,28 @@ sub expect_exchange {
         . "5\r\nhello\r\n0\r\n\r\n", 20));
     is($res[0]{status}, 411,
        'force-proxy-request-1.0 with a chunked body: 411');
+}
+
+# A method that is not a token (httpd lets it through under
+# HttpProtocolOptions Unsafe) never reaches the origin's request line.
+{
+    my $unsafe = vhost_port('proxy_body_unsafe');
+    for my $method ('G(T', "G\x01T", 'GE"T') {
+        my @res = split_responses(scalar raw_request($unsafe,
+            "$method /echo/m HTTP/1.1\r\nHost: front.test\r\n"
+            . "Connection: close\r\n\r\n", 20));
+        my $status = $res[0]{status} // 0;
+        ok(($status == 400 || $status == 501)
+               && !header_values($res[0], 'X-Origin-Conn'),
+           sprintf('method %s: refused (%d), not forwarded',
+                   join('', map { sprintf '\\x%02x', ord } split //, $method),
+                   $status))
+            or diag $res[0]{body};
+    }
+    my @res = split_responses(scalar raw_request($unsafe,
+        "GET /echo/m HTTP/1.1\r\nHost: front.test\r\nConnection: close\r\n\r\n",
+        20));
+    is($res[0]{status}, 200, 'HttpProtocolOptions Unsafe: GET still served');
 }
 
 # 103 Early Hints go to the client ahead of the final response.
