@@ -13,6 +13,7 @@
 #include "http_protocol.h"
 #include "http_request.h"
 
+#include "relay/relay_headers.h"
 #include "cache_private.h"
 
 APLOG_USE_MODULE(cache);
@@ -176,8 +177,8 @@ static relay_cache_found_t *find(request_rec *r, cache_req_t *cr,
         return f;
     }
     cr->fwd = "vary-miss";
-    fields =
-        relay_cache_vary_fields(r->pool, vary_names(r, e->vary), r->headers_in);
+    fields = relay_cache_vary_fields(r->pool, vary_names(r, e->vary),
+                                     cr->client_headers);
     if (!fields) {
         return NULL;
     }
@@ -187,7 +188,8 @@ static relay_cache_found_t *find(request_rec *r, cache_req_t *cr,
         !decode(r, cr, *key, f, e)) {
         return NULL;
     }
-    if (!e->vary || !relay_cache_vary_match(r->pool, e->vary, r->headers_in)) {
+    if (!e->vary ||
+        !relay_cache_vary_match(r->pool, e->vary, cr->client_headers)) {
         return NULL;
     }
     cr->fwd = NULL;
@@ -425,7 +427,10 @@ int cache_lookup(request_rec *r, int quick)
     cache_settings(r, &cr->settings);
     relay_cache_request_read(&cr->req, r->pool, r->method, r->args,
                              r->headers_in);
+    /* Variants are told apart by what the origin is sent: a field the
+     * client names in Connection never reaches it. */
     cr->client_headers = apr_table_copy(r->pool, r->headers_in);
+    relay_headers_strip_hop_by_hop(cr->client_headers, 0);
     if (is_unsafe(r->method)) {
         ap_add_output_filter_handle(cache_invalidate_filter_handle, cr, r,
                                     r->connection);

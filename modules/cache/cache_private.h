@@ -80,7 +80,9 @@ typedef struct cache_req_t {
     relay_cache_key_options_t key_opts;
     relay_cache_settings_t settings;
     relay_cache_request_t req;
-    apr_table_t *client_headers; /* the request's fields as received */
+    apr_table_t *client_headers; /* the request's fields as forwarded:
+                                    hop-by-hop ones and those named in
+                                    Connection left out */
     int quick_tried;             /* the quick handler looked already */
     /* A stale entry being revalidated or fetched anew (or NULL), its
      * storage key, and whether its validators went with the request (a

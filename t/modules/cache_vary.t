@@ -13,7 +13,9 @@ use warnings FATAL => 'all';
 use Apache::Test qw(-withtestmore);
 use Apache::TestRequest qw(GET);
 
-plan tests => 18;
+use Relay::Test ();
+
+plan tests => 20;
 
 Apache::TestRequest::module('cache_behaviour');
 my $run = "$$-" . time;
@@ -68,4 +70,23 @@ for my $vary ('Accept%20Encoding', 'Accept-Encoding%3B', 'Accept,%20B%2FC') {
         or diag $again->as_string;
     like($again->header('X-Cache-Detail') // '', qr/Vary header names/,
          "Vary '$vary': not stored, the detail says why");
+}
+
+# A field the client names in Connection never reaches the origin, so it
+# cannot make a variant: the request is the one without it.
+{
+    my $port = Relay::Test::vhost_port('cache_behaviour');
+    my $url = "/headers?Vary=X-Lang&Cache-Control=max-age%3D300&r=$run-conn";
+    my $get = sub {
+        my ($fields) = @_;
+        my ($raw) = Relay::Test::raw_request($port, "GET $url HTTP/1.1\r\n"
+            . "Host: x\r\n$fields\r\n", 10);
+        my $res = Relay::Test::parse_response($raw) // { headers => [] };
+        return join '', Relay::Test::header_values($res, 'X-Cache');
+    };
+    $get->("X-Lang: en\r\nConnection: X-Lang, close\r\n");
+    like($get->("Connection: close\r\n"), qr/^HIT/,
+         'a Vary field named in Connection: stored as absent, hit without it');
+    like($get->("X-Lang: en\r\nConnection: close\r\n"), qr/^MISS/,
+         'the same field sent end to end: another variant');
 }
