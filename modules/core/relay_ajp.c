@@ -821,6 +821,32 @@ static int chunk_start(relay_ajp_reader_t *rd, const char *in, apr_size_t len,
     return 1;
 }
 
+/* A whole packet header in in[*pos, len), good: taken as header_byte
+ * would take its 4 bytes, returning 1; 0 (nothing taken) for anything
+ * else. */
+static int whole_header(relay_ajp_reader_t *rd, const char *in, apr_size_t len,
+                        apr_size_t *pos)
+{
+    const unsigned char *p = (const unsigned char *)in + *pos;
+    apr_size_t length;
+
+    if (rd->pos != 0 || len - *pos < RELAY_AJP_HEADER_LEN ||
+        p[0] != RELAY_AJP_MAGIC_CONTAINER_0 ||
+        p[1] != RELAY_AJP_MAGIC_CONTAINER_1) {
+        return 0;
+    }
+    length = ((apr_size_t)p[2] << 8) | p[3];
+    if (rd->max_packet < RELAY_AJP_HEADER_LEN ||
+        length > rd->max_packet - RELAY_AJP_HEADER_LEN || length == 0) {
+        return 0;
+    }
+    rd->length = length;
+    rd->pos = RELAY_AJP_HEADER_LEN;
+    rd->state = ST_PREFIX;
+    *pos += RELAY_AJP_HEADER_LEN;
+    return 1;
+}
+
 relay_status_t relay_ajp_read(relay_ajp_reader_t *rd, apr_pool_t *pool,
                               const char *in, apr_size_t len,
                               apr_size_t *consumed, relay_ajp_event_t *ev)
@@ -862,7 +888,8 @@ relay_status_t relay_ajp_read(relay_ajp_reader_t *rd, apr_pool_t *pool,
             rv = prefix_byte(rd, (unsigned char)in[pos++], pool, ev);
             break;
         default:
-            if (!chunk_start(rd, in, len, &pos, ev)) {
+            if (!chunk_start(rd, in, len, &pos, ev) &&
+                !whole_header(rd, in, len, &pos)) {
                 rv = header_byte(rd, (unsigned char)in[pos++]);
             }
             break;

@@ -223,7 +223,7 @@ static int is_scheme_char(unsigned char c)
 
 int relay_url_split_origin(const char *url, relay_url_origin_t *o)
 {
-    const char *p = url, *host, *colon = NULL, *end;
+    const char *p = url, *host, *colon, *end;
     long port = -1;
 
     if (url == NULL ||
@@ -239,15 +239,11 @@ int relay_url_split_origin(const char *url, relay_url_origin_t *o)
     o->scheme = url;
     o->scheme_len = (apr_size_t)(p - url);
     host = p + 3;
-    for (p = host; *p != '\0' && *p != '/' && *p != '?' && *p != '#'; p++) {
-        if (*p == '@' || *p == '[') {
-            return 0; /* userinfo or an IP literal: the full parser's */
-        }
-        if (*p == ':' && colon == NULL) {
-            colon = p;
-        }
+    end = host + strcspn(host, "/?#@[");
+    if (*end == '@' || *end == '[') {
+        return 0; /* userinfo or an IP literal: the full parser's */
     }
-    end = p;
+    colon = memchr(host, ':', (apr_size_t)(end - host));
     if (colon != NULL) {
         const char *d = colon + 1;
         if (d == end || end - d > 5) {
@@ -270,7 +266,6 @@ int relay_url_split_origin(const char *url, relay_url_origin_t *o)
     }
     o->port = (int)port;
     o->target = end;
-    p = strchr(end, '#');
-    o->target_len = p != NULL ? (apr_size_t)(p - end) : strlen(end);
+    o->target_len = strcspn(end, "#");
     return 1;
 }

@@ -149,8 +149,9 @@ static int fields(request_rec *r, relay_ajp_header_t *out)
 static const char *request_uri(ajp_exchange_t *ex)
 {
     const char *target = ex->pr->target;
+    apr_size_t n = strcspn(target, "?");
 
-    return apr_pstrmemdup(ex->r->pool, target, strcspn(target, "?"));
+    return target[n] ? apr_pstrmemdup(ex->r->pool, target, n) : target;
 }
 
 /* The first body packet goes out with the request, as containers expect
