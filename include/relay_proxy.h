@@ -220,6 +220,10 @@ typedef struct relay_conn_t {
     const char *peer_name; /* the origin name the transport authenticates
                             * (TLS: SNI and certificate check) */
     const char *key;       /* transport->key for it, or NULL */
+    /* The scheme module's, kept with the connection from one request to
+     * the next (allocated from `pool`, starting with a magic number of
+     * the module's), or NULL. */
+    void *scheme_data;
 } relay_conn_t;
 
 /*

@@ -290,17 +290,30 @@ typedef enum relay_ajp_event_kind_e {
     RELAY_AJP_EV_CPONG     /* a CPONG_REPLY */
 } relay_ajp_event_kind_t;
 
+/* A response header as the reader found it: NUL-terminated name and
+ * value, pointing into the reader's buffer (a coded name: a static
+ * string), valid until the next relay_ajp_read() call on the reader. */
+typedef struct relay_ajp_field_t {
+    const char *name;
+    const char *value;
+    int coded; /* the name came as a code */
+} relay_ajp_field_t;
+
 typedef struct relay_ajp_event_t {
     relay_ajp_event_kind_t kind;
     /* RELAY_AJP_EV_HEADERS: the status as sent (0..65535, unchecked), the
      * message (NULL when the container sent the null string), and the
      * headers in order, coded names given as in the table of "Send
-     * Headers" (static strings), repeated names kept; the rest is
-     * allocated from the pool of the call. A value holding a NUL reads
+     * Headers", repeated names kept; reason, table and the fields array
+     * are allocated from the pool of the call. A value holding a NUL reads
      * as ending there; the caller checks values for what HTTP forbids. */
     int status;
     const char *reason;
-    apr_table_t *headers;
+    apr_table_t *headers; /* NULL after relay_ajp_reader_fields_only() */
+    /* The same headers, in order, as found in the packet (see
+     * relay_ajp_field_t for how long they last). */
+    const relay_ajp_field_t *fields;
+    int nfields;
     /* RELAY_AJP_EV_BODY: the run is in[data_off, data_off + data_len),
      * inside the bytes the call consumed, and chunk_len is the length of
      * the whole chunk. A chunk comes in one or more runs of at least one
@@ -327,6 +340,7 @@ typedef struct relay_ajp_reader_t {
     apr_size_t chunk_len;   /* private */
     apr_size_t remaining;   /* private: chunk bytes still to come */
     apr_size_t after_chunk; /* private: bytes after the chunk */
+    int fields_only;        /* private: no header table */
 } relay_ajp_reader_t;
 
 /*
@@ -337,6 +351,12 @@ typedef struct relay_ajp_reader_t {
  */
 void relay_ajp_reader_init(relay_ajp_reader_t *rd, char *buf,
                            apr_size_t max_packet);
+
+/*
+ * Has the reader report a SEND_HEADERS by its fields alone, without
+ * copying them into a table (for a caller that takes them at once).
+ */
+void relay_ajp_reader_fields_only(relay_ajp_reader_t *rd);
 
 /*
  * Reads packets from in[0, len). Sets *consumed to the input bytes used

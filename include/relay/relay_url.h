@@ -56,4 +56,27 @@ const char *relay_url_escape_target(apr_pool_t *pool, const char *target);
  */
 int relay_url_target_is_safe(const char *target);
 
+/*
+ * The parts of an origin URL, pointing into it (not NUL-terminated).
+ */
+typedef struct relay_url_origin_t {
+    const char *scheme; /* as written */
+    apr_size_t scheme_len;
+    const char *host;
+    apr_size_t host_len;
+    int port;              /* -1 when the URL names none */
+    const char *target;    /* path and query, the fragment left out: empty, */
+    apr_size_t target_len; /* or starting with '/' or '?' */
+} relay_url_origin_t;
+
+/*
+ * Splits an origin URL of the common form scheme://host[:port][/path]
+ * [?query][#fragment] without copying it: the parts are those
+ * apr_uri_parse() finds in it. Returns 0, leaving the URL to
+ * apr_uri_parse(), for any other form: no "://", userinfo, an IP literal
+ * in brackets, an empty host, or a port that is not 1 to 5 digits of at
+ * most 65535.
+ */
+int relay_url_split_origin(const char *url, relay_url_origin_t *o);
+
 #endif

@@ -118,16 +118,37 @@ static int same_name(const char *name, const char *lower)
     return *name == *lower;
 }
 
+/* The code of request_names[i] if name is it. */
+static unsigned code_if(const char *name, unsigned i)
+{
+    return same_name(name, request_names[i])
+               ? (RELAY_AJP_CODED_HEADER << 8) | (i + 1)
+               : 0;
+}
+
 unsigned relay_ajp_request_header_code(const char *name)
 {
-    unsigned i;
-
-    for (i = 0; i < sizeof(request_names) / sizeof(request_names[0]); i++) {
-        if (same_name(name, request_names[i])) {
-            return (RELAY_AJP_CODED_HEADER << 8) | (i + 1);
-        }
+    /* Told apart by length first: one name or two to compare. */
+    switch (strlen(name)) {
+    case 4:
+        return code_if(name, 10); /* host */
+    case 6:
+        return code_if(name, 0) | code_if(name, 8) | code_if(name, 11);
+    case 7:
+        return code_if(name, 9) | code_if(name, 12);
+    case 10:
+        return code_if(name, 5) | code_if(name, 13);
+    case 12:
+        return code_if(name, 6); /* content-type */
+    case 13:
+        return code_if(name, 4); /* authorization */
+    case 14:
+        return code_if(name, 1) | code_if(name, 7);
+    case 15:
+        return code_if(name, 2) | code_if(name, 3);
+    default:
+        return 0;
     }
-    return 0;
 }
 
 /* "Send Headers": response header names with a code, from 0xA001. */
@@ -164,7 +185,7 @@ relay_status_t relay_ajp_packet_begin(relay_ajp_packet_t *pk, char *buf,
 }
 
 /* True when n more bytes fit in the packet. */
-static int room(const relay_ajp_packet_t *pk, apr_size_t n)
+static APR_INLINE int room(const relay_ajp_packet_t *pk, apr_size_t n)
 {
     return pk->len >= RELAY_AJP_HEADER_LEN && pk->len <= pk->cap &&
            n <= pk->cap - pk->len;
@@ -224,10 +245,25 @@ apr_size_t relay_ajp_packet_finish(relay_ajp_packet_t *pk)
     return pk->len;
 }
 
-/* A NUL-terminated string, or the null string for NULL. */
-static relay_status_t put_cstring(relay_ajp_packet_t *pk, const char *s)
+/* A NUL-terminated string, or the null string for NULL: what
+ * relay_ajp_put_string() writes, inline for the request's many strings. */
+static APR_INLINE relay_status_t put_cstring(relay_ajp_packet_t *pk,
+                                             const char *s)
 {
-    return relay_ajp_put_string(pk, s, s != NULL ? strlen(s) : 0);
+    apr_size_t len;
+
+    if (s == NULL) {
+        return relay_ajp_put_int(pk, NULL_STRING);
+    }
+    len = strlen(s);
+    if (len >= NULL_STRING || !room(pk, len + 3)) {
+        return RELAY_ETOOLARGE;
+    }
+    pk->buf[pk->len] = byte_of(len, 8);
+    pk->buf[pk->len + 1] = byte_of(len, 0);
+    memcpy(pk->buf + pk->len + 2, s, len + 1); /* and its NUL */
+    pk->len += len + 3;
+    return RELAY_OK;
 }
 
 /* A header name: its code when it has one ("Headers"), else a string. */
@@ -450,51 +486,48 @@ static relay_status_t get_string(cursor_t *c, int nullable, const char **s,
 }
 
 /* One header of a SEND_HEADERS: a code or a string, then a string ("Send
- * Headers"). With a table, copies it there. */
-static relay_status_t get_header(cursor_t *c, apr_pool_t *pool, apr_table_t *t)
+ * Headers"). */
+static relay_status_t get_header(cursor_t *c, relay_ajp_field_t *f)
 {
-    const char *name, *value;
-    apr_size_t nlen = 0, vlen;
+    apr_size_t nlen, vlen;
     relay_status_t rv;
 
     if (c->n - c->at < 2) {
         return RELAY_EAJPOVERRUN;
     }
     if (c->p[c->at] == RELAY_AJP_CODED_HEADER) {
-        name = relay_ajp_response_header_name(((unsigned)c->p[c->at] << 8) |
-                                              c->p[c->at + 1]);
-        if (name == NULL) {
+        f->name = relay_ajp_response_header_name(((unsigned)c->p[c->at] << 8) |
+                                                 c->p[c->at + 1]);
+        if (f->name == NULL) {
             return RELAY_EAJPCODE;
         }
+        f->coded = 1;
         c->at += 2;
     }
     else {
-        rv = get_string(c, 0, &name, &nlen);
+        f->coded = 0;
+        rv = get_string(c, 0, &f->name, &nlen);
         if (rv != RELAY_OK) {
             return rv;
         }
-        if (t != NULL) {
-            name = apr_pstrmemdup(pool, name, nlen);
-        }
     }
-    rv = get_string(c, 0, &value, &vlen);
-    if (rv == RELAY_OK && t != NULL) {
-        apr_table_addn(t, name, apr_pstrmemdup(pool, value, vlen));
-    }
-    return rv;
+    return get_string(c, 0, &f->value, &vlen);
 }
 
+/* The smallest header: a coded name and an empty value. */
+#define HEADER_MIN 5
+
 /*
- * Walks a SEND_HEADERS payload after its prefix code ("Response Packet
+ * Decodes a SEND_HEADERS payload after its prefix code ("Response Packet
  * Structure": http_status_code, http_status_msg, num_headers, then the
- * headers), which must hold exactly num_headers headers. The first walk
- * only checks (t NULL); the second, over a payload known good, fills ev.
+ * headers), which must hold exactly num_headers headers, in one walk:
+ * the fields point into the payload.
  */
 static relay_status_t walk_headers(cursor_t *c, apr_pool_t *pool,
-                                   apr_table_t *t, relay_ajp_event_t *ev,
-                                   apr_size_t *count)
+                                   relay_ajp_event_t *ev)
 {
-    apr_size_t status, i, rlen;
+    apr_size_t status, i, rlen, count, room;
+    relay_ajp_field_t *fields = NULL;
     const char *reason;
     relay_status_t rv;
 
@@ -505,25 +538,53 @@ static relay_status_t walk_headers(cursor_t *c, apr_pool_t *pool,
     if (rv != RELAY_OK) {
         return rv;
     }
-    if (!get_int(c, count)) {
+    if (!get_int(c, &count)) {
         return RELAY_EAJPOVERRUN;
     }
-    if (t != NULL) {
-        ev->kind = RELAY_AJP_EV_HEADERS;
-        ev->status = (int)status;
-        ev->reason = reason ? apr_pstrmemdup(pool, reason, rlen) : NULL;
-        ev->headers = t;
+    /* No more headers fit than the rest of the payload can hold: the
+     * array is never larger than the packet warrants. */
+    room = (c->n - c->at) / HEADER_MIN;
+    if (room > count) {
+        room = count;
     }
-    for (i = 0; i < *count; i++) {
+    if (room > 0) {
+        fields = apr_palloc(pool, room * sizeof(*fields));
+    }
+    for (i = 0; i < count; i++) {
+        relay_ajp_field_t past; /* a header beyond the room fails to read */
         if (c->at == c->n) {
             return RELAY_EAJPCOUNT;
         }
-        rv = get_header(c, pool, t);
+        rv = get_header(c, i < room ? &fields[i] : &past);
         if (rv != RELAY_OK) {
             return rv;
         }
+        if (i >= room) {
+            return RELAY_EAJPCOUNT; /* cannot happen: HEADER_MIN holds */
+        }
     }
-    return c->at == c->n ? RELAY_OK : RELAY_EAJPCOUNT;
+    if (c->at != c->n) {
+        return RELAY_EAJPCOUNT;
+    }
+    ev->kind = RELAY_AJP_EV_HEADERS;
+    ev->status = (int)status;
+    ev->reason = reason ? apr_pstrmemdup(pool, reason, rlen) : NULL;
+    ev->fields = fields;
+    ev->nfields = (int)count;
+    return RELAY_OK;
+}
+
+/* The fields copied into a table of their own. */
+static apr_table_t *fields_table(apr_pool_t *pool, const relay_ajp_event_t *ev)
+{
+    apr_table_t *t = apr_table_make(pool, ev->nfields);
+    int i;
+
+    for (i = 0; i < ev->nfields; i++) {
+        apr_table_addn(t, apr_pstrdup(pool, ev->fields[i].name),
+                       apr_pstrdup(pool, ev->fields[i].value));
+    }
+    return t;
 }
 
 /* Decodes the SEND_HEADERS gathered in the buffer. */
@@ -531,21 +592,20 @@ static relay_status_t send_headers(relay_ajp_reader_t *rd, apr_pool_t *pool,
                                    relay_ajp_event_t *ev)
 {
     cursor_t c = {(const unsigned char *)rd->buf, rd->got, 0};
-    apr_size_t count;
     relay_status_t rv;
 
     if (!pool) {
         /* No head was expected (a CPing exchange): not a CPong. */
         return fail(rd, RELAY_EAJPCODE);
     }
-    rv = walk_headers(&c, pool, NULL, ev, &count);
+    rv = walk_headers(&c, pool, ev);
     if (rv != RELAY_OK) {
+        ev->kind = RELAY_AJP_EV_NONE;
         return fail(rd, rv);
     }
-    /* The payload is good, so the count is what it holds: no more than
-     * one header per 5 of its bytes, a bound on the table. */
-    c.at = 0;
-    walk_headers(&c, pool, apr_table_make(pool, (int)count), ev, &count);
+    if (!rd->fields_only) {
+        ev->headers = fields_table(pool, ev);
+    }
     return RELAY_AGAIN;
 }
 
@@ -717,6 +777,76 @@ static relay_status_t gather(relay_ajp_reader_t *rd, const char *in,
     return end_payload(rd, pool, ev);
 }
 
+/*
+ * The common case of a packet start: a whole SEND_BODY_CHUNK header,
+ * prefix code and chunk_length in in[*pos, len), all good. Takes the 7
+ * bytes as header_byte, prefix_byte and chunk_len_byte would one by one
+ * and returns 1; returns 0, taking nothing, for anything else (those then
+ * judge it).
+ */
+static int chunk_start(relay_ajp_reader_t *rd, const char *in, apr_size_t len,
+                       apr_size_t *pos, relay_ajp_event_t *ev)
+{
+    const unsigned char *p = (const unsigned char *)in + *pos;
+    apr_size_t length, chunk_len;
+
+    if (rd->pos != 0 || len - *pos < 7 || p[0] != RELAY_AJP_MAGIC_CONTAINER_0 ||
+        p[1] != RELAY_AJP_MAGIC_CONTAINER_1 ||
+        p[4] != RELAY_AJP_SEND_BODY_CHUNK) {
+        return 0;
+    }
+    length = ((apr_size_t)p[2] << 8) | p[3];
+    chunk_len = ((apr_size_t)p[5] << 8) | p[6];
+    if (rd->max_packet < RELAY_AJP_HEADER_LEN ||
+        length > rd->max_packet - RELAY_AJP_HEADER_LEN || length < 3 ||
+        chunk_len > length - 3) {
+        return 0;
+    }
+    rd->length = length;
+    rd->prefix = RELAY_AJP_SEND_BODY_CHUNK;
+    rd->got = 0;
+    rd->pos = 2;
+    rd->chunk_len = chunk_len;
+    rd->after_chunk = length - 3 - chunk_len;
+    rd->remaining = chunk_len;
+    *pos += 7;
+    if (chunk_len == 0) {
+        ev->kind = RELAY_AJP_EV_BODY;
+        ev->data_off = *pos;
+        end_chunk(rd);
+    }
+    else {
+        rd->state = ST_CHUNK;
+    }
+    return 1;
+}
+
+/* A whole packet header in in[*pos, len), good: taken as header_byte
+ * would take its 4 bytes, returning 1; 0 (nothing taken) for anything
+ * else. */
+static int whole_header(relay_ajp_reader_t *rd, const char *in, apr_size_t len,
+                        apr_size_t *pos)
+{
+    const unsigned char *p = (const unsigned char *)in + *pos;
+    apr_size_t length;
+
+    if (rd->pos != 0 || len - *pos < RELAY_AJP_HEADER_LEN ||
+        p[0] != RELAY_AJP_MAGIC_CONTAINER_0 ||
+        p[1] != RELAY_AJP_MAGIC_CONTAINER_1) {
+        return 0;
+    }
+    length = ((apr_size_t)p[2] << 8) | p[3];
+    if (rd->max_packet < RELAY_AJP_HEADER_LEN ||
+        length > rd->max_packet - RELAY_AJP_HEADER_LEN || length == 0) {
+        return 0;
+    }
+    rd->length = length;
+    rd->pos = RELAY_AJP_HEADER_LEN;
+    rd->state = ST_PREFIX;
+    *pos += RELAY_AJP_HEADER_LEN;
+    return 1;
+}
+
 relay_status_t relay_ajp_read(relay_ajp_reader_t *rd, apr_pool_t *pool,
                               const char *in, apr_size_t len,
                               apr_size_t *consumed, relay_ajp_event_t *ev)
@@ -758,12 +888,20 @@ relay_status_t relay_ajp_read(relay_ajp_reader_t *rd, apr_pool_t *pool,
             rv = prefix_byte(rd, (unsigned char)in[pos++], pool, ev);
             break;
         default:
-            rv = header_byte(rd, (unsigned char)in[pos++]);
+            if (!chunk_start(rd, in, len, &pos, ev) &&
+                !whole_header(rd, in, len, &pos)) {
+                rv = header_byte(rd, (unsigned char)in[pos++]);
+            }
             break;
         }
     }
     *consumed = pos;
     return rv;
+}
+
+void relay_ajp_reader_fields_only(relay_ajp_reader_t *rd)
+{
+    rd->fields_only = 1;
 }
 
 int relay_ajp_reader_between_packets(const relay_ajp_reader_t *rd)

@@ -94,23 +94,33 @@ int relay_url_has_dot_segment(const char *path)
     return 0;
 }
 
-/* RFC 3986 §3.3: pchar = unreserved / pct-encoded / sub-delims / ":" /
- * "@", plus "/" between segments. '%' is not among them here: the input
- * is decoded, so a '%' in it is a literal percent sign. */
-static int is_path_char(unsigned char c)
-{
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-        (c >= '0' && c <= '9')) {
-        return 1;
-    }
-    return c != '\0' && strchr("-._~!$&'()*+,;=:@/", c) != NULL;
-}
+/* The bytes kept as they are, one table per escaping: RFC 3986 §3.3
+ * pchar = unreserved / pct-encoded / sub-delims / ":" / "@", plus "/"
+ * between segments (KEEP_PATH; '%' is not among them: the input is
+ * decoded, so a '%' in it is a literal percent sign), and RFC 9112 §3.2's
+ * visible ASCII of a request target (KEEP_TARGET). */
+#define KEEP_PATH 1
+#define KEEP_TARGET 2
 
-/* RFC 9112 §3.2: a request target is visible ASCII only. */
-static int is_target_char(unsigned char c)
-{
-    return c > 0x20 && c < 0x7f;
-}
+/* For each byte, the escapings that keep it. */
+static const unsigned char keep_table[256] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x00 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x10 */
+    0, 3, 2, 2, 3, 2, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, /* 0x20 */
+    3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 2, 3, 2, 2, /* 0x30 */
+    3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, /* 0x40 */
+    3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 2, 2, 2, 2, 3, /* 0x50 */
+    2, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, /* 0x60 */
+    3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 2, 2, 2, 3, 0, /* 0x70 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x80 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x90 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0xA0 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0xB0 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0xC0 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0xD0 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0xE0 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0xF0 */
+};
 
 /* "%2F" or "%2f": an encoded slash that httpd left encoded. */
 static int is_encoded_slash(const unsigned char *p)
@@ -118,12 +128,13 @@ static int is_encoded_slash(const unsigned char *p)
     return p[0] == '%' && p[1] == '2' && (p[2] == 'F' || p[2] == 'f');
 }
 
-/* Copies `s` with every byte `keep` refuses written as %XX; with
- * `keep_2f`, an encoded slash is copied as it stands. */
-static const char *escape(apr_pool_t *pool, const char *s,
-                          int (*keep)(unsigned char), int keep_2f)
+/* Copies `s` with every byte without the `keep` bit of keep_table written
+ * as %XX; with `keep_2f`, an encoded slash is copied as it stands. */
+static const char *escape(apr_pool_t *pool, const char *s, unsigned char keep,
+                          int keep_2f)
 {
     static const char hex[] = "0123456789ABCDEF";
+    const unsigned char *bits = keep_table;
     const unsigned char *p;
     apr_size_t n = 0;
     char *out, *q;
@@ -131,13 +142,20 @@ static const char *escape(apr_pool_t *pool, const char *s,
     if (s == NULL) {
         return NULL;
     }
-    for (p = (const unsigned char *)s; *p != '\0'; p++) {
+    /* The common case: nothing to encode, found in one pass. */
+    for (p = (const unsigned char *)s; bits[*p] & keep; p++) {
+    }
+    if (*p == '\0') {
+        return s;
+    }
+    n = (apr_size_t)(p - (const unsigned char *)s);
+    for (; *p != '\0'; p++) {
         if (keep_2f && is_encoded_slash(p)) {
             n += 3;
             p += 2;
         }
         else {
-            n += keep(*p) ? 1 : 3;
+            n += (bits[*p] & keep) ? 1 : 3;
         }
     }
     if (n == (apr_size_t)(p - (const unsigned char *)s)) {
@@ -151,7 +169,7 @@ static const char *escape(apr_pool_t *pool, const char *s,
             *q++ = (char)*p++;
             *q++ = (char)*p;
         }
-        else if (keep(*p)) {
+        else if (bits[*p] & keep) {
             *q++ = (char)*p;
         }
         else {
@@ -166,17 +184,17 @@ static const char *escape(apr_pool_t *pool, const char *s,
 
 const char *relay_url_escape_path(apr_pool_t *pool, const char *path)
 {
-    return escape(pool, path, is_path_char, 0);
+    return escape(pool, path, KEEP_PATH, 0);
 }
 
 const char *relay_url_escape_path_keep2f(apr_pool_t *pool, const char *path)
 {
-    return escape(pool, path, is_path_char, 1);
+    return escape(pool, path, KEEP_PATH, 1);
 }
 
 const char *relay_url_escape_target(apr_pool_t *pool, const char *target)
 {
-    return escape(pool, target, is_target_char, 0);
+    return escape(pool, target, KEEP_TARGET, 0);
 }
 
 int relay_url_target_is_safe(const char *target)
@@ -189,9 +207,65 @@ int relay_url_target_is_safe(const char *target)
     /* RFC 9112 §3.2: the request target is visible ASCII only; anything
      * else could split or smuggle a request line. */
     for (p = (const unsigned char *)target; *p != '\0'; p++) {
-        if (!is_target_char(*p)) {
+        if (!(keep_table[*p] & KEEP_TARGET)) {
             return 0;
         }
     }
+    return 1;
+}
+
+/* RFC 3986 §3.1: scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ). */
+static int is_scheme_char(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           (c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.';
+}
+
+int relay_url_split_origin(const char *url, relay_url_origin_t *o)
+{
+    const char *p = url, *host, *colon, *end;
+    long port = -1;
+
+    if (url == NULL ||
+        !((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z'))) {
+        return 0;
+    }
+    while (is_scheme_char((unsigned char)*p)) {
+        p++;
+    }
+    if (p[0] != ':' || p[1] != '/' || p[2] != '/') {
+        return 0;
+    }
+    o->scheme = url;
+    o->scheme_len = (apr_size_t)(p - url);
+    host = p + 3;
+    end = host + strcspn(host, "/?#@[");
+    if (*end == '@' || *end == '[') {
+        return 0; /* userinfo or an IP literal: the full parser's */
+    }
+    colon = memchr(host, ':', (apr_size_t)(end - host));
+    if (colon != NULL) {
+        const char *d = colon + 1;
+        if (d == end || end - d > 5) {
+            return 0;
+        }
+        for (port = 0; d < end; d++) {
+            if (*d < '0' || *d > '9') {
+                return 0;
+            }
+            port = port * 10 + (*d - '0');
+        }
+        if (port > 65535) {
+            return 0;
+        }
+    }
+    o->host = host;
+    o->host_len = (apr_size_t)((colon != NULL ? colon : end) - host);
+    if (o->host_len == 0) {
+        return 0;
+    }
+    o->port = (int)port;
+    o->target = end;
+    o->target_len = strcspn(end, "#");
     return 1;
 }

@@ -76,9 +76,20 @@ static const relay_proxy_api_t proxy_api = {
     balancer_unlock,
 };
 
+/* Where a request goes, as serve() found it in its origin URL. */
+typedef struct origin_t {
+    const char *url; /* without "unix:/path|" */
+    const char *uds; /* that path, or NULL */
+    const relay_scheme_t *scheme;
+    const char *scheme_name; /* lower case */
+    const char *hostname;
+    apr_size_t hostname_len;
+    apr_port_t port;    /* 0: none written */
+    const char *target; /* path and query, not yet escaped */
+} origin_t;
+
 /* Fills the request descriptor from the configuration in force. */
-static relay_proxy_req_t *make_request(request_rec *r, const char *url,
-                                       const apr_uri_t *uri,
+static relay_proxy_req_t *make_request(request_rec *r, const origin_t *o,
                                        relay_worker_t *worker)
 {
     relay_proxy_server_conf_t *sc =
@@ -86,22 +97,23 @@ static relay_proxy_req_t *make_request(request_rec *r, const char *url,
     relay_proxy_dir_conf_t *dc =
         ap_get_module_config(r->per_dir_config, &proxy_module);
     relay_proxy_req_t *pr = apr_pcalloc(r->pool, sizeof(*pr));
-    char *scheme = apr_pstrdup(r->pool, uri->scheme);
-    const char *target;
 
-    ap_str_tolower(scheme);
-    target = uri->path && *uri->path ? uri->path : "/";
-    if (uri->query) {
-        target = apr_pstrcat(r->pool, target, "?", uri->query, NULL);
-    }
     pr->magic = RELAY_REQ_MAGIC;
     pr->r = r;
     pr->worker = worker;
-    pr->url = url;
-    pr->scheme = scheme;
-    pr->hostname = uri->hostname;
-    pr->port = uri->port_str ? uri->port : 0;
-    pr->target = relay_url_escape_target(r->pool, target);
+    pr->url = o->url;
+    pr->scheme = o->scheme_name;
+    pr->provider = o->scheme;
+    /* The worker's copy of the host when it is the same name. */
+    pr->hostname =
+        worker->hostname &&
+                !strncmp(worker->hostname, o->hostname, o->hostname_len) &&
+                !worker->hostname[o->hostname_len]
+            ? worker->hostname
+            : apr_pstrmemdup(r->pool, o->hostname, o->hostname_len);
+    pr->port = o->port;
+    pr->uds_path = o->uds;
+    pr->target = relay_url_escape_target(r->pool, o->target);
     pr->is_forward = r->proxyreq == PROXYREQ_PROXY;
     pr->preserve_host = dc->preserve_host;
     pr->add_headers = dc->add_headers;
@@ -116,6 +128,54 @@ static relay_proxy_req_t *make_request(request_rec *r, const char *url,
     pr->cookie_paths = dc->cookie_paths;
     pr->cookie_domains = dc->cookie_domains;
     return pr;
+}
+
+/*
+ * The parts of an origin URL, "unix:/path|" and an absolute URL with a
+ * host, or the URL alone. The common form is split in place
+ * (relay_url_split_origin); any other goes through apr_uri_parse(), with
+ * the same result. Returns 0 when the URL is not one.
+ */
+static int split_origin(request_rec *r, const char *url, origin_t *o)
+{
+    relay_url_origin_t parts;
+    apr_uri_t uri;
+
+    o->url = relay_scheme_split_uds(r->pool, url, &o->uds);
+    if (!o->url) {
+        return 0;
+    }
+    if (relay_url_split_origin(o->url, &parts)) {
+        o->scheme = relay_scheme_find_n(r->pool, parts.scheme, parts.scheme_len,
+                                        &o->scheme_name);
+        o->hostname = parts.host;
+        o->hostname_len = parts.host_len;
+        o->port = parts.port < 0 ? 0 : (apr_port_t)parts.port;
+        if (parts.target_len && parts.target[0] == '/' &&
+            !parts.target[parts.target_len]) {
+            o->target = parts.target; /* the rest of the URL */
+        }
+        else {
+            o->target = apr_pstrcat(
+                r->pool, parts.target_len && parts.target[0] == '/' ? "" : "/",
+                apr_pstrmemdup(r->pool, parts.target, parts.target_len), NULL);
+        }
+        return 1;
+    }
+    if (apr_uri_parse(r->pool, o->url, &uri) != APR_SUCCESS || !uri.scheme ||
+        !uri.hostname || !*uri.hostname) {
+        return 0;
+    }
+    o->scheme = relay_scheme_find_n(r->pool, uri.scheme, strlen(uri.scheme),
+                                    &o->scheme_name);
+    o->hostname = uri.hostname;
+    o->hostname_len = strlen(uri.hostname);
+    o->port = uri.port_str ? uri.port : 0;
+    o->target = uri.path && *uri.path ? uri.path : "/";
+    if (uri.query) {
+        o->target = apr_pstrcat(r->pool, o->target, "?", uri.query, NULL);
+    }
+    return 1;
 }
 
 /* The worker for this request: the rule's, the longest defined prefix of
@@ -161,32 +221,23 @@ static int uds_allowed(const relay_worker_t *worker, const char *uds,
 static int serve(request_rec *r, const char *url, relay_worker_t *worker,
                  const char *handler_uds, relay_proxy_req_t **pr_out)
 {
-    const relay_scheme_t *scheme;
-    const char *origin_url, *uds;
     relay_proxy_req_t *pr;
-    apr_uri_t uri;
+    origin_t o;
     apr_time_t started;
-    char *name;
     int rc;
 
-    origin_url = relay_scheme_split_uds(r->pool, url, &uds);
-    if (!origin_url ||
-        apr_uri_parse(r->pool, origin_url, &uri) != APR_SUCCESS ||
-        !uri.scheme || !uri.hostname || !*uri.hostname) {
+    if (!split_origin(r, url, &o)) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
                       RELAY_LOGNO(01020) "refusing to proxy to '%s': not an "
                                          "absolute URL with a host",
                       url);
         return HTTP_BAD_REQUEST;
     }
-    name = apr_pstrdup(r->pool, uri.scheme);
-    ap_str_tolower(name);
-    scheme = relay_scheme_find(name);
-    if (!scheme) {
+    if (!o.scheme) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
                       RELAY_LOGNO(01021) "no loaded module serves %s:// "
                                          "URLs (proxying %s)",
-                      name, url);
+                      o.scheme_name, url);
         relay_error_note_set(r, RELAY_PROXY_ERROR_CONFIGURATION);
         return r->proxyreq == PROXYREQ_PROXY ? HTTP_NOT_IMPLEMENTED
                                              : HTTP_INTERNAL_SERVER_ERROR;
@@ -194,21 +245,19 @@ static int serve(request_rec *r, const char *url, relay_worker_t *worker,
     if (!worker) {
         worker = choose_worker(r, url);
     }
-    if (uds && !uds_allowed(worker, uds, handler_uds)) {
+    if (o.uds && !uds_allowed(worker, o.uds, handler_uds)) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
                       RELAY_LOGNO(01022) "refusing to proxy to '%s': the "
                                          "unix socket %s is not one the "
                                          "configuration names",
-                      url, uds);
+                      url, o.uds);
         relay_error_note_set(r, RELAY_PROXY_ERROR_CONFIGURATION);
         return HTTP_FORBIDDEN;
     }
-    pr = make_request(r, origin_url, &uri, worker);
-    pr->provider = scheme;
-    pr->uds_path = uds;
-    if (!pr->port) {
-        pr->port = scheme->default_port;
+    if (!o.port) {
+        o.port = o.scheme->default_port;
     }
+    pr = make_request(r, &o, worker);
     *pr_out = pr;
     ap_log_rerror(APLOG_MARK, APLOG_TRACE1, 0, r,
                   "proxying %s %s through worker %s", r->method, url,
@@ -219,7 +268,7 @@ static int serve(request_rec *r, const char *url, relay_worker_t *worker,
      * balancer member tried before it. */
     apr_table_unset(r->notes, RELAY_NOTE_PROXY_ERROR);
     started = apr_time_now();
-    rc = scheme->handle(pr, &proxy_api);
+    rc = o.scheme->handle(pr, &proxy_api);
     relay_worker_count_end(worker, !worker->balancer);
     relay_worker_count_result(worker, rc == OK ? r->status : rc,
                               relay_proxy_error_parse(apr_table_get(
@@ -449,6 +498,7 @@ static int proxy_post_config(apr_pool_t *pconf, apr_pool_t *plog,
         }
         sc->worker_names = relay_worker_names_index(pconf, sc->workers);
     }
+    relay_scheme_index(pconf);
     rv = relay_shm_attach(ptemp, main_s);
     if (rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_EMERG, rv, main_s,

@@ -33,13 +33,40 @@ relay_pass_rule_t *relay_proxy_request_rule(request_rec *r)
     return ap_get_module_config(r->request_config, &proxy_module);
 }
 
-static void mark_proxied(request_rec *r, const char *url, int proxyreq,
-                         relay_pass_rule_t *rule)
+/* Marks the request for the proxy: `filename` is "proxy:" and its URL. */
+static void mark_filename(request_rec *r, char *filename, int proxyreq,
+                          relay_pass_rule_t *rule)
 {
-    r->filename = apr_pstrcat(r->pool, "proxy:", url, NULL);
+    r->filename = filename;
     r->handler = "proxy-server";
     r->proxyreq = proxyreq;
     ap_set_module_config(r->request_config, &proxy_module, rule);
+}
+
+static void mark_proxied(request_rec *r, const char *url, int proxyreq,
+                         relay_pass_rule_t *rule)
+{
+    mark_filename(r, apr_pstrcat(r->pool, "proxy:", url, NULL), proxyreq, rule);
+}
+
+/* "proxy:", then `url` and `rest`, then "?" and `args` when not NULL, in
+ * one allocation. */
+static char *proxy_filename(apr_pool_t *p, const char *url, const char *rest,
+                            const char *args)
+{
+    apr_size_t ul = strlen(url), rl = strlen(rest);
+    apr_size_t al = args ? strlen(args) + 1 : 0;
+    char *f = apr_palloc(p, 6 + ul + rl + al + 1);
+
+    memcpy(f, "proxy:", 6);
+    memcpy(f + 6, url, ul);
+    memcpy(f + 6 + ul, rest, rl);
+    if (args) {
+        f[6 + ul + rl] = '?';
+        memcpy(f + 6 + ul + rl + 1, args, al - 1);
+    }
+    f[6 + ul + rl + al] = '\0';
+    return f;
 }
 
 /* The raw path of the request line, before httpd decoded it. */
@@ -164,6 +191,13 @@ static int map_prefix(request_rec *r, relay_pass_rule_t *rule, long covered)
 
     if (!rule->url) {
         return DONE;
+    }
+    if (raw_covered < 0) {
+        mark_filename(r,
+                      proxy_filename(r->pool, rule->url,
+                                     encode_path(r, r->uri + covered), r->args),
+                      PROXYREQ_REVERSE, rule);
+        return OK;
     }
     return map_to(
         r, rule,
@@ -460,10 +494,15 @@ ap_conf_vector_t *relay_proxy_sections_conf(apr_pool_t *p, server_rec *s,
  */
 int relay_proxy_map_storage(request_rec *r)
 {
+    relay_proxy_server_conf_t *sc =
+        ap_get_module_config(r->server->module_config, &proxy_module);
     const char *url;
 
     if (!r->proxyreq || !r->filename || strncmp(r->filename, "proxy:", 6)) {
         return DECLINED;
+    }
+    if (!sc->sections->nelts) {
+        return OK; /* no <Proxy> section to merge */
     }
     url = apr_table_get(r->notes, RELAY_NOTE_SECTION_URL);
     r->per_dir_config = relay_proxy_sections_conf(

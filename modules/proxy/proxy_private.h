@@ -137,6 +137,13 @@ const char *relay_scheme_split_uds(apr_pool_t *p, const char *url,
 const char *relay_scheme_check_url(apr_pool_t *p, const char *url);
 const char *relay_scheme_full_url(apr_pool_t *p, const char *url);
 apr_port_t relay_scheme_default_port(const char *name);
+/* relay_scheme_index (post_config) lists the schemes registered, for
+ * relay_scheme_find_n: the provider of the scheme name[0, len) in any
+ * case, or NULL; *lower is the name in lower case (from p when no
+ * provider serves it). */
+void relay_scheme_index(apr_pool_t *pconf);
+const relay_scheme_t *relay_scheme_find_n(apr_pool_t *p, const char *name,
+                                          apr_size_t len, const char **lower);
 
 /* proxy_worker.c */
 void relay_worker_params_unset(relay_worker_params_t *params);

@@ -29,6 +29,64 @@ const relay_scheme_t *relay_scheme_find(const char *name)
     return ap_lookup_provider(RELAY_SCHEME_GROUP, name, RELAY_SCHEME_VERSION);
 }
 
+/* The registered schemes, listed once the modules are loaded, so that a
+ * request finds its scheme without a lookup in the provider registry. */
+#define SCHEMES_MAX 32
+static struct {
+    const char *name; /* as registered */
+    apr_size_t len;
+    const relay_scheme_t *scheme;
+} schemes[SCHEMES_MAX];
+static int schemes_count = -1; /* not listed: ask the registry */
+
+void relay_scheme_index(apr_pool_t *pconf)
+{
+    apr_array_header_t *names =
+        ap_list_provider_names(pconf, RELAY_SCHEME_GROUP, RELAY_SCHEME_VERSION);
+    int i, n = 0;
+
+    schemes_count = -1;
+    if (!names || names->nelts > SCHEMES_MAX) {
+        return;
+    }
+    for (i = 0; i < names->nelts; i++) {
+        const char *name =
+            APR_ARRAY_IDX(names, i, ap_list_provider_names_t).provider_name;
+        schemes[n].name = name;
+        schemes[n].len = strlen(name);
+        schemes[n].scheme = relay_scheme_find(name);
+        if (schemes[n].scheme) {
+            n++;
+        }
+    }
+    schemes_count = n;
+}
+
+const relay_scheme_t *relay_scheme_find_n(apr_pool_t *p, const char *name,
+                                          apr_size_t len, const char **lower)
+{
+    char *copy;
+    int i;
+
+    for (i = 0; i < schemes_count; i++) {
+        apr_size_t k;
+        if (schemes[i].len != len) {
+            continue;
+        }
+        for (k = 0; k < len && apr_tolower(name[k]) == schemes[i].name[k];
+             k++) {
+        }
+        if (k == len) {
+            *lower = schemes[i].name;
+            return schemes[i].scheme;
+        }
+    }
+    copy = apr_pstrmemdup(p, name, len);
+    ap_str_tolower(copy);
+    *lower = copy;
+    return schemes_count < 0 ? relay_scheme_find(copy) : NULL;
+}
+
 /* The lower-case scheme of an absolute URL ("scheme://..."), or NULL. */
 static char *url_scheme(apr_pool_t *p, const char *url)
 {

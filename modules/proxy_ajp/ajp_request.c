@@ -20,15 +20,33 @@
 
 #include "ajp_private.h"
 
-static void add_attribute(apr_array_header_t *attrs, apr_byte_t code,
-                          const char *name, const char *value)
+/* Attributes of a request: most requests have a handful, held on the
+ * stack; more go to the request pool. */
+#define ATTRS_ON_STACK 24
+
+typedef struct attr_list_t {
+    relay_ajp_attribute_t *elts;
+    int nelts;
+    int cap;
+    apr_pool_t *pool;
+} attr_list_t;
+
+static void add_attribute(attr_list_t *attrs, apr_byte_t code, const char *name,
+                          const char *value)
 {
     relay_ajp_attribute_t *a;
 
     if (!value) {
         return;
     }
-    a = apr_array_push(attrs);
+    if (attrs->nelts == attrs->cap) {
+        relay_ajp_attribute_t *more =
+            apr_palloc(attrs->pool, 2 * attrs->cap * sizeof(*more));
+        memcpy(more, attrs->elts, attrs->nelts * sizeof(*more));
+        attrs->elts = more;
+        attrs->cap *= 2;
+    }
+    a = &attrs->elts[attrs->nelts++];
     a->code = code;
     a->name = name;
     a->value = value;
@@ -48,12 +66,23 @@ static const char *ssl_var(request_rec *r, const char *name)
     return v && *v ? v : NULL;
 }
 
-static apr_array_header_t *attributes(ajp_exchange_t *ex, int is_ssl,
-                                      int stored)
+/* Writes the decimal digits of `v` into buf (room for 6 bytes). */
+static const char *port_digits(char *buf, apr_port_t v)
+{
+    char *p = buf + 5;
+
+    *p = '\0';
+    do {
+        *--p = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    return p;
+}
+
+static void attributes(ajp_exchange_t *ex, attr_list_t *attrs, int is_ssl,
+                       int stored, char *port_buf)
 {
     request_rec *r = ex->r;
-    apr_array_header_t *attrs =
-        apr_array_make(r->pool, 16, sizeof(relay_ajp_attribute_t));
     const apr_array_header_t *env = apr_table_elts(r->subprocess_env);
     const apr_table_entry_t *e = (const apr_table_entry_t *)env->elts;
     int i;
@@ -78,10 +107,11 @@ static apr_array_header_t *attributes(ajp_exchange_t *ex, int is_ssl,
     if (stored) {
         add_attribute(attrs, RELAY_AJP_A_STORED_METHOD, NULL, r->method);
     }
-    add_attribute(attrs, RELAY_AJP_A_REQ_ATTRIBUTE, "AJP_REMOTE_PORT",
-                  apr_itoa(r->pool, r->useragent_addr
-                                        ? r->useragent_addr->port
-                                        : r->connection->client_addr->port));
+    add_attribute(
+        attrs, RELAY_AJP_A_REQ_ATTRIBUTE, "AJP_REMOTE_PORT",
+        port_digits(port_buf, r->useragent_addr
+                                  ? r->useragent_addr->port
+                                  : r->connection->client_addr->port));
     add_attribute(attrs, RELAY_AJP_A_REQ_ATTRIBUTE, "AJP_LOCAL_ADDR",
                   r->connection->local_ip);
     for (i = 0; i < env->nelts; i++) {
@@ -91,36 +121,37 @@ static apr_array_header_t *attributes(ajp_exchange_t *ex, int is_ssl,
                           e[i].val);
         }
     }
-    return attrs;
 }
 
-/* The request's fields, in order. */
-static apr_array_header_t *fields(request_rec *r)
+/* The request's fields, in order, into out[] (room for all of them);
+ * returns how many. */
+static int fields(request_rec *r, relay_ajp_header_t *out)
 {
     const apr_array_header_t *in = apr_table_elts(r->headers_in);
     const apr_table_entry_t *e = (const apr_table_entry_t *)in->elts;
-    apr_array_header_t *out =
-        apr_array_make(r->pool, in->nelts, sizeof(relay_ajp_header_t));
-    int i;
+    int i, n = 0;
 
     for (i = 0; i < in->nelts; i++) {
-        relay_ajp_header_t *h;
         if (!e[i].key) {
             continue;
         }
-        h = apr_array_push(out);
-        h->name = e[i].key;
-        h->value = e[i].val ? e[i].val : "";
+        out[n].name = e[i].key;
+        out[n].value = e[i].val ? e[i].val : "";
+        n++;
     }
-    return out;
+    return n;
 }
+
+/* Fields of a request held on the stack; more go to the request pool. */
+#define FIELDS_ON_STACK 32
 
 /* The path the container gets: the mapped URL's, without its query. */
 static const char *request_uri(ajp_exchange_t *ex)
 {
     const char *target = ex->pr->target;
+    apr_size_t n = strcspn(target, "?");
 
-    return apr_pstrmemdup(ex->r->pool, target, strcspn(target, "?"));
+    return target[n] ? apr_pstrmemdup(ex->r->pool, target, n) : target;
 }
 
 /* The first body packet goes out with the request, as containers expect
@@ -137,8 +168,12 @@ apr_status_t ajp_send_request(ajp_exchange_t *ex, int *status)
 {
     request_rec *r = ex->r;
     relay_ajp_request_t req;
-    apr_array_header_t *attrs, *hdrs;
+    relay_ajp_attribute_t attr_stack[ATTRS_ON_STACK];
+    relay_ajp_header_t field_stack[FIELDS_ON_STACK], *hdrs = field_stack;
+    attr_list_t attrs = {attr_stack, 0, ATTRS_ON_STACK, r->pool};
+    int nfields = apr_table_elts(r->headers_in)->nelts;
     int is_ssl = ap_ssl_conn_is_ssl(r->connection);
+    char port_buf[6];
     apr_size_t len = 0;
     apr_status_t rv;
 
@@ -147,8 +182,10 @@ apr_status_t ajp_send_request(ajp_exchange_t *ex, int *status)
     if (!req.method) {
         req.method = RELAY_AJP_M_STORED;
     }
-    attrs = attributes(ex, is_ssl, req.method == RELAY_AJP_M_STORED);
-    hdrs = fields(r);
+    attributes(ex, &attrs, is_ssl, req.method == RELAY_AJP_M_STORED, port_buf);
+    if (nfields > FIELDS_ON_STACK) {
+        hdrs = apr_palloc(r->pool, nfields * sizeof(*hdrs));
+    }
     req.protocol = r->protocol;
     req.req_uri = request_uri(ex);
     req.remote_addr = r->useragent_ip;
@@ -156,10 +193,10 @@ apr_status_t ajp_send_request(ajp_exchange_t *ex, int *status)
     req.server_name = ap_get_server_name(r);
     req.server_port = ap_get_server_port(r);
     req.is_ssl = is_ssl;
-    req.headers = (const relay_ajp_header_t *)hdrs->elts;
-    req.nheaders = hdrs->nelts;
-    req.attributes = (const relay_ajp_attribute_t *)attrs->elts;
-    req.nattributes = attrs->nelts;
+    req.headers = hdrs;
+    req.nheaders = fields(r, hdrs);
+    req.attributes = attrs.elts;
+    req.nattributes = attrs.nelts;
     if (relay_ajp_forward_request_write(ex->out, ex->max_packet, &req, &len) !=
         RELAY_OK) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,

@@ -19,19 +19,40 @@
 
 /* Every field name a token and every value free of CR, LF and NUL
  * (RFC 9110 §5): the container's fields become the client's. */
-static int valid_fields(const apr_table_t *h)
+static int valid_fields(const relay_ajp_event_t *ev)
 {
-    const apr_array_header_t *arr = apr_table_elts(h);
-    const apr_table_entry_t *e = (const apr_table_entry_t *)arr->elts;
     int i;
 
-    for (i = 0; i < arr->nelts; i++) {
-        if (!relay_header_name_is_token(e[i].key) ||
-            !relay_header_value_is_safe(e[i].val)) {
+    for (i = 0; i < ev->nfields; i++) {
+        /* A coded name is one of the protocol's table, a token. */
+        if ((!ev->fields[i].coded &&
+             !relay_header_name_is_token(ev->fields[i].name)) ||
+            !relay_header_value_is_safe(ev->fields[i].value)) {
             return 0;
         }
     }
     return 1;
+}
+
+/* RFC 9110 §7.6.1: the hop-by-hop fields a container's head may carry
+ * that no Connection field names (Connection itself, when present, sends
+ * the head through relay_headers_strip_hop_by_hop). */
+static int is_hop_by_hop(const char *name)
+{
+    switch (strlen(name)) {
+    case 2:
+        return !strcasecmp(name, "TE");
+    case 7:
+        return !strcasecmp(name, "Trailer") || !strcasecmp(name, "Upgrade");
+    case 10:
+        return !strcasecmp(name, "Keep-Alive");
+    case 16:
+        return !strcasecmp(name, "Proxy-Connection");
+    case 17:
+        return !strcasecmp(name, "Transfer-Encoding");
+    default:
+        return 0;
+    }
 }
 
 typedef struct ajp_reading_t {
@@ -40,16 +61,87 @@ typedef struct ajp_reading_t {
     int flush;     /* the container asked for a flush */
 } ajp_reading_t;
 
+/* A field's name for a table: a coded name is a static string. */
+static const char *field_name(request_rec *r, const relay_ajp_field_t *f)
+{
+    return f->coded ? f->name : apr_pstrdup(r->pool, f->name);
+}
+
+/* Every field of the head, in order. */
+static apr_table_t *all_fields(request_rec *r, const relay_ajp_event_t *ev)
+{
+    apr_table_t *h = apr_table_make(r->pool, ev->nfields);
+    int i;
+
+    for (i = 0; i < ev->nfields; i++) {
+        apr_table_addn(h, field_name(r, &ev->fields[i]),
+                       apr_pstrdup(r->pool, ev->fields[i].value));
+    }
+    return h;
+}
+
+/*
+ * The container's fields for the client, copied out of the packet in one
+ * pass: the hop-by-hop ones left out and the first Content-Type given
+ * through *type (every one left out). A head with a Connection field
+ * goes through relay_headers_strip_hop_by_hop(), which also drops the
+ * fields it names, Content-Type among them.
+ */
+static apr_table_t *client_fields(request_rec *r, const relay_ajp_event_t *ev,
+                                  const char **type)
+{
+    apr_table_t *h = apr_table_make(r->pool, ev->nfields);
+    int i;
+
+    *type = NULL;
+    for (i = 0; i < ev->nfields; i++) {
+        const char *name = ev->fields[i].name;
+        if (!strcasecmp(name, "Content-Type")) {
+            if (!*type) {
+                *type = apr_pstrdup(r->pool, ev->fields[i].value);
+            }
+            continue;
+        }
+        if (!strcasecmp(name, "Connection")) {
+            h = all_fields(r, ev);
+            relay_headers_strip_hop_by_hop(h, 0);
+            *type = apr_table_get(h, "Content-Type");
+            apr_table_unset(h, "Content-Type");
+            return h;
+        }
+        if (is_hop_by_hop(name)) {
+            continue;
+        }
+        apr_table_addn(h, field_name(r, &ev->fields[i]),
+                       apr_pstrdup(r->pool, ev->fields[i].value));
+    }
+    return h;
+}
+
+/* "NNN reason": the status line httpd sends, without a format call. */
+static const char *status_line(apr_pool_t *p, int status, const char *reason)
+{
+    apr_size_t n = strlen(reason);
+    char *line = apr_palloc(p, 4 + n + 1);
+
+    line[0] = (char)('0' + status / 100);
+    line[1] = (char)('0' + status / 10 % 10);
+    line[2] = (char)('0' + status % 10);
+    line[3] = ' ';
+    memcpy(line + 4, reason, n + 1);
+    return line;
+}
+
 /* SEND_HEADERS: the client's status and fields. Returns OK, or the
  * status to answer with instead (a bad status, ProxyErrorOverride). */
 static int apply_head(ajp_exchange_t *ex, ajp_reading_t *st,
                       const relay_ajp_event_t *ev)
 {
     request_rec *r = ex->r;
-    apr_table_t *h = ev->headers;
+    apr_table_t *h;
     const char *type;
 
-    if (ev->status < 100 || ev->status > 599 || !valid_fields(h)) {
+    if (ev->status < 100 || ev->status > 599 || !valid_fields(ev)) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
                       RELAY_LOGNO(08010) "worker %s: the container sent a "
                                          "bad status (%d) or field for %s",
@@ -61,19 +153,18 @@ static int apply_head(ajp_exchange_t *ex, ajp_reading_t *st,
     if (relay_exchange_error_override(ex->pr, ev->status)) {
         return ev->status;
     }
-    relay_headers_strip_hop_by_hop(h, 0);
+    h = client_fields(r, ev, &type);
     ex->api->map_response_headers(ex->pr, h);
-    type = apr_table_get(h, "Content-Type");
     if (type) {
-        ap_set_content_type(r, apr_pstrdup(r->pool, type));
-        apr_table_unset(h, "Content-Type");
+        ap_set_content_type(r, type);
     }
-    r->headers_out = apr_table_overlay(r->pool, r->headers_out, h);
+    r->headers_out = apr_is_empty_table(r->headers_out)
+                         ? h
+                         : apr_table_overlay(r->pool, r->headers_out, h);
     r->status = ev->status;
-    r->status_line =
-        ev->reason && *ev->reason
-            ? apr_psprintf(r->pool, "%d %s", ev->status, ev->reason)
-            : NULL;
+    r->status_line = ev->reason && *ev->reason
+                         ? status_line(r->pool, ev->status, ev->reason)
+                         : NULL;
     return OK;
 }
 
@@ -182,9 +273,10 @@ int ajp_relay_response(ajp_exchange_t *ex)
 {
     request_rec *r = ex->r;
     ajp_reading_t *st = apr_pcalloc(r->pool, sizeof(*st));
-    int rc = OK, done = 0;
+    int rc = OK, done = 0, last = 0;
 
     relay_ajp_reader_init(&st->rd, ex->in, ex->max_packet);
+    relay_ajp_reader_fields_only(&st->rd);
     ex->conn->buf_pos = ex->conn->buf_len = 0;
     for (;;) {
         relay_status_t rs;
@@ -217,10 +309,14 @@ int ajp_relay_response(ajp_exchange_t *ex)
             return failure(ex, st, RELAY_PROXY_ERROR_MALFORMED,
                            HTTP_BAD_GATEWAY);
         }
+        /* The body read with the END_RESPONSE goes with the EOS, unless
+         * a flush is asked for. */
+        last = rs == RELAY_OK && !st->flush &&
+               ex->pr->worker->params.flushpackets != RELAY_FLUSH_ON;
         /* Nothing goes down the chain before the head: a flush there
          * would send the default head (a container asks for the body
          * before it answers). */
-        if (st->head_sent &&
+        if (st->head_sent && !last &&
             relay_exchange_pass(ex->pr, ex->bb,
                                 st->flush ||
                                     (rs != RELAY_OK &&
@@ -249,7 +345,8 @@ int ajp_relay_response(ajp_exchange_t *ex)
     }
     APR_BRIGADE_INSERT_TAIL(ex->bb,
                             apr_bucket_eos_create(r->connection->bucket_alloc));
-    if (ap_pass_brigade(r->output_filters, ex->bb) != APR_SUCCESS) {
+    if (ap_pass_brigade(r->output_filters, ex->bb) != APR_SUCCESS ||
+        (last && r->connection->aborted)) {
         ex->conn->reusable = 0;
     }
     apr_brigade_cleanup(ex->bb);

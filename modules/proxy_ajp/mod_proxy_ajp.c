@@ -29,10 +29,37 @@ static void exchange_init(ajp_exchange_t *ex, relay_proxy_req_t *pr,
     ex->api = api;
     ex->r = r;
     ex->max_packet = relay_ajp_packet_size(pr->io_buffer_size);
-    ex->out = apr_palloc(r->pool, ex->max_packet);
-    ex->in = apr_palloc(r->pool, ex->max_packet);
     ex->bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
     ex->has_body = ap_request_has_body(r);
+}
+
+#define AJP_BUFFERS_MAGIC 0x52414a50 /* "RAJP" */
+
+/* The two packet buffers, kept with the connection. */
+typedef struct ajp_buffers_t {
+    unsigned int magic;
+    apr_size_t size;
+    char *out;
+    char *in;
+} ajp_buffers_t;
+
+/* Points the exchange at the packet buffers of its connection, made the
+ * first time a request uses the connection. */
+static void attach_buffers(ajp_exchange_t *ex)
+{
+    relay_conn_t *c = ex->conn;
+    ajp_buffers_t *b = c->scheme_data;
+
+    if (!b || b->magic != AJP_BUFFERS_MAGIC || b->size < ex->max_packet) {
+        b = apr_palloc(c->pool, sizeof(*b));
+        b->magic = AJP_BUFFERS_MAGIC;
+        b->size = ex->max_packet;
+        b->out = apr_palloc(c->pool, ex->max_packet);
+        b->in = apr_palloc(c->pool, ex->max_packet);
+        c->scheme_data = b;
+    }
+    ex->out = b->out;
+    ex->in = b->in;
 }
 
 /* A connection for the request: a pooled one answers CPing first when
@@ -43,7 +70,11 @@ static apr_status_t take_connection(ajp_exchange_t *ex)
     relay_proxy_req_t *pr = ex->pr;
     apr_status_t rv = ex->api->acquire(pr, 0, &ex->conn, &ex->reused);
 
-    if (rv != APR_SUCCESS || !ex->reused || pr->worker->params.ping_ms <= 0) {
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    attach_buffers(ex);
+    if (!ex->reused || pr->worker->params.ping_ms <= 0) {
         return rv;
     }
     if (ajp_cping(ex) == APR_SUCCESS) {
@@ -56,7 +87,11 @@ static apr_status_t take_connection(ajp_exchange_t *ex)
     ex->conn->reusable = 0;
     ex->api->release(ex->conn);
     ex->conn = NULL;
-    return ex->api->acquire(pr, 1, &ex->conn, &ex->reused);
+    rv = ex->api->acquire(pr, 1, &ex->conn, &ex->reused);
+    if (rv == APR_SUCCESS) {
+        attach_buffers(ex);
+    }
+    return rv;
 }
 
 static int ajp_handle(relay_proxy_req_t *pr, const relay_proxy_api_t *api)
@@ -73,6 +108,9 @@ static int ajp_handle(relay_proxy_req_t *pr, const relay_proxy_api_t *api)
         if (rv != APR_SUCCESS) {
             return rv == APR_ENOTIMPL ? HTTP_INTERNAL_SERVER_ERROR
                                       : HTTP_SERVICE_UNAVAILABLE;
+        }
+        if (tries) {
+            attach_buffers(&ex);
         }
         rv = ajp_send_request(&ex, &rc);
         if (rv == APR_SUCCESS) {

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include <apr_strings.h>
+#include <apr_uri.h>
 
 #include "relay/relay_url.h"
 #include "relay_test.h"
@@ -125,6 +126,94 @@ static const dot_case_t dot_cases[] = {
     {"/%", 0},
 };
 
+/* relay_url_split_origin: NULL where the full parser is left the URL. */
+typedef struct origin_case_t {
+    const char *url;
+    int split;
+} origin_case_t;
+
+static const origin_case_t origin_cases[] = {
+    {"ajp://127.0.0.1:8009/hello.jsp", 1},
+    {"http://host", 1},
+    {"http://host/", 1},
+    {"http://host?q", 1},
+    {"http://host#f", 1},
+    {"http://host:80/a/b?x=1&y#frag", 1},
+    {"HTTP://Host:65535/", 1},
+    {"fcgi://localhost/var/www/x.php", 1},
+    {"balancer://cluster/app/", 1},
+    {"h.t+t-p://host/", 1},
+    {"http://host:/", 0},
+    {"http://host:65536/", 0},
+    {"http://host:123456/", 0},
+    {"http://host:8a/", 0},
+    {"http://host:+80/", 0},
+    {"http://user@host/", 0},
+    {"http://[::1]:80/", 0},
+    {"http:///path", 0},
+    {"http://:80/", 0},
+    {"http:/host/", 0},
+    {"http:host", 0},
+    {"1http://host/", 0},
+    {"://host/", 0},
+    {"/just/a/path", 0},
+    {"", 0},
+};
+
+/* Whether the split agrees with apr_uri_parse() on the URL. */
+static int same_as_apr(apr_pool_t *pool, const char *url,
+                       const relay_url_origin_t *o)
+{
+    apr_uri_t uri;
+    const char *target;
+
+    if (apr_uri_parse(pool, url, &uri) != APR_SUCCESS || !uri.scheme ||
+        !uri.hostname) {
+        return 0;
+    }
+    target = apr_pstrcat(pool, uri.path ? uri.path : "", uri.query ? "?" : "",
+                         uri.query ? uri.query : "", NULL);
+    return strlen(uri.scheme) == o->scheme_len &&
+           !strncmp(uri.scheme, o->scheme, o->scheme_len) &&
+           strlen(uri.hostname) == o->host_len &&
+           !strncmp(uri.hostname, o->host, o->host_len) &&
+           (o->port < 0 ? uri.port_str == NULL
+                        : uri.port_str != NULL && uri.port == o->port) &&
+           strlen(target) == o->target_len &&
+           !strncmp(target, o->target, o->target_len);
+}
+
+static void test_split_origin(apr_pool_t *pool)
+{
+    static const char base[] = "ajp://h:80/a?b#c";
+    char url[sizeof(base)];
+    relay_url_origin_t o;
+    int i, c, ok = 1;
+
+    for (i = 0; i < RELAY_TEST_COUNT(origin_cases); i++) {
+        const origin_case_t *t = &origin_cases[i];
+        int split = relay_url_split_origin(t->url, &o);
+        relay_test_ok(split == t->split &&
+                          (!split || same_as_apr(pool, t->url, &o)),
+                      "split_origin: \"%s\"", t->url);
+    }
+    /* Every byte at every place of a URL: whatever is split is split as
+     * apr_uri_parse() does it. */
+    for (i = 0; i < (int)sizeof(base) - 1; i++) {
+        for (c = 1; c < 256; c++) {
+            memcpy(url, base, sizeof(base));
+            url[i] = (char)c;
+            if (relay_url_split_origin(url, &o) &&
+                !same_as_apr(pool, url, &o)) {
+                relay_test_diag("differs from apr_uri_parse: \"%s\"",
+                                relay_test_quote(pool, url, strlen(url)));
+                ok = 0;
+            }
+        }
+    }
+    relay_test_ok(ok, "split_origin: every byte at every place");
+}
+
 int main(void)
 {
     apr_pool_t *pool = relay_test_init();
@@ -221,5 +310,6 @@ int main(void)
             c->in != NULL ? relay_test_quote(pool, c->in, strlen(c->in))
                           : "NULL");
     }
+    test_split_origin(pool);
     return relay_test_done();
 }
