@@ -37,6 +37,24 @@ sub children {
     return grep { /^\d+$/ } split ' ', `pgrep -P $parent`;
 }
 
+# Waits up to $timeout seconds until every thread of every process in
+# @pids has a tracer (strace attaches to them one by one).
+sub wait_traced {
+    my ($timeout, @pids) = @_;
+    my $deadline = Time::HiRes::time() + $timeout;
+    while (Time::HiRes::time() < $deadline) {
+        my @status = map { glob "/proc/$_/task/*/status" } @pids;
+        my $untraced = grep {
+            open my $fh, '<', $_ or next;
+            local $/;
+            (<$fh> // '') =~ /^TracerPid:\s+0$/m;
+        } @status;
+        return 1 if @status && !$untraced;
+        Time::HiRes::sleep(0.05);
+    }
+    return 0;
+}
+
 # The calls of the system calls named in $calls ("sendfile,pread64") the
 # children make while $code runs: [name, result] each.
 sub traced_calls {
@@ -49,9 +67,10 @@ sub traced_calls {
             map { ('-p', $_) } @pids }
         POSIX::_exit(127);
     }
-    Time::HiRes::sleep(1);    # let strace attach to every thread
+    wait_traced(10, @pids);
+    # The response is complete once the traced calls have returned, and
+    # strace writes each call as it returns.
     $code->();
-    Time::HiRes::sleep(0.5);
     kill 'INT', $tracer;
     waitpid($tracer, 0);
     open my $in, '<', $out or return ();

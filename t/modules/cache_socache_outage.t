@@ -13,6 +13,7 @@ use strict;
 use warnings FATAL => 'all';
 
 use Apache::Test qw(-withtestmore);
+use File::Temp ();
 use IO::Socket::INET ();
 use LWP::UserAgent ();
 use POSIX ();
@@ -57,6 +58,7 @@ like(xc((get($gw, $url))[0]), qr/^HIT/, 'cached while memcached runs');
 # Load from four clients while memcached is stopped under it: each exits
 # with the number of its answers that were not a timely 200.
 my @load;
+my $started = File::Temp::tempdir(CLEANUP => 1);
 for my $c (1 .. 4) {
     my $pid = fork // die "fork: $!";
     if ($pid == 0) {
@@ -68,12 +70,18 @@ for my $c (1 .. 4) {
             my $res = $lua->get("http://127.0.0.1:$gw->{port}/count/load-$run-$c-"
                                 . ($k++ % 5) . "?cc=max-age%3D300");
             $bad++ if $res->code != 200 || Time::HiRes::time() - $t0 > 2;
+            # Tells the parent this client is under way.
+            open my $mark, '>', "$started/$c" if $k == 1;
         }
         POSIX::_exit($bad > 255 ? 255 : $bad);
     }
     push @load, $pid;
 }
-Time::HiRes::sleep(0.5);
+# memcached goes while the load runs: once every client has an answer.
+my $load_deadline = Time::HiRes::time() + 10;
+Time::HiRes::sleep(0.05)
+    while grep({ !-e "$started/$_" } 1 .. 4)
+        && Time::HiRes::time() < $load_deadline;
 stop_server($mc);
 
 # Requests for 5 s, longer than the 3 s back-off, while memcached is gone.
