@@ -62,9 +62,11 @@ static int has_suffix(const char *name, const char *suffix)
     return n > s && !strcmp(name + n - s, suffix);
 }
 
-/* When the entry's head says it goes stale, with stock's defaults. */
-static apr_time_t expiry(apr_pool_t *pool, const relay_disk_file_t *f,
-                         apr_time_t now)
+/* When the entry's head says it goes stale, with stock's defaults, in
+ * *expires. Returns 0 when the head does not decode: no lookup can serve
+ * such an entry. */
+static int expiry(apr_pool_t *pool, const relay_disk_file_t *f, apr_time_t now,
+                  apr_time_t *expires)
 {
     relay_cache_settings_t s;
     relay_cache_response_t resp;
@@ -79,7 +81,8 @@ static apr_time_t expiry(apr_pool_t *pool, const relay_disk_file_t *f,
     relay_cache_response_read(&resp, pool, e.status, e.headers);
     lifetime = relay_cache_freshness_lifetime(&s, &resp, e.response_time, NULL);
     age = relay_cache_current_age(&resp, e.request_time, e.response_time, now);
-    return now + apr_time_from_sec(lifetime - age);
+    *expires = now + apr_time_from_sec(lifetime - age);
+    return 1;
 }
 
 static void entry_file(walk_t *w, const char *path)
@@ -88,13 +91,16 @@ static void entry_file(walk_t *w, const char *path)
     relay_disk_file_t f;
     relay_disk_status_t st;
     relay_disk_item_t *item;
+    apr_time_t expires = 0;
 
     apr_pool_create(&sub, w->pool);
     if (relay_disk_open(sub, path, 0, NULL, &f, &st) != APR_SUCCESS) {
         apr_pool_destroy(sub); /* gone meanwhile, or unreadable */
         return;
     }
-    if (st != RELAY_DISK_OK) {
+    /* A file that fails its checks, or whose head no lookup would serve,
+     * is removed. */
+    if (st != RELAY_DISK_OK || !expiry(sub, &f, w->now, &expires)) {
         if (!(w->flags & RELAY_DISK_SCAN_KEEP) &&
             apr_file_remove(path, sub) == APR_SUCCESS) {
             w->scan->bad++;
@@ -107,7 +113,7 @@ static void entry_file(walk_t *w, const char *path)
     item->key = apr_pstrdup(w->pool, f.key);
     item->size = f.finfo.size;
     item->used = f.finfo.mtime;
-    item->expires = expiry(sub, &f, w->now);
+    item->expires = expires;
     item->remove = 0;
     w->scan->bytes += f.finfo.size;
     apr_file_close(f.fd);

@@ -97,24 +97,41 @@ static void test_scan(apr_pool_t *pool)
     const char *root = apr_psprintf(pool, "/tmp/relay-test-clean-%d", getpid());
     const char *good = relay_disk_path(pool, root, 2, 2, "http://h/good");
     const char *bad = relay_disk_path(pool, root, 2, 2, "http://h/bad");
+    const char *unservable =
+        relay_disk_path(pool, root, 2, 2, "http://h/unservable");
     const char *foreign = apr_pstrcat(pool, root, "/README", NULL);
     const char *dead = apr_pstrcat(pool, root, "/relay-tmp.0.abcdef", NULL);
     const char *alive =
         apr_psprintf(pool, "%s/relay-tmp.%d.abcdef", root, (int)getpid());
     relay_disk_scan_t scan;
     relay_disk_item_t *it;
-    apr_size_t mlen;
-    char *meta;
+    apr_size_t mlen, hlen;
+    apr_off_t good_size;
+    char *meta, *head;
     int removed;
 
     apr_dir_make_recursive(apr_pstrndup(pool, good, strrchr(good, '/') - good),
                            APR_FPROT_OS_DEFAULT, pool);
     apr_dir_make_recursive(apr_pstrndup(pool, bad, strrchr(bad, '/') - bad),
                            APR_FPROT_OS_DEFAULT, pool);
-    meta = relay_disk_meta_encode(pool, "http://h/good", 13, "h", 1, 3, &mlen);
+    apr_dir_make_recursive(
+        apr_pstrndup(pool, unservable, strrchr(unservable, '/') - unservable),
+        APR_FPROT_OS_DEFAULT, pool);
+    head =
+        relay_test_entry_block(pool, 200, 3, "Content-Type: text/plain", &hlen);
+    meta =
+        relay_disk_meta_encode(pool, "http://h/good", 13, head, hlen, 3, &mlen);
     relay_test_write_file(pool, good, "abc", 3, meta, mlen);
-    meta = relay_disk_meta_encode(pool, "http://h/bad", 12, "h", 1, 3, &mlen);
+    good_size = (apr_off_t)(3 + mlen);
+    meta =
+        relay_disk_meta_encode(pool, "http://h/bad", 12, head, hlen, 3, &mlen);
     relay_test_write_file(pool, bad, "abc", 3, meta, mlen - 1); /* truncated */
+    /* A sound file whose head no lookup would serve (status 42). */
+    head =
+        relay_test_entry_block(pool, 42, 3, "Content-Type: text/plain", &hlen);
+    meta = relay_disk_meta_encode(pool, "http://h/unservable", 19, head, hlen,
+                                  3, &mlen);
+    relay_test_write_file(pool, unservable, "abc", 3, meta, mlen);
     relay_test_write_file(pool, foreign, "hello", 5, "", 0);
     relay_test_write_file(pool, dead, "partial", 7, "", 0);
     relay_test_write_file(pool, alive, "partial", 7, "", 0);
@@ -122,7 +139,7 @@ static void test_scan(apr_pool_t *pool)
     relay_test_ok(relay_disk_scan(pool, root, RELAY_DISK_SCAN_KEEP, NOW, NULL,
                                   NULL, &scan) == APR_SUCCESS &&
                       scan.items->nelts == 1 && exists(pool, bad) &&
-                      exists(pool, dead),
+                      exists(pool, unservable) && exists(pool, dead),
                   "a listing scan finds the good entry and removes nothing");
     relay_test_ok(relay_disk_scan(pool, root, RELAY_DISK_SCAN_PRUNE,
                                   apr_time_now(), NULL, NULL,
@@ -130,10 +147,12 @@ static void test_scan(apr_pool_t *pool)
                   "scan");
     it = (relay_disk_item_t *)scan.items->elts;
     relay_test_ok(scan.items->nelts == 1 && !strcmp(it->key, "http://h/good") &&
-                      it->size == (apr_off_t)(3 + mlen + 1),
+                      it->size == good_size,
                   "the good entry is listed with its key and size");
-    relay_test_ok(scan.bad == 1 && !exists(pool, bad),
+    relay_test_ok(scan.bad == 2 && !exists(pool, bad),
                   "the truncated entry is removed");
+    relay_test_ok(!exists(pool, unservable),
+                  "an entry whose head would not be served is removed");
     relay_test_ok(scan.leftovers == 1 && !exists(pool, dead) &&
                       exists(pool, alive),
                   "a dead writer's file is removed, a live one's kept");
