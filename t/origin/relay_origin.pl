@@ -83,7 +83,8 @@
 #                         framed by F: close (no length: the close ends it),
 #                         length (a Content-Length twice the bytes sent) or
 #                         chunked (no last chunk), or none of it with head
-#                         (the head's first lines only); then closes. With
+#                         (the head's first lines only) or none (not a
+#                         byte); then closes. With
 #                         end=abrupt a TLS origin closes the TCP connection
 #                         without close_notify (a truncation); otherwise
 #                         close_notify first, as always
@@ -836,6 +837,7 @@ sub h_cut {
     my @h = (['Content-Type', 'text/plain']);
     my $cc = param($req, 'cc');
     push @h, ['Cache-Control', $cc] if defined $cc;
+    return if $framing eq 'none';
     if ($framing eq 'head') {
         write_all("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n");
         return;
