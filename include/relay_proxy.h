@@ -70,6 +70,16 @@
 #define RELAY_ETLS (APR_OS_START_USERERR + 100)
 
 /*
+ * A TLS stream that ended without close_notify (RFC 8446 §6.1): the TCP
+ * connection closed, by the origin or by anything on the path, so what
+ * was received may have been cut short. A TLS transport's recv returns it
+ * where a clean end (close_notify) gives APR_EOF. Where the framing says
+ * the response was whole it is as good as APR_EOF; a body delimited by
+ * the close is cut off by it.
+ */
+#define RELAY_ETLSEOF (APR_OS_START_USERERR + 101)
+
+/*
  * The request note (r->notes) in which Relay's proxy modules leave the
  * cause of a failed proxied request, as a relay_proxy_error_name() string
  * (include/relay/relay_proxy_error.h): mod_proxy turns it into the
@@ -229,7 +239,8 @@ typedef struct relay_conn_t {
 /*
  * A byte carrier under a connection: plain TCP or TLS. recv and send
  * follow apr_socket_recv/send (APR_EOF at the end, APR_TIMEUP when the
- * socket's timeout passes).
+ * socket's timeout passes); a TLS recv returns RELAY_ETLSEOF instead of
+ * APR_EOF for an end without close_notify.
  */
 struct relay_transport_t {
     const char *name;

@@ -113,7 +113,8 @@ static apr_status_t read_head_by(relay_http_exchange_t *ex,
             rv = APR_EOF;
         }
         if (rv != APR_SUCCESS && n == 0) {
-            if (APR_STATUS_IS_EOF(rv) && c->buf_len > 0) {
+            if ((APR_STATUS_IS_EOF(rv) || rv == RELAY_ETLSEOF) &&
+                c->buf_len > 0) {
                 *perr = RELAY_EBADSTATUS; /* closed inside the head */
                 return RELAY_EINCOMPLETE;
             }
@@ -201,10 +202,12 @@ static int head_failure(relay_http_exchange_t *ex, apr_status_t rv,
                       worker, r->method, ex->pr->target);
         return HTTP_GATEWAY_TIME_OUT;
     }
-    ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r,
-                  RELAY_LOGNO(02012) "worker %s: connection closed before "
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, rv == RELAY_ETLSEOF ? 0 : rv, r,
+                  RELAY_LOGNO(02012) "worker %s: connection closed%s before "
                                      "a response to %s %s",
-                  worker, r->method, ex->pr->target);
+                  worker,
+                  rv == RELAY_ETLSEOF ? " without TLS close_notify" : "",
+                  r->method, ex->pr->target);
     relay_error_note_set(r, RELAY_PROXY_ERROR_CLOSED);
     return HTTP_BAD_GATEWAY;
 }
@@ -248,8 +251,11 @@ int relay_http_read_response(relay_http_exchange_t *ex)
     for (;;) {
         apr_status_t rv = read_head(ex, &ex->head, &err, deadline);
         if (rv != APR_SUCCESS) {
+            /* An idle connection the origin closed, with close_notify
+             * or without (many TLS servers send none). */
             if (ex->reused && !ex->body_started &&
-                (APR_STATUS_IS_EOF(rv) || APR_STATUS_IS_ECONNRESET(rv))) {
+                (APR_STATUS_IS_EOF(rv) || rv == RELAY_ETLSEOF ||
+                 APR_STATUS_IS_ECONNRESET(rv))) {
                 ex->conn->reusable = 0;
                 return RELAY_HTTP_RETRY;
             }
@@ -493,15 +499,37 @@ static int stream_body(relay_http_exchange_t *ex, body_reader_t *br)
             (rv == APR_SUCCESS || APR_STATUS_IS_EOF(rv))) {
             break; /* the close is the end of this body */
         }
+        if (n == 0 && br->framing.kind == RELAY_FRAMING_CLOSE &&
+            rv == RELAY_ETLSEOF) {
+            /* RFC 9112 §9.8: a response with neither Content-Length nor
+             * chunked framing is complete only once the TLS closure alert
+             * came; without it the body may have been truncated by anyone
+             * on the path. Cut off, so that neither the client nor a
+             * cache takes it for the whole response. */
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                          RELAY_LOGNO(02024) "worker %s: the origin's TLS "
+                                             "connection ended without "
+                                             "close_notify inside the "
+                                             "response body for %s, which "
+                                             "only the close delimits; the "
+                                             "client's response is cut off",
+                          ex->pr->worker->name, ex->pr->target);
+            relay_error_note_set(r, RELAY_PROXY_ERROR_INCOMPLETE);
+            relay_exchange_cut_off(ex->pr, ex->conn, bb);
+            return OK;
+        }
         if (n == 0) {
             ap_log_rerror(
-                APLOG_MARK, APLOG_ERR, rv, r,
+                APLOG_MARK, APLOG_ERR, rv == RELAY_ETLSEOF ? 0 : rv, r,
                 RELAY_LOGNO(
                     02021) "worker %s: %s while reading "
                            "the response body for %s; the client's response "
                            "is cut off",
                 ex->pr->worker->name,
-                APR_STATUS_IS_TIMEUP(rv) ? "timed out" : "origin closed",
+                APR_STATUS_IS_TIMEUP(rv) ? "timed out"
+                : rv == RELAY_ETLSEOF    ? "origin closed without TLS "
+                                           "close_notify"
+                                         : "origin closed",
                 ex->pr->target);
             relay_error_note_set(r, RELAY_PROXY_ERROR_INCOMPLETE);
             relay_exchange_cut_off(ex->pr, ex->conn, bb);

@@ -194,10 +194,12 @@ int relay_http_tunnel(relay_http_exchange_t *ex)
             rv = client_to_origin(ex, bb, &client_more);
         }
     }
-    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, rv, r,
+    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, rv == RELAY_ETLSEOF ? 0 : rv, r,
                   RELAY_LOGNO(02030) "tunnel to %s closed%s",
                   ex->pr->worker->name,
-                  APR_STATUS_IS_TIMEUP(rv) ? " after its idle timeout" : "");
+                  APR_STATUS_IS_TIMEUP(rv) ? " after its idle timeout"
+                  : rv == RELAY_ETLSEOF    ? " (TLS without close_notify)"
+                                           : "");
     /* The client connection carried the tunnel; nothing else may be
      * written on it. */
     c->keepalive = AP_CONN_CLOSE;

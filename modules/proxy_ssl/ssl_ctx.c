@@ -335,10 +335,10 @@ SSL_CTX *relay_ssl_ctx_make(apr_pool_t *p, const relay_ssl_settings_t *st,
                              &lowest, &highest);
     SSL_CTX_set_min_proto_version(ctx, openssl_version(lowest));
     SSL_CTX_set_max_proto_version(ctx, openssl_version(highest));
-    /* An origin closing without close_notify ends the stream (APR_EOF);
-     * HTTP framing still tells a cut body from a whole one. */
-    SSL_CTX_set_options(ctx,
-                        SSL_OP_IGNORE_UNEXPECTED_EOF | SSL_OP_NO_RENEGOTIATION);
+    /* No SSL_OP_IGNORE_UNEXPECTED_EOF: it would make an end without
+     * close_notify look like close_notify, and tls_recv (ssl_transport.c)
+     * must tell a truncated stream (RELAY_ETLSEOF) from a clean end. */
+    SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION);
     SSL_CTX_set_mode(ctx, SSL_MODE_AUTO_RETRY);
     SSL_CTX_set_alpn_protos(ctx, alpn, sizeof(alpn) - 1);
     SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, relay_ssl_verify_cb);

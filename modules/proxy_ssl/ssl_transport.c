@@ -13,6 +13,9 @@
  * http/1.1 and a saved session, and completes the handshake. Every
  * failure is logged once, naming the worker, the origin and OpenSSL's
  * reason, and returned as RELAY_ETLS (502; the worker stays usable).
+ * recv tells the two ends of a stream apart: close_notify is APR_EOF, a
+ * TCP close without it RELAY_ETLSEOF (a possible truncation, which the
+ * HTTP layer never passes as a complete close-delimited body).
  */
 #include "apr_strings.h"
 
@@ -28,6 +31,7 @@ typedef struct tls_conn_t {
     SSL *ssl;
     relay_ssl_settings_t st;
     apr_status_t io_rv;      /* the last socket status the BIO saw */
+    int read_eof;            /* the socket's read side reached its end */
     const char *session_key; /* settings, worker and origin name */
     int verify_error;        /* first refused verification result */
     int verify_depth;
@@ -58,7 +62,11 @@ static int bio_read(BIO *bio, char *buf, int len)
     if (n > 0) {
         return (int)n;
     }
-    return APR_STATUS_IS_EOF(tc->io_rv) ? 0 : -1;
+    if (APR_STATUS_IS_EOF(tc->io_rv)) {
+        tc->read_eof = 1; /* kept: a later write may set io_rv again */
+        return 0;
+    }
+    return -1;
 }
 
 static long bio_ctrl(BIO *bio, int cmd, long num, void *ptr)
@@ -388,6 +396,20 @@ static apr_status_t tls_open(relay_conn_t *conn, request_rec *r,
     return APR_SUCCESS;
 }
 
+/* Whether OpenSSL's error queue says the stream ended without
+ * close_notify. */
+static int unexpected_eof(void)
+{
+#ifdef SSL_R_UNEXPECTED_EOF_WHILE_READING
+    unsigned long e = ERR_peek_error();
+
+    return ERR_GET_LIB(e) == ERR_LIB_SSL &&
+           ERR_GET_REASON(e) == SSL_R_UNEXPECTED_EOF_WHILE_READING;
+#else
+    return 0;
+#endif
+}
+
 static apr_status_t tls_recv(relay_conn_t *conn, char *buf, apr_size_t *len)
 {
     tls_conn_t *tc = conn->transport_ctx;
@@ -403,12 +425,21 @@ static apr_status_t tls_recv(relay_conn_t *conn, char *buf, apr_size_t *len)
     *len = 0;
     err = SSL_get_error(tc->ssl, n);
     if (err == SSL_ERROR_ZERO_RETURN) {
+        /* close_notify: the origin ended the stream itself. */
         ERR_clear_error();
         return APR_EOF;
     }
+    if (tc->read_eof || unexpected_eof()) {
+        /* The TCP connection ended without close_notify (OpenSSL says
+         * SSL_ERROR_SYSCALL, or SSL_R_UNEXPECTED_EOF_WHILE_READING when
+         * it saw the end itself): not the origin's word that the stream
+         * is complete. */
+        ERR_clear_error();
+        return RELAY_ETLSEOF;
+    }
     if (tc->io_rv != APR_SUCCESS) {
         ERR_clear_error();
-        return tc->io_rv; /* APR_TIMEUP, APR_EOF, a reset... */
+        return tc->io_rv; /* APR_TIMEUP, a reset... */
     }
     /* An alert or a bad record, e.g. a TLSv1.3 origin refusing the client
      * certificate after the handshake: logged here, once, since only

@@ -77,6 +77,17 @@
 #                         body "lastmod NAME\n"
 #   /counted/NAME         how many requests /count/NAME has had ("N\n",
 #                         no-store)
+#   /cut/NAME?framing=F[&end=abrupt][&cc=CC]  counts NAME with /count's
+#                         counter, answers 200 with Connection: close and
+#                         Cache-Control CC if given, body "cut NAME N\n"
+#                         framed by F: close (no length: the close ends it),
+#                         length (a Content-Length twice the bytes sent) or
+#                         chunked (no last chunk), or none of it with head
+#                         (the head's first lines only) or none (not a
+#                         byte); then closes. With
+#                         end=abrupt a TLS origin closes the TCP connection
+#                         without close_notify (a truncation); otherwise
+#                         close_notify first, as always
 # Anything else is 404 "not found\n". HEAD is GET without the body.
 
 use strict;
@@ -169,6 +180,7 @@ my $COUNT_DIR = File::Temp::tempdir('relay-origin-XXXXXX', TMPDIR => 1,
 my $accepted = 0;    # connections accepted, as of the child's fork
 my %kids;            # live connection children
 my ($SOCK, $INBUF, $SEQ);    # a child's connection, read buffer, requests
+my $ABRUPT;    # close without close_notify (/cut?end=abrupt)
 
 my %ROUTE = (
     '/echo'        => \&h_echo,
@@ -259,8 +271,9 @@ sub write_all {
 # response the client has not read yet.
 sub lingering_close {
     my ($sock) = @_;
-    # TLS: close_notify first, so the proxy sees a clean end of stream.
-    eval { $sock->stop_SSL(SSL_fast_shutdown => 1) } if $TLS;
+    # TLS: close_notify first, so the proxy sees a clean end of stream
+    # (unless /cut asked for the stream to be truncated).
+    eval { $sock->stop_SSL(SSL_fast_shutdown => 1) } if $TLS && !$ABRUPT;
     shutdown($sock, 1);
     my $deadline = time + 2;
     my $sel = IO::Select->new($sock);
@@ -532,6 +545,9 @@ sub dispatch {
     }
     if ($path =~ m{^/counted/([\w.-]+)\z}) {
         return h_counted($req, $1);
+    }
+    if ($path =~ m{^/cut/([\w.-]+)\z}) {
+        return h_cut($req, $1);
     }
     if ($path =~ m{^/cond/([\w.-]+)\z}) {
         return h_cond($req, qq("$1"));
@@ -809,6 +825,35 @@ sub h_counted {
     drain_body($req);
     respond($req, 200, [['Cache-Control', 'no-store']],
             counter($name, 0) . "\n");
+}
+
+sub h_cut {
+    my ($req, $name) = @_;
+    my $framing = param($req, 'framing', 'close');
+    drain_body($req);
+    $req->{close} = 1;
+    $ABRUPT = param($req, 'end', 'clean') eq 'abrupt';
+    my $body = "cut $name " . counter($name, 1) . "\n";
+    my @h = (['Content-Type', 'text/plain']);
+    my $cc = param($req, 'cc');
+    push @h, ['Cache-Control', $cc] if defined $cc;
+    return if $framing eq 'none';
+    if ($framing eq 'head') {
+        write_all("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n");
+        return;
+    }
+    if ($framing eq 'length') {
+        send_head($req, 200, \@h, length => 2 * length $body);
+        write_all($body);
+    }
+    elsif ($framing eq 'chunked') {
+        send_head($req, 200, \@h, chunked => 1);
+        write_chunk($body);
+    }
+    else {
+        send_head($req, 200, \@h);
+        write_all($body);
+    }
 }
 
 sub h_stats {
