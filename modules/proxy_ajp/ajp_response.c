@@ -195,7 +195,15 @@ static int take_event(ajp_exchange_t *ex, ajp_reading_t *st,
     switch (ev->kind) {
     case RELAY_AJP_EV_HEADERS:
         if (st->head_sent) {
-            break; /* a second head: ignored, as stock */
+            /* A second head: the container is confused; the response
+             * is cut off and the connection not reused, as stock. */
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                          RELAY_LOGNO(08016) "worker %s: the container sent "
+                                             "a second head for %s",
+                          ex->pr->worker->name, ex->pr->target);
+            *done = 1;
+            return failure(ex, st, RELAY_PROXY_ERROR_MALFORMED,
+                           HTTP_BAD_GATEWAY);
         }
         if ((rc = apply_head(ex, st, ev)) != OK) {
             *done = 1;

@@ -28,7 +28,7 @@ my @cases = (
     ['stallhead', 504, 'RL08011'],
 );
 
-plan tests => @cases + (grep { $_->[2] } @cases) + 4;
+plan tests => @cases + (grep { $_->[2] } @cases) + 6;
 
 my $logs = Apache::Test::vars('t_logs');
 my $backend = Relay::AjpBackend->start("$logs/ajp-hostile.sock");
@@ -60,5 +60,17 @@ my ($raw) = Relay::Test::raw_request($port,
     "GET /hostile/cutbody HTTP/1.1\r\nHost: x\r\n\r\n", 10);
 ok($raw =~ /^HTTP\/1\.1 200/ && $raw !~ /\r\n0\r\n\r\n\z/,
    'cut off in the body: the chunked response never ends');
+my $mark = error_log_mark();
+($raw) = Relay::Test::raw_request($port,
+    "GET /hostile/twohead HTTP/1.1\r\nHost: x\r\n\r\n", 10);
+# (A 502 when nothing of the first had gone out yet: both arrive in one
+# read here.)
+ok($raw !~ /X-Second|two/
+       && ($raw =~ /^HTTP\/1\.1 502/
+           || ($raw =~ /^HTTP\/1\.1 200/ && $raw !~ /\r\n0\r\n\r\n\z/)),
+   'a second head: 502 or the response cut off, nothing of it passed on')
+    or diag $raw;
+ok(scalar(grep { /\bRL08016:/ } error_log_since($mark)),
+   'a second head: logged RL08016');
 
 $backend->stop;

@@ -71,6 +71,9 @@ sub answer {
         nohead => end_response(),
         badstatus => headers(42) . end_response(),
         crlf => headers(200, 'X-Split', "a\r\nInjected: yes") . end_response(),
+        twohead => headers(200, 'Content-Type', 'text/plain') . chunk("one\n")
+            . headers(500, 'X-Second', 'yes') . chunk("two\n")
+            . end_response(),
     );
     if ($case eq 'stallhead') {
         sleep 30;
