@@ -44,20 +44,6 @@
 #define FIX_MAGIC 0x04
 #define STRUCTURED 0xC0
 
-static void put16(unsigned char *p, apr_uint32_t v)
-{
-    p[0] = (unsigned char)(v >> 8);
-    p[1] = (unsigned char)v;
-}
-
-static void put32(unsigned char *p, apr_uint32_t v)
-{
-    p[0] = (unsigned char)(v >> 24);
-    p[1] = (unsigned char)(v >> 16);
-    p[2] = (unsigned char)(v >> 8);
-    p[3] = (unsigned char)v;
-}
-
 /* n bytes of input as a big-endian number (0 once the input is used up). */
 static apr_uint64_t read_number(relay_fuzz_input_t *in, int n)
 {
@@ -317,15 +303,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size -= 1;
     if ((fixups & FIX_MAGIC) && size >= 8) {
         memcpy(block, "RLYC", 4);
-        put16(block + 4, RELAY_CACHE_ENTRY_VERSION);
-        put16(block + 6, 0);
+        relay_fuzz_put16(block + 4, RELAY_CACHE_ENTRY_VERSION);
+        relay_fuzz_put16(block + 6, 0);
     }
     if ((fixups & FIX_LENGTH) && size >= 12) {
-        put32(block + 8, (apr_uint32_t)size);
+        relay_fuzz_put32(block + 8, (apr_uint32_t)size);
     }
     if ((fixups & FIX_CRC) && size >= 4) {
-        put32(block + size - 4,
-              relay_cache_entry_checksum((const char *)block, size - 4));
+        relay_fuzz_put32(block + size - 4, relay_cache_entry_checksum(
+                                               (const char *)block, size - 4));
     }
     rv = relay_cache_entry_decode(pool, (const char *)block, size, &e);
     /* Without its CRC compared, a block decodes as it does with it when

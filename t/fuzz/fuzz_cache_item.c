@@ -45,50 +45,19 @@
 
 #define HEAD_KEY_AT 44 /* a head item's key, after its fixed fields */
 #define CHUNK_DATA_AT 24
-#define ENTRY_FIXED_LEN 48 /* a head block's bytes before its fields */
 /* The largest body a head item may announce (relay_cache_item.c). */
 #define BODY_MAX ((apr_uint64_t)RELAY_CACHE_ENTRY_MAX * 64)
-
-static void put16(unsigned char *p, apr_uint32_t v)
-{
-    p[0] = (unsigned char)(v >> 8);
-    p[1] = (unsigned char)v;
-}
-
-static void put32(unsigned char *p, apr_uint32_t v)
-{
-    p[0] = (unsigned char)(v >> 24);
-    p[1] = (unsigned char)(v >> 16);
-    p[2] = (unsigned char)(v >> 8);
-    p[3] = (unsigned char)v;
-}
-
-static void put64(unsigned char *p, apr_uint64_t v)
-{
-    put32(p, (apr_uint32_t)(v >> 32));
-    put32(p + 4, (apr_uint32_t)v);
-}
-
-static apr_uint32_t get32(const unsigned char *p)
-{
-    return ((apr_uint32_t)p[0] << 24) | ((apr_uint32_t)p[1] << 16) |
-           ((apr_uint32_t)p[2] << 8) | p[3];
-}
-
-static apr_uint64_t get64(const unsigned char *p)
-{
-    return ((apr_uint64_t)get32(p) << 32) | get32(p + 4);
-}
 
 /* A head item's lengths made to fit its len bytes (len >= the overhead). */
 static void fix_head_lengths(unsigned char *p, apr_size_t len)
 {
     apr_size_t rest = len - RELAY_CACHE_ITEM_HEAD_OVERHEAD;
-    apr_size_t key_len = get32(p + 36) % (rest + 1), head_len;
-    apr_uint64_t nchunks = get32(p + 16), chunk_size = get32(p + 20), body;
+    apr_size_t key_len = relay_fuzz_get32(p + 36) % (rest + 1), head_len;
+    apr_uint64_t nchunks = relay_fuzz_get32(p + 16),
+                 chunk_size = relay_fuzz_get32(p + 20), body;
 
     if (nchunks == 0) {
-        head_len = get32(p + 40) % (rest - key_len + 1);
+        head_len = relay_fuzz_get32(p + 40) % (rest - key_len + 1);
         body = rest - key_len - head_len;
     }
     else {
@@ -101,30 +70,14 @@ static void fix_head_lengths(unsigned char *p, apr_size_t len)
             nchunks = 1 + nchunks % 4096;
             chunk_size = 1 + chunk_size % (256 * 1024);
         }
-        body = (nchunks - 1) * chunk_size + 1 + get64(p + 24) % chunk_size;
+        body = (nchunks - 1) * chunk_size + 1 +
+               relay_fuzz_get64(p + 24) % chunk_size;
     }
-    put32(p + 16, (apr_uint32_t)nchunks);
-    put32(p + 20, (apr_uint32_t)chunk_size);
-    put64(p + 24, body);
-    put32(p + 36, (apr_uint32_t)key_len);
-    put32(p + 40, (apr_uint32_t)head_len);
-}
-
-/* The frame of the head block at head[0, len), in place. */
-static void fix_entry(unsigned char *head, apr_size_t len)
-{
-    if (len >= 8) {
-        memcpy(head, "RLYC", 4);
-        put16(head + 4, RELAY_CACHE_ENTRY_VERSION);
-        put16(head + 6, 0);
-    }
-    if (len >= 12) {
-        put32(head + 8, (apr_uint32_t)len);
-    }
-    if (len >= ENTRY_FIXED_LEN + 4) {
-        put32(head + len - 4,
-              relay_cache_entry_checksum((const char *)head, len - 4));
-    }
+    relay_fuzz_put32(p + 16, (apr_uint32_t)nchunks);
+    relay_fuzz_put32(p + 20, (apr_uint32_t)chunk_size);
+    relay_fuzz_put64(p + 24, body);
+    relay_fuzz_put32(p + 36, (apr_uint32_t)key_len);
+    relay_fuzz_put32(p + 40, (apr_uint32_t)head_len);
 }
 
 static void head_item(apr_pool_t *pool, unsigned options, unsigned char *p,
@@ -140,22 +93,23 @@ static void head_item(apr_pool_t *pool, unsigned options, unsigned char *p,
     if (len >= RELAY_CACHE_ITEM_HEAD_OVERHEAD) {
         if (options & FIX_MAGIC) {
             memcpy(p, "RLSH", 4);
-            put16(p + 4, RELAY_CACHE_ITEM_VERSION);
-            put16(p + 6, 0);
+            relay_fuzz_put16(p + 4, RELAY_CACHE_ITEM_VERSION);
+            relay_fuzz_put16(p + 6, 0);
         }
         if (options & FIX_LENGTHS) {
             fix_head_lengths(p, len);
         }
-        key_len = get32(p + 36);
-        head_len = get32(p + 40);
+        key_len = relay_fuzz_get32(p + 36);
+        head_len = relay_fuzz_get32(p + 40);
         if ((options & FIX_ENTRY) &&
             key_len + head_len <= len - RELAY_CACHE_ITEM_HEAD_OVERHEAD) {
-            fix_entry(p + HEAD_KEY_AT + key_len, (apr_size_t)head_len);
+            relay_fuzz_frame_entry_head(p + HEAD_KEY_AT + key_len,
+                                        (apr_size_t)head_len);
         }
     }
     if ((options & FIX_CRC) && len >= 4) {
-        put32(p + len - 4,
-              relay_cache_entry_checksum((const char *)p, len - 4));
+        relay_fuzz_put32(p + len - 4,
+                         relay_cache_entry_checksum((const char *)p, len - 4));
     }
     if (!relay_cache_item_head_decode((const char *)p, len, &h)) {
         return;
@@ -200,27 +154,30 @@ static void chunk_item(apr_pool_t *pool, unsigned options, unsigned char *p,
     }
     if (options & FIX_MAGIC) {
         memcpy(p, "RLSK", 4);
-        put16(p + 4, RELAY_CACHE_ITEM_VERSION);
-        put16(p + 6, 0);
+        relay_fuzz_put16(p + 4, RELAY_CACHE_ITEM_VERSION);
+        relay_fuzz_put16(p + 6, 0);
     }
     if (options & FIX_LENGTHS) {
-        put32(p + 20, (apr_uint32_t)(len - RELAY_CACHE_ITEM_CHUNK_OVERHEAD));
+        relay_fuzz_put32(p + 20,
+                         (apr_uint32_t)(len - RELAY_CACHE_ITEM_CHUNK_OVERHEAD));
     }
     if (options & FIX_CRC) {
-        put32(p + len - 4,
-              relay_cache_entry_checksum((const char *)p, len - 4));
+        relay_fuzz_put32(p + len - 4,
+                         relay_cache_entry_checksum((const char *)p, len - 4));
     }
-    want = options & CHUNK_LENGTH_FIELD ? get32(p + 20)
+    want = options & CHUNK_LENGTH_FIELD ? relay_fuzz_get32(p + 20)
                                         : len - RELAY_CACHE_ITEM_CHUNK_OVERHEAD;
-    if (!relay_cache_item_chunk_decode((const char *)p, len, get64(p + 8),
-                                       get32(p + 16), want, &data)) {
+    if (!relay_cache_item_chunk_decode((const char *)p, len,
+                                       relay_fuzz_get64(p + 8),
+                                       relay_fuzz_get32(p + 16), want, &data)) {
         return;
     }
     relay_fuzz_check(data == (const char *)p + CHUNK_DATA_AT &&
                          want == len - RELAY_CACHE_ITEM_CHUNK_OVERHEAD,
                      "a chunk's data lies inside it");
-    relay_cache_item_chunk_encode(pool, get64(p + 8), get32(p + 16), data, want,
-                                  &again, &again_len);
+    relay_cache_item_chunk_encode(pool, relay_fuzz_get64(p + 8),
+                                  relay_fuzz_get32(p + 16), data, want, &again,
+                                  &again_len);
     relay_fuzz_check(again_len == len && memcmp(again, p, len) == 0,
                      "a decoded chunk item encodes to the same bytes");
 }

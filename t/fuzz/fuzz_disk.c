@@ -44,29 +44,7 @@
 #define OPEN_FILE 0x08
 #define WITH_KEY 0x10
 
-#define HEAD_FIXED_LEN 48 /* a head block's bytes before its fields */
-
 static char *file_path;
-
-static void put16(unsigned char *p, apr_uint32_t v)
-{
-    p[0] = (unsigned char)(v >> 8);
-    p[1] = (unsigned char)v;
-}
-
-static void put32(unsigned char *p, apr_uint32_t v)
-{
-    p[0] = (unsigned char)(v >> 24);
-    p[1] = (unsigned char)(v >> 16);
-    p[2] = (unsigned char)(v >> 8);
-    p[3] = (unsigned char)v;
-}
-
-static apr_uint32_t get32(const unsigned char *p)
-{
-    return ((apr_uint32_t)p[0] << 24) | ((apr_uint32_t)p[1] << 16) |
-           ((apr_uint32_t)p[2] << 8) | p[3];
-}
 
 /* A trailer for a file of n bytes: the lengths it holds, cut to fit. */
 static void fix_trailer(unsigned char *file, apr_size_t n)
@@ -74,36 +52,19 @@ static void fix_trailer(unsigned char *file, apr_size_t n)
     unsigned char *t = file + n - RELAY_DISK_TRAILER;
     apr_size_t room = n - RELAY_DISK_TRAILER, key_len, head_len;
 
-    key_len = room == 0 ? 0 : 1 + get32(t + 8) % room;
+    key_len = room == 0 ? 0 : 1 + relay_fuzz_get32(t + 8) % room;
     if (key_len > RELAY_DISK_KEY_MAX) {
         key_len = RELAY_DISK_KEY_MAX;
     }
-    head_len = get32(t + 12) % (room - key_len + 1);
+    head_len = relay_fuzz_get32(t + 12) % (room - key_len + 1);
     memcpy(t, "RLYD", 4);
-    put16(t + 4, RELAY_DISK_VERSION);
-    put16(t + 6, 0);
-    put32(t + 8, (apr_uint32_t)key_len);
-    put32(t + 12, (apr_uint32_t)head_len);
-    put32(t + 16, 0);
-    put32(t + 20, (apr_uint32_t)(room - key_len - head_len));
-    put32(t + 24, 0);
-}
-
-/* The head block's frame, in place. */
-static void fix_head(unsigned char *head, apr_size_t len)
-{
-    if (len >= 8) {
-        memcpy(head, "RLYC", 4);
-        put16(head + 4, RELAY_CACHE_ENTRY_VERSION);
-        put16(head + 6, 0);
-    }
-    if (len >= 12) {
-        put32(head + 8, (apr_uint32_t)len);
-    }
-    if (len >= HEAD_FIXED_LEN + 4) {
-        put32(head + len - 4,
-              relay_cache_entry_checksum((const char *)head, len - 4));
-    }
+    relay_fuzz_put16(t + 4, RELAY_DISK_VERSION);
+    relay_fuzz_put16(t + 6, 0);
+    relay_fuzz_put32(t + 8, (apr_uint32_t)key_len);
+    relay_fuzz_put32(t + 12, (apr_uint32_t)head_len);
+    relay_fuzz_put32(t + 16, 0);
+    relay_fuzz_put32(t + 20, (apr_uint32_t)(room - key_len - head_len));
+    relay_fuzz_put32(t + 24, 0);
 }
 
 static void remove_file(void)
@@ -211,11 +172,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                          "accepted lengths add up to the file");
         meta = file + n - meta_len;
         if (options & FIX_HEAD) {
-            fix_head(meta + t.key_len, t.head_len);
+            relay_fuzz_frame_entry_head(meta + t.key_len, t.head_len);
         }
         if (options & FIX_META_CRC) {
-            put32(file + n - 4,
-                  relay_cache_entry_checksum((const char *)meta, meta_len - 4));
+            relay_fuzz_put32(
+                file + n - 4,
+                relay_cache_entry_checksum((const char *)meta, meta_len - 4));
         }
         st = relay_disk_meta_check((const char *)meta, &t);
         if (st == RELAY_DISK_OK && memchr(meta, '\0', t.key_len) != NULL) {

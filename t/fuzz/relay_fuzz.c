@@ -10,6 +10,7 @@
 
 #include <apr_general.h>
 
+#include "relay/relay_cache_entry.h"
 #include "relay_fuzz.h"
 
 static apr_pool_t *fuzz_pool;
@@ -89,5 +90,55 @@ void relay_fuzz_check(int cond, const char *what)
     if (!cond) {
         fprintf(stderr, "relay-fuzz: property violated: %s\n", what);
         abort();
+    }
+}
+
+void relay_fuzz_put16(unsigned char *p, apr_uint32_t v)
+{
+    p[0] = (unsigned char)(v >> 8);
+    p[1] = (unsigned char)v;
+}
+
+void relay_fuzz_put32(unsigned char *p, apr_uint32_t v)
+{
+    p[0] = (unsigned char)(v >> 24);
+    p[1] = (unsigned char)(v >> 16);
+    p[2] = (unsigned char)(v >> 8);
+    p[3] = (unsigned char)v;
+}
+
+void relay_fuzz_put64(unsigned char *p, apr_uint64_t v)
+{
+    relay_fuzz_put32(p, (apr_uint32_t)(v >> 32));
+    relay_fuzz_put32(p + 4, (apr_uint32_t)v);
+}
+
+apr_uint32_t relay_fuzz_get32(const unsigned char *p)
+{
+    return ((apr_uint32_t)p[0] << 24) | ((apr_uint32_t)p[1] << 16) |
+           ((apr_uint32_t)p[2] << 8) | p[3];
+}
+
+apr_uint64_t relay_fuzz_get64(const unsigned char *p)
+{
+    return ((apr_uint64_t)relay_fuzz_get32(p) << 32) | relay_fuzz_get32(p + 4);
+}
+
+/* A head block's bytes before its fields (relay_cache_entry.h). */
+#define ENTRY_FIXED_LEN 48
+
+void relay_fuzz_frame_entry_head(unsigned char *head, apr_size_t len)
+{
+    if (len >= 8) {
+        memcpy(head, "RLYC", 4);
+        relay_fuzz_put16(head + 4, RELAY_CACHE_ENTRY_VERSION);
+        relay_fuzz_put16(head + 6, 0);
+    }
+    if (len >= 12) {
+        relay_fuzz_put32(head + 8, (apr_uint32_t)len);
+    }
+    if (len >= ENTRY_FIXED_LEN + 4) {
+        relay_fuzz_put32(head + len - 4, relay_cache_entry_checksum(
+                                             (const char *)head, len - 4));
     }
 }

@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <apr.h>
 #include <apr_pools.h>
 
 /* libFuzzer's entry point, defined once by every driver. */
@@ -46,5 +47,20 @@ char *relay_fuzz_dup(apr_pool_t *pool, const void *buf, size_t n);
 
 /* Aborts with `what` on stderr when `cond` is false. */
 void relay_fuzz_check(int cond, const char *what);
+
+/* Big-endian integers in the layouts the stores write. */
+void relay_fuzz_put16(unsigned char *p, apr_uint32_t v);
+void relay_fuzz_put32(unsigned char *p, apr_uint32_t v);
+void relay_fuzz_put64(unsigned char *p, apr_uint64_t v);
+apr_uint32_t relay_fuzz_get32(const unsigned char *p);
+apr_uint64_t relay_fuzz_get64(const unsigned char *p);
+
+/*
+ * Puts right, in place, the frame of a cache entry head block at
+ * head[0, len) (relay/relay_cache_entry.h): magic, version, length and
+ * CRC, as far as the block is long enough for each, so that mutations
+ * reach the decoder's field parsers.
+ */
+void relay_fuzz_frame_entry_head(unsigned char *head, apr_size_t len);
 
 #endif
