@@ -22,7 +22,10 @@
  *  - a writer belongs to the request that began it; the store abandons it
  *    when r->pool is cleaned up before commit() or abandon();
  *  - commit() publishes atomically: readers see the old entry or the new
- *    one, never a part of one.
+ *    one, never a part of one;
+ *  - replace_head() changes only the entry a lookup() of the same request
+ *    found, and keeps that entry's own body: an entry stored under the key
+ *    since is left alone (RFC 9111 §4.3.4).
  */
 #ifndef RELAY_CACHE_H
 #define RELAY_CACHE_H
@@ -31,13 +34,16 @@
 #include "apr_buckets.h"
 
 #define RELAY_CACHE_STORE_GROUP "relay-cache-store"
-#define RELAY_CACHE_STORE_VERSION "2"
+#define RELAY_CACHE_STORE_VERSION "3"
 
 /* Separates a primary key from a variant's vary key. */
 #define RELAY_CACHE_VARIANT_SEP "\001"
 
 /* begin() and commit(): the store does not take this entry (size bounds). */
 #define RELAY_CACHE_DECLINED (APR_OS_START_USERERR + 200)
+
+/* replace_head(): the key holds another entry than the one to refresh. */
+#define RELAY_CACHE_CHANGED (APR_OS_START_USERERR + 201)
 
 /*
  * The length hint of an entry without a body (a Vary head): the store's
@@ -90,9 +96,16 @@ typedef struct relay_cache_provider_t {
                            apr_size_t head_len);
     /* Drops what was written; nothing is published. */
     void (*abandon)(relay_cache_writer_t *w);
-    /* Replaces the head of the entry under `key`, keeping its body (a 304
-     * refreshed it); APR_NOTFOUND when it is gone. */
+    /*
+     * A 304 refreshed `was`, the entry lookup() gave r under `key`: gives
+     * it the head block `head`, with its own body. Only that entry, and
+     * atomically with the store's own publishing where the store can
+     * lock: RELAY_CACHE_CHANGED, and nothing changes, when the key holds
+     * another entry by now (stored since by another request);
+     * APR_NOTFOUND when it holds none.
+     */
     apr_status_t (*replace_head)(request_rec *r, const char *key,
+                                 const relay_cache_found_t *was,
                                  const char *head, apr_size_t head_len);
     /* Removes the entry under `key` and every variant of it. */
     apr_status_t (*remove)(request_rec *r, const char *key);

@@ -128,9 +128,9 @@ relay_disk_status_t relay_disk_meta_check(const char *meta,
 
 /* An entry file opened and checked by relay_disk_open(). */
 typedef struct relay_disk_file_t {
-    apr_file_t *fd; /* open for reading, from the pool given */
-    apr_finfo_t finfo;
-    const char *key; /* NUL-terminated copy */
+    apr_file_t *fd;    /* open for reading, from the pool given */
+    apr_finfo_t finfo; /* size, times, type, device and inode */
+    const char *key;   /* NUL-terminated copy */
     const char *head;
     apr_size_t head_len;
     apr_off_t body_len; /* the body is at offset 0 of fd */
@@ -147,5 +147,16 @@ typedef struct relay_disk_file_t {
 apr_status_t relay_disk_open(apr_pool_t *pool, const char *path,
                              apr_int32_t flags, const char *key,
                              relay_disk_file_t *f, relay_disk_status_t *st);
+
+/*
+ * Whether `path` still names the file f was opened from (f's descriptor
+ * open): APR_SUCCESS when it is that file (device and inode), APR_EMISMATCH
+ * when another file has been renamed over the name since, APR_INCOMPLETE
+ * when the system does not tell a file's identity, or the error of
+ * looking at the name (APR_ENOENT when it names nothing). While f is open
+ * its inode is not reused, so a file written since is always another.
+ */
+apr_status_t relay_disk_is_current(apr_pool_t *pool, const char *path,
+                                   const relay_disk_file_t *f);
 
 #endif

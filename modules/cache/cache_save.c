@@ -5,7 +5,8 @@
  *
  * CACHE_SAVE, on a miss or a revalidation. A 304 answering our
  * revalidation refreshes the stored head and the client gets the stored
- * response; a 5xx may be replaced by the stale entry (CacheStaleOnError);
+ * response (the one it revalidated, which the request holds: refreshed()
+ * says why); a 5xx may be replaced by the stale entry (CacheStaleOnError);
  * a storable response is written to the store bucket by bucket as it
  * passes, each bucket sent on in the same step, and published on EOS
  * before that bucket is sent on. A store with hold limits (the disk
@@ -96,7 +97,19 @@ static apr_status_t encode_and(request_rec *r, const relay_cache_entry_t *e,
     return APR_SUCCESS;
 }
 
-/* The origin confirmed the stale entry (304): refresh and serve it. */
+/*
+ * The origin confirmed the stale entry (304): refresh and serve it.
+ *
+ * RFC 9111 §4.3.4: a 304 updates the stored responses that carry its
+ * validators. Another request may have stored a new response under the
+ * key while this one waited for the 304; that one has other validators
+ * (or at best the same ones) and is not the response the 304 speaks of,
+ * so only the entry this request looked up is refreshed, the store
+ * checking that it is still the one under the key (replace_head's `was`)
+ * and leaving a newer one alone (RELAY_CACHE_CHANGED). The client is
+ * answered either way from the entry it revalidated, head refreshed, whose
+ * body the request holds (§4.3.3: the 304 says it can be reused).
+ */
 static apr_status_t refreshed(ap_filter_t *f, apr_bucket_brigade *bb,
                               cache_req_t *cr)
 {
@@ -108,8 +121,14 @@ static apr_status_t refreshed(ap_filter_t *f, apr_bucket_brigade *bb,
     relay_cache_merge_304(e->headers, cache_response_headers(r), ignored(r));
     e->request_time = r->request_time;
     e->response_time = apr_time_now();
-    if (encode_and(r, e, &head, &len) == APR_SUCCESS) {
-        cr->store->replace_head(r, cr->stale_key, head, len);
+    if (encode_and(r, e, &head, &len) == APR_SUCCESS &&
+        cr->store->replace_head(r, cr->stale_key, cr->stale, head, len) ==
+            RELAY_CACHE_CHANGED) {
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
+                      RELAY_LOGNO(04005) "not refreshing the %s cache entry "
+                                         "of %s: another response was stored "
+                                         "under its key meanwhile",
+                      cr->type, cr->stale_key);
     }
     cache_stats_count(cr->type, CACHE_STAT_REVALIDATE);
     apr_brigade_cleanup(bb);

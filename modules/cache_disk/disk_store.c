@@ -47,11 +47,12 @@ struct relay_cache_writer_t {
     int done;
 };
 
-/* What lookup() keeps for body(). */
+/* What lookup() keeps for body() and replace_head(). */
 typedef struct disk_found_t {
     apr_file_t *fd;
     apr_off_t body_len;
-    const char *body; /* a small entry's body, read with its head */
+    const char *body;       /* a small entry's body, read with its head */
+    relay_disk_file_t file; /* the entry file, which names it */
 } disk_found_t;
 
 static apr_uint32_t no_root_logged;
@@ -149,6 +150,7 @@ static apr_status_t disk_lookup(request_rec *r, const char *key,
     h->fd = f.fd;
     h->body_len = f.body_len;
     h->body = f.body;
+    h->file = f;
     out = apr_palloc(r->pool, sizeof(*out));
     out->head = f.head;
     out->head_len = f.head_len;
@@ -292,10 +294,28 @@ static apr_status_t publish(apr_pool_t *p, const char *from, const char *to)
     return rv;
 }
 
+/*
+ * Whether the entry `was` still has its name: APR_SUCCESS, APR_NOTFOUND
+ * when the name is gone, RELAY_CACHE_CHANGED when another entry has it.
+ */
+static apr_status_t still_named(request_rec *r, const char *path,
+                                const disk_found_t *was)
+{
+    apr_status_t rv = relay_disk_is_current(r->pool, path, &was->file);
+
+    if (rv == APR_SUCCESS) {
+        return APR_SUCCESS;
+    }
+    if (APR_STATUS_IS_ENOENT(rv) || APR_STATUS_IS_ENOTDIR(rv)) {
+        return APR_NOTFOUND;
+    }
+    return RELAY_CACHE_CHANGED;
+}
+
 /* Appends the key, head and trailer to w's file, closes and publishes
- * it. */
+ * it; with `was`, only while the entry `was` still has the name. */
 static apr_status_t finish(relay_cache_writer_t *w, const char *head,
-                           apr_size_t head_len)
+                           apr_size_t head_len, const disk_found_t *was)
 {
     apr_size_t n;
     char *meta = relay_disk_meta_encode(w->r->pool, w->key, strlen(w->key),
@@ -307,6 +327,9 @@ static apr_status_t finish(relay_cache_writer_t *w, const char *head,
     w->fd = NULL;
     if (rv == APR_SUCCESS) {
         rv = crv;
+    }
+    if (rv == APR_SUCCESS && was) {
+        rv = still_named(w->r, w->path, was);
     }
     if (rv == APR_SUCCESS) {
         rv = publish(w->r->pool, w->tmp, w->path);
@@ -332,7 +355,7 @@ static apr_status_t disk_commit(relay_cache_writer_t *w, const char *head,
         return RELAY_CACHE_DECLINED;
     }
     w->done = 1;
-    rv = finish(w, head, head_len);
+    rv = finish(w, head, head_len, NULL);
     disk_outage(w->r, w->root, rv, "cannot store an entry in");
     return rv;
 }
@@ -356,17 +379,22 @@ static apr_status_t copy_body(apr_file_t *from, apr_file_t *to, apr_off_t len,
 }
 
 /*
- * A 304 refreshed the head: the entry is written anew (its body copied,
- * at most CacheMaxFileSize bytes) and renamed over the old one, so
- * readers never see a head of one response with the body of another.
+ * A 304 refreshed `was`: the entry is written anew, with the body of the
+ * file `was` has open (a copy of at most CacheMaxFileSize bytes), and
+ * renamed over its name only while that name is still `was`'s file (its
+ * device and inode). An entry stored under the key meanwhile is left
+ * alone, and readers never see a head of one response with the body of
+ * another. The look at the name and the rename are two steps: a commit
+ * between them (microseconds) is replaced by the refreshed entry, which
+ * is whole and just confirmed by the origin.
  */
 static apr_status_t disk_replace_head(request_rec *r, const char *key,
+                                      const relay_cache_found_t *was,
                                       const char *head, apr_size_t head_len)
 {
     disk_root_t *root = root_of(r);
+    const disk_found_t *h = was->handle;
     relay_cache_writer_t w;
-    relay_disk_file_t f;
-    relay_disk_status_t st;
     apr_status_t rv;
 
     if (!root) {
@@ -378,25 +406,30 @@ static apr_status_t disk_replace_head(request_rec *r, const char *key,
     w.root = root;
     w.key = key;
     w.path = path_of(r, root, key);
-    rv = relay_disk_open(r->pool, w.path, 0, key, &f, &st);
-    if (rv != APR_SUCCESS || st != RELAY_DISK_OK) {
-        return APR_NOTFOUND;
+    if ((rv = still_named(r, w.path, h)) != APR_SUCCESS) {
+        return rv; /* no copy for an entry that is gone or replaced */
     }
     rv = make_temp(r, root, &w.fd, &w.tmp);
     if (rv != APR_SUCCESS) {
-        apr_file_close(f.fd);
         disk_outage(r, root, rv, "cannot create a file in");
         return rv;
     }
-    rv = copy_body(f.fd, w.fd, f.body_len, apr_palloc(r->pool, COPY_CHUNK));
-    apr_file_close(f.fd);
-    w.len = f.body_len;
+    if (h->body_len > 0 && h->body) {
+        rv = apr_file_write_full(w.fd, h->body, (apr_size_t)h->body_len, NULL);
+    }
+    else {
+        rv = copy_body(h->fd, w.fd, h->body_len,
+                       apr_palloc(r->pool, COPY_CHUNK));
+    }
+    w.len = h->body_len;
     if (rv != APR_SUCCESS) {
         drop(&w);
         return rv;
     }
-    rv = finish(&w, head, head_len);
-    disk_outage(r, root, rv, "cannot store an entry in");
+    rv = finish(&w, head, head_len, h);
+    if (rv != APR_NOTFOUND && rv != RELAY_CACHE_CHANGED) {
+        disk_outage(r, root, rv, "cannot store an entry in");
+    }
     return rv;
 }
 

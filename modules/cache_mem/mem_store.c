@@ -499,7 +499,14 @@ static apr_status_t mem_commit(relay_cache_writer_t *w, const char *head,
     return APR_SUCCESS;
 }
 
+/*
+ * A 304 refreshed `was`: its head is replaced, under the lock, only while
+ * the index still holds that very entry. The reference the request took
+ * in lookup() keeps its block from being freed and given to another
+ * entry, so the block's offset names it.
+ */
 static apr_status_t mem_replace_head(request_rec *r, const char *key,
+                                     const relay_cache_found_t *was,
                                      const char *head, apr_size_t head_len)
 {
     mem_cache_t *cache = cache_of(r);
@@ -518,6 +525,10 @@ static apr_status_t mem_replace_head(request_rec *r, const char *key,
     if (!*slot) {
         apr_global_mutex_unlock(cache->mutex);
         return APR_NOTFOUND;
+    }
+    if (ENTRY(cache, *slot) != (mem_entry_t *)was->handle) {
+        apr_global_mutex_unlock(cache->mutex);
+        return RELAY_CACHE_CHANGED;
     }
     hoff = relay_shm_alloc_get(cache->alloc, head_len);
     if (!hoff) {

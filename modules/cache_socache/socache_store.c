@@ -17,6 +17,15 @@
  * [CacheSocacheMinTime, CacheSocacheMaxTime]; chunks expire after
  * CacheSocacheMaxTime, so they outlive the head that names them.
  *
+ * A 304 refreshes an entry by writing its head item again, with the
+ * stamp and body of the entry the request looked up, and only while the
+ * key's head item still names that stamp: an entry written since is left
+ * alone. For a store that is not safe across processes (shmcb) the
+ * look and the write happen under its mutex, so no commit comes between
+ * them; a shared network store (memcached, Redis) has no such lock, and a
+ * commit that lands within the round trip between the two is replaced by
+ * the refreshed entry, which is whole (its own head, stamp and body).
+ *
  * Vary: variants are stored under a generation named by the primary
  * key's generation item; removing the primary key removes that item, so
  * every variant goes at once, in every gateway.
@@ -36,6 +45,13 @@ APLOG_USE_MODULE(cache_socache);
 
 #define WRITER_MAGIC 0x52534357 /* "RSCW" */
 #define ID_LEN RELAY_CACHE_ITEM_ID_LEN
+
+/* What lookup() keeps for body() and replace_head(). */
+typedef struct sc_found_t {
+    const char *body;
+    apr_uint64_t gen;             /* the generation of its items */
+    relay_cache_item_head_t item; /* its head item: the stamp names it */
+} sc_found_t;
 
 struct relay_cache_writer_t {
     apr_uint32_t magic;
@@ -99,39 +115,51 @@ static void unlock(socache_store_t *st)
     }
 }
 
+/* Reads an item; the caller holds the lock. */
+static apr_status_t fetch(request_rec *r, socache_store_t *st,
+                          const unsigned char *id, char *buf, apr_size_t *len)
+{
+    unsigned int n = (unsigned int)*len;
+    apr_status_t rv = st->provider->retrieve(
+        st->instance, r->server, id, ID_LEN, (unsigned char *)buf, &n, r->pool);
+
+    *len = n;
+    return rv;
+}
+
 static apr_status_t get_item(request_rec *r, socache_store_t *st,
                              const unsigned char *id, char *buf,
                              apr_size_t *len)
 {
-    unsigned int n = (unsigned int)*len;
     apr_status_t rv;
 
     if (!socache_breaker_allows(st->breaker, r)) {
         return APR_NOTFOUND;
     }
     if ((rv = lock(st)) == APR_SUCCESS) {
-        rv = st->provider->retrieve(st->instance, r->server, id, ID_LEN,
-                                    (unsigned char *)buf, &n, r->pool);
+        rv = fetch(r, st, id, buf, len);
         unlock(st);
     }
-    *len = n;
     return note(r, st, rv, 0);
 }
 
+/* Writes an item; `held`: the caller holds the lock already. */
 static apr_status_t put_item(request_rec *r, socache_store_t *st,
                              const unsigned char *id, const char *buf,
-                             apr_size_t len, apr_time_t expiry)
+                             apr_size_t len, apr_time_t expiry, int held)
 {
     apr_status_t rv;
 
     if (!socache_breaker_allows(st->breaker, r)) {
         return APR_EGENERAL;
     }
-    if ((rv = lock(st)) == APR_SUCCESS) {
+    if (held || (rv = lock(st)) == APR_SUCCESS) {
         rv = st->provider->store(st->instance, r->server, id, ID_LEN, expiry,
                                  (unsigned char *)buf, (unsigned int)len,
                                  r->pool);
-        unlock(st);
+        if (!held) {
+            unlock(st);
+        }
     }
     return note(r, st, rv, 1);
 }
@@ -187,7 +215,7 @@ static apr_status_t generation(request_rec *r, socache_store_t *st,
     }
     relay_cache_item_gen_encode(buf, *gen);
     return put_item(r, st, id, buf, sizeof(buf),
-                    apr_time_now() + apr_time_from_sec(c->max_time));
+                    apr_time_now() + apr_time_from_sec(c->max_time), 0);
 }
 
 /* The id of key's head item and the generation its items use. */
@@ -291,23 +319,21 @@ static apr_status_t sc_lookup(request_rec *r, const char *key,
 {
     socache_config_t c;
     socache_store_t *st = usable(r, &c);
-    relay_cache_item_head_t h;
     relay_cache_found_t *f;
-    apr_uint64_t gen;
-    const char *body;
+    sc_found_t *x = apr_palloc(r->pool, sizeof(*x));
 
-    if (!st || get_head(r, st, &c, key, &h, &gen) != APR_SUCCESS ||
-        h.body_length > c.max_size) {
+    if (!st || get_head(r, st, &c, key, &x->item, &x->gen) != APR_SUCCESS ||
+        x->item.body_length > c.max_size) {
         return APR_NOTFOUND;
     }
-    if ((body = get_body(r, st, key, gen, &h)) == NULL) {
+    if ((x->body = get_body(r, st, key, x->gen, &x->item)) == NULL) {
         return APR_NOTFOUND;
     }
     f = apr_palloc(r->pool, sizeof(*f));
-    f->head = h.head;
-    f->head_len = h.head_length;
-    f->body_len = h.body_length;
-    f->handle = (void *)body;
+    f->head = x->item.head;
+    f->head_len = x->item.head_length;
+    f->body_len = x->item.body_length;
+    f->handle = x;
     f->head_checked = 0;
     *found = f;
     return APR_SUCCESS;
@@ -316,11 +342,12 @@ static apr_status_t sc_lookup(request_rec *r, const char *key,
 static apr_status_t sc_body(request_rec *r, relay_cache_found_t *found,
                             apr_bucket_brigade *bb)
 {
+    const sc_found_t *x = found->handle;
+
     if (found->body_len) {
         APR_BRIGADE_INSERT_TAIL(
-            bb,
-            apr_bucket_pool_create(found->handle, (apr_size_t)found->body_len,
-                                   r->pool, bb->bucket_alloc));
+            bb, apr_bucket_pool_create(x->body, (apr_size_t)found->body_len,
+                                       r->pool, bb->bucket_alloc));
     }
     return APR_SUCCESS;
 }
@@ -404,12 +431,13 @@ static apr_time_t head_expiry(request_rec *r, const socache_config_t *c,
 }
 
 /* Writes the head item h of key (and its chunks from body when it has
- * them); the head goes last, so a reader never finds it before them. */
+ * them); the head goes last, so a reader never finds it before them.
+ * `held`: the caller holds the lock. */
 static apr_status_t publish(request_rec *r, socache_store_t *st,
                             const socache_config_t *c, const char *key,
                             const unsigned char *id, apr_uint64_t gen,
                             relay_cache_item_head_t *h, const char *body,
-                            apr_time_t expiry)
+                            apr_time_t expiry, int held)
 {
     apr_time_t chunk_expiry = apr_time_now() + apr_time_from_sec(c->max_time);
     apr_size_t inline_max =
@@ -441,7 +469,7 @@ static apr_status_t publish(request_rec *r, socache_store_t *st,
                                 i);
             relay_cache_item_chunk_encode(r->pool, h->stamp, i, body + off, n,
                                           &buf, &len);
-            if ((rv = put_item(r, st, cid, buf, len, chunk_expiry)) !=
+            if ((rv = put_item(r, st, cid, buf, len, chunk_expiry, held)) !=
                 APR_SUCCESS) {
                 return rv;
             }
@@ -452,7 +480,7 @@ static apr_status_t publish(request_rec *r, socache_store_t *st,
                   RELAY_LOGNO(06511) "%s: storing %s in %u chunks, until %s",
                   st->spec, key, h->nchunks,
                   ap_ht_time(r->pool, expiry, "%H:%M:%S", 1));
-    return put_item(r, st, id, buf, len, expiry);
+    return put_item(r, st, id, buf, len, expiry, held);
 }
 
 static apr_status_t sc_commit(relay_cache_writer_t *w, const char *head,
@@ -485,7 +513,7 @@ static apr_status_t sc_commit(relay_cache_writer_t *w, const char *head,
     h.head_length = head_len;
     h.body = w->buf;
     rv = publish(r, st, &c, w->key, id, gen, &h, w->buf,
-                 head_expiry(r, &c, head, head_len, w->head_only));
+                 head_expiry(r, &c, head, head_len, w->head_only), 0);
     if (rv == APR_ENOSPC) {
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, rv, r,
                       RELAY_LOGNO(06507) "%s: %s does not fit in the cache's "
@@ -496,24 +524,58 @@ static apr_status_t sc_commit(relay_cache_writer_t *w, const char *head,
     return rv;
 }
 
+/*
+ * A 304 refreshed `was`: its head item is written again, with was's stamp
+ * and body, only while the key's head item names was's stamp; the look
+ * and the write under the store's mutex when it has one.
+ */
 static apr_status_t sc_replace_head(request_rec *r, const char *key,
+                                    const relay_cache_found_t *was,
                                     const char *head, apr_size_t head_len)
 {
     socache_config_t c;
     socache_store_t *st = usable(r, &c);
-    relay_cache_item_head_t h;
+    const sc_found_t *x = was->handle;
+    relay_cache_item_head_t h, now;
     unsigned char id[ID_LEN];
     apr_uint64_t gen;
+    apr_time_t expiry;
+    apr_size_t len;
+    char *buf;
+    apr_status_t rv;
 
-    if (!st || get_head(r, st, &c, key, &h, &gen) != APR_SUCCESS) {
+    if (!st || head_id(r, st, &c, key, 0, id, &gen) != APR_SUCCESS) {
         return APR_NOTFOUND;
     }
-    relay_cache_item_id(id, RELAY_CACHE_ITEM_HEAD, key, gen, 0, 0);
+    if (gen != x->gen) {
+        return RELAY_CACHE_CHANGED; /* the variants were removed since */
+    }
+    expiry = head_expiry(r, &c, head, head_len, 0);
+    h = x->item;
     h.head = head;
     h.head_length = head_len;
-    /* The chunks, if any, are those of the entry, under its stamp. */
-    return publish(r, st, &c, key, id, gen, &h, h.body,
-                   head_expiry(r, &c, head, head_len, 0));
+    h.body = h.nchunks ? NULL : x->body;
+    len = st->item_max;
+    buf = apr_palloc(r->pool, len);
+    if (!socache_breaker_allows(st->breaker, r)) {
+        return APR_NOTFOUND;
+    }
+    if ((rv = lock(st)) != APR_SUCCESS) {
+        return note(r, st, rv, 1);
+    }
+    rv = note(r, st, fetch(r, st, id, buf, &len), 0);
+    if (rv != APR_SUCCESS || !relay_cache_item_head_decode(buf, len, &now) ||
+        now.key_length != strlen(key) || memcmp(now.key, key, now.key_length)) {
+        rv = APR_NOTFOUND;
+    }
+    else if (now.stamp != x->item.stamp) {
+        rv = RELAY_CACHE_CHANGED;
+    }
+    else {
+        rv = publish(r, st, &c, key, id, gen, &h, x->body, expiry, 1);
+    }
+    unlock(st);
+    return rv;
 }
 
 static apr_status_t sc_remove(request_rec *r, const char *key)

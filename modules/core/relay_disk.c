@@ -331,7 +331,7 @@ static apr_status_t check(apr_pool_t *pool, apr_file_t *fd, const char *key,
 
     rv = apr_file_info_get(&f->finfo,
                            APR_FINFO_SIZE | APR_FINFO_MTIME | APR_FINFO_ATIME |
-                               APR_FINFO_TYPE,
+                               APR_FINFO_TYPE | APR_FINFO_IDENT,
                            fd);
     if (rv != APR_SUCCESS && rv != APR_INCOMPLETE) {
         return rv;
@@ -382,4 +382,22 @@ apr_status_t relay_disk_open(apr_pool_t *pool, const char *path,
         f->fd = NULL;
     }
     return rv;
+}
+
+apr_status_t relay_disk_is_current(apr_pool_t *pool, const char *path,
+                                   const relay_disk_file_t *f)
+{
+    apr_finfo_t now;
+    apr_status_t rv = apr_stat(&now, path, APR_FINFO_IDENT, pool);
+
+    if (rv != APR_SUCCESS && rv != APR_INCOMPLETE) {
+        return rv;
+    }
+    if ((now.valid & APR_FINFO_IDENT) != APR_FINFO_IDENT ||
+        (f->finfo.valid & APR_FINFO_IDENT) != APR_FINFO_IDENT) {
+        return APR_INCOMPLETE; /* cannot tell: as if it were another */
+    }
+    return now.device == f->finfo.device && now.inode == f->finfo.inode
+               ? APR_SUCCESS
+               : APR_EMISMATCH;
 }

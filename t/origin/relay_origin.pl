@@ -88,6 +88,17 @@
 #                         end=abrupt a TLS origin closes the TCP connection
 #                         without close_notify (a truncation); otherwise
 #                         close_notify first, as always
+#   /version/NAME         a resource whose entity changes on demand: the
+#                         counter NAME holds its version N (the first
+#                         request makes it 1, a request with X-Version-Bump
+#                         makes it N+1); ETag "NAME-N", X-Version N,
+#                         Cache-Control max-age=300 and body
+#                         "version NAME N\n" (one length for versions 1 to
+#                         9); 304 when If-None-Match is the current ETag and
+#                         the request has no X-Version-Bump. With
+#                         X-Hold: GATE the 304 counts itself in the counter
+#                         GATE.held, then waits until the counter GATE is
+#                         above 0 (a /count/GATE request), at most 15 s
 # Anything else is 404 "not found\n". HEAD is GET without the body.
 
 use strict;
@@ -552,6 +563,9 @@ sub dispatch {
     if ($path =~ m{^/cond/([\w.-]+)\z}) {
         return h_cond($req, qq("$1"));
     }
+    if ($path =~ m{^/version/([\w.-]+)\z}) {
+        return h_version($req, $1);
+    }
     if ($path =~ m{^/status/(\d{3})\z} && $1 >= 200 && $1 <= 599) {
         return respond($req, $1, [], "status $1\n");
     }
@@ -818,6 +832,29 @@ sub h_count {
     my $cc = param($req, 'cc');
     my @h = defined $cc ? (['Cache-Control', $cc]) : ();
     respond($req, int_param($req, 'status', 200), \@h, "count $name $n\n");
+}
+
+sub h_version {
+    my ($req, $name) = @_;
+    drain_body($req);
+    my $bump = defined header($req, 'x-version-bump');
+    my $n = counter($name, 0);
+    $n = counter($name, 1) if $bump || $n == 0;
+    my $etag = qq("$name-$n");
+    my @h = (['ETag', $etag], ['X-Version', $n],
+             ['Cache-Control', 'max-age=300']);
+    my $inm = header($req, 'if-none-match');
+    if (!$bump && defined $inm && $inm eq $etag) {
+        if (defined(my $gate = header($req, 'x-hold'))) {
+            die "relay_origin: bad gate name\n" unless $gate =~ /\A[\w.-]+\z/;
+            counter("$gate.held", 1);
+            my $deadline = time + 15;
+            msleep(10) while counter($gate, 0) < 1 && time < $deadline;
+        }
+        send_head($req, 304, \@h);
+        return;
+    }
+    respond($req, 200, \@h, "version $name $n\n");
 }
 
 sub h_counted {

@@ -231,6 +231,89 @@ static void test_open(apr_pool_t *pool)
     apr_dir_remove(dir, pool);
 }
 
+/*
+ * relay_disk_is_current(): what happens to an entry's name while the
+ * entry is open, and what the name is then.
+ */
+typedef enum {
+    AFTER_NOTHING,
+    AFTER_RENAME_OVER, /* a new entry renamed over it (a commit) */
+    AFTER_REMOVE,
+    AFTER_REMOVE_WRITE, /* removed, then a new file made under the name */
+    AFTER_MOVE_BACK     /* renamed away and back: still the same file */
+} after_t;
+
+typedef struct current_case_t {
+    const char *desc;
+    after_t after;
+    apr_status_t want;
+} current_case_t;
+
+static const current_case_t currents[] = {
+    {"untouched: current", AFTER_NOTHING, APR_SUCCESS},
+    {"another entry renamed over it: not current", AFTER_RENAME_OVER,
+     APR_EMISMATCH},
+    {"removed: ENOENT", AFTER_REMOVE, APR_ENOENT},
+    {"removed and made anew: not current", AFTER_REMOVE_WRITE, APR_EMISMATCH},
+    {"renamed away and back: current", AFTER_MOVE_BACK, APR_SUCCESS},
+};
+
+static int current_row(const current_case_t *c, apr_pool_t *pool)
+{
+    const char *dir = apr_psprintf(pool, "/tmp/relay-test-cur-%d", getpid());
+    const char *path = apr_pstrcat(pool, dir, "/e.rly", NULL);
+    const char *other = apr_pstrcat(pool, dir, "/other", NULL);
+    apr_size_t mlen;
+    char *meta = relay_disk_meta_encode(pool, key, strlen(key), head,
+                                        strlen(head), 5, &mlen);
+    relay_disk_file_t f;
+    relay_disk_status_t st = RELAY_DISK_OK;
+    apr_status_t rv;
+    char buf[5];
+    apr_off_t off = 0;
+    int ok;
+
+    apr_dir_make(dir, APR_FPROT_OS_DEFAULT, pool);
+    relay_test_write_file(pool, path, "abcde", 5, meta, mlen);
+    if (relay_disk_open(pool, path, 0, key, &f, &st) != APR_SUCCESS ||
+        st != RELAY_DISK_OK) {
+        return 0;
+    }
+    switch (c->after) {
+    case AFTER_RENAME_OVER:
+        relay_test_write_file(pool, other, "vwxyz", 5, meta, mlen);
+        apr_file_rename(other, path, pool);
+        break;
+    case AFTER_REMOVE:
+        apr_file_remove(path, pool);
+        break;
+    case AFTER_REMOVE_WRITE:
+        apr_file_remove(path, pool);
+        relay_test_write_file(pool, path, "vwxyz", 5, meta, mlen);
+        break;
+    case AFTER_MOVE_BACK:
+        apr_file_rename(path, other, pool);
+        apr_file_rename(other, path, pool);
+        break;
+    default:
+        break;
+    }
+    rv = relay_disk_is_current(pool, path, &f);
+    ok = rv == c->want || (c->want == APR_ENOENT && APR_STATUS_IS_ENOENT(rv));
+    if (!ok) {
+        relay_test_diag("got status %d", rv);
+    }
+    /* Whatever the name is now, the open entry still reads its own body. */
+    ok = ok && apr_file_seek(f.fd, APR_SET, &off) == APR_SUCCESS &&
+         apr_file_read_full(f.fd, buf, 5, NULL) == APR_SUCCESS &&
+         !memcmp(buf, "abcde", 5);
+    apr_file_close(f.fd);
+    apr_file_remove(path, pool);
+    apr_file_remove(other, pool);
+    apr_dir_remove(dir, pool);
+    return ok;
+}
+
 /* Writes an entry file of a body of body_len bytes and the head given. */
 static void write_entry(apr_pool_t *pool, const char *path, apr_size_t body_len,
                         const char *head_text, apr_size_t head_len)
@@ -369,6 +452,7 @@ int main(void)
     test_format(pool);
     test_open(pool);
     test_open_sizes(pool);
+    RELAY_TEST_TABLE(currents, current_row, "is current", pool);
     RELAY_TEST_TABLE(forged_heads, forged_head_row, "disk hit, forged head",
                      pool);
     return relay_test_done();
