@@ -1014,13 +1014,14 @@ sub listen_socket {
         chmod 0777, $opt{unix};
         return $s;
     }
-    return IO::Socket::INET->new(
+    my $s = IO::Socket::INET->new(
         LocalAddr => '127.0.0.1',
         LocalPort => $opt{port},
         Proto     => 'tcp',
         Listen    => 128,
         ReuseAddr => 1,
     ) or die "relay_origin: cannot listen on 127.0.0.1:$opt{port}: $@\n";
+    return $s;
 }
 
 sub main {
