@@ -17,10 +17,9 @@ use warnings FATAL => 'all';
 use Apache::Test qw(-withtestmore);
 use IO::Socket::INET ();
 use IO::Socket::SSL ();
-use Time::HiRes ();
 
 use lib 't/lib';
-use Relay::ConfigTest qw(write_conf run_httpd relay_load_line case_dir);
+use Relay::ConfigTest qw(start_case stop_case relay_load_line case_dir);
 use Relay::DiskCache ();
 use Relay::Test qw(read_until parse_response header_values dechunk);
 
@@ -36,21 +35,12 @@ my $ajp2 = "127.0.0.1:$ENV{RELAY_AJP2_PORT}";
 my $tls = $ENV{RELAY_TLS_DIR};
 case_dir('proxy_ajp_stock');
 
-sub wait_port {
-    my ($port) = @_;
-    my $deadline = Time::HiRes::time() + 10;
-    until (IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port", Timeout => 1)) {
-        die "httpd on $port did not answer" if Time::HiRes::time() > $deadline;
-        Time::HiRes::sleep(0.05);
-    }
-}
-
 sub start {
     my ($modules) = @_;
     my $port = Relay::DiskCache::free_port();
     my $tls_port = Relay::DiskCache::free_port();
     my @user = $> == 0 ? ('User nobody', 'Group nogroup') : ();
-    my ($conf, undef, $pidfile) = write_conf(undef, $modules, @user,
+    my $s = start_case($modules, [$port, $tls_port], @user,
         "Listen 127.0.0.1:$port", "Listen 127.0.0.1:$tls_port",
         'LogLevel warn',
         "ProxyPass /app/ ajp://$ajp/ secret=relay-secret",
@@ -72,19 +62,8 @@ sub start {
         'SSLVerifyClient optional',
         "ProxyPass / ajp://$ajp/ secret=relay-secret",
         '</VirtualHost>');
-    my ($rc, $out) = run_httpd('-f', $conf, '-k', 'start');
-    die "httpd did not start: $out" if $rc;
-    wait_port($_) for $port, $tls_port;
-    return { port => $port, tls_port => $tls_port, conf => $conf,
-             pidfile => $pidfile };
-}
-
-sub stop {
-    my ($s) = @_;
-    run_httpd('-f', $s->{conf}, '-k', 'stop');
-    my $deadline = Time::HiRes::time() + 10;
-    Time::HiRes::sleep(0.05)
-        while -e $s->{pidfile} && Time::HiRes::time() < $deadline;
+    @$s{qw(port tls_port)} = ($port, $tls_port);
+    return $s;
 }
 
 my $ssl = ['LoadModule ssl_module /usr/lib/apache2/modules/mod_ssl.so'];
@@ -185,5 +164,5 @@ same('an https front end with a client certificate', 'GET', '/info.jsp', [],
      undef, [SSL_cert_file => "$tls/client.pem",
              SSL_key_file => "$tls/client.key"]);
 
-stop($relay);
-stop($stock);
+stop_case($relay);
+stop_case($stock);

@@ -14,12 +14,10 @@ use strict;
 use warnings FATAL => 'all';
 
 use Apache::Test qw(-withtestmore);
-use IO::Socket::INET ();
 use LWP::UserAgent ();
-use Time::HiRes ();
 
 use lib 't/lib';
-use Relay::ConfigTest qw(write_conf run_httpd relay_load_line case_dir);
+use Relay::ConfigTest qw(start_case stop_case relay_load_line case_dir);
 use Relay::DiskCache ();
 
 my @rows = (
@@ -56,7 +54,7 @@ sub start {
     my ($modules) = @_;
     my $port = Relay::DiskCache::free_port();
     my @user = $> == 0 ? ('User nobody', 'Group nogroup') : ();
-    my ($conf, undef, $pidfile) = write_conf(undef, $modules, @user,
+    my $s = start_case($modules, [$port], @user,
         "Listen 127.0.0.1:$port", 'LogLevel warn', "DocumentRoot $docroot",
         "<Directory $docroot>", 'Require all granted', '</Directory>',
         "Include $ENV{RELAY_FPM_CONF}",
@@ -81,22 +79,8 @@ sub start {
         '</Directory>',
         '<Location /loc/>', "ProxyPass fcgi://$fpm$docroot/fcgi/",
         '</Location>');
-    my ($rc, $out) = run_httpd('-f', $conf, '-k', 'start');
-    die "httpd did not start: $out" if $rc;
-    my $deadline = Time::HiRes::time() + 10;
-    until (IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port", Timeout => 1)) {
-        die "httpd on $port did not answer" if Time::HiRes::time() > $deadline;
-        Time::HiRes::sleep(0.05);
-    }
-    return { port => $port, conf => $conf, pidfile => $pidfile };
-}
-
-sub stop {
-    my ($s) = @_;
-    run_httpd('-f', $s->{conf}, '-k', 'stop');
-    my $deadline = Time::HiRes::time() + 10;
-    Time::HiRes::sleep(0.05)
-        while -e $s->{pidfile} && Time::HiRes::time() < $deadline;
+    $s->{port} = $port;
+    return $s;
 }
 
 # What differs between two servers or two requests of the same shape, and
@@ -142,5 +126,5 @@ for my $row (@rows) {
                 . ($renv->{$_} // '<unset>') . "'\n" } @diff;
 }
 
-stop($relay);
-stop($stock);
+stop_case($relay);
+stop_case($stock);

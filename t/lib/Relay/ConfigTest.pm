@@ -19,9 +19,11 @@ use Apache::Test ();
 use Exporter qw(import);
 use File::Spec ();
 use File::Temp qw(tempdir);
+use IO::Socket::INET ();
+use Time::HiRes ();
 
 our @EXPORT = qw(relay_module_dir relay_load_line case_dir write_conf
-    run_httpd configtest);
+    run_httpd configtest start_case stop_case);
 
 my $httpd = Apache::Test::vars('httpd') || '/usr/sbin/apache2';
 my $t_dir = Apache::Test::vars('serverroot');
@@ -97,6 +99,36 @@ sub configtest {
     my ($file, $line) = write_conf($mark, $modules, @body);
     my ($rc, $out) = run_httpd('-t', '-f', $file);
     return ($rc, $out, $file, $line);
+}
+
+# Starts httpd on a new case whose body listens on the loopback @ports,
+# and waits (up to 10 s each) until they answer. Returns the server:
+# { conf, pidfile }, for stop_case(). Dies when it does not start.
+sub start_case {
+    my ($modules, $ports, @body) = @_;
+    my ($conf, undef, $pidfile) = write_conf(undef, $modules, @body);
+    my ($rc, $out) = run_httpd('-f', $conf, '-k', 'start');
+    die "httpd did not start: $out" if $rc;
+    for my $port (@$ports) {
+        my $deadline = Time::HiRes::time() + 10;
+        until (IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port",
+                                     Timeout => 1)) {
+            die "httpd on $port did not answer"
+                if Time::HiRes::time() > $deadline;
+            Time::HiRes::sleep(0.05);
+        }
+    }
+    return { conf => $conf, pidfile => $pidfile };
+}
+
+# Stops a server start_case() started; waits (up to 10 s) for its pid file
+# to go.
+sub stop_case {
+    my ($s) = @_;
+    run_httpd('-f', $s->{conf}, '-k', 'stop');
+    my $deadline = Time::HiRes::time() + 10;
+    Time::HiRes::sleep(0.05)
+        while -e $s->{pidfile} && Time::HiRes::time() < $deadline;
 }
 
 1;
