@@ -391,6 +391,21 @@ static const char *cmd_io_buffer(cmd_parms *cmd, void *dconf, const char *arg)
     return NULL;
 }
 
+static const char *cmd_source_address(cmd_parms *cmd, void *dconf,
+                                      const char *arg)
+{
+    relay_proxy_server_conf_t *sc = server_conf(cmd);
+
+    if (apr_sockaddr_info_get(&sc->source_addr, arg, APR_UNSPEC, 0, 0,
+                              cmd->pool) != APR_SUCCESS) {
+        return apr_psprintf(cmd->pool,
+                            "ProxySourceAddress: '%s' is not an address "
+                            "of this host",
+                            arg);
+    }
+    return NULL;
+}
+
 static const char *cmd_max_forwards(cmd_parms *cmd, void *dconf,
                                     const char *arg)
 {
@@ -569,6 +584,8 @@ const command_rec relay_proxy_cmds[] = {
                   "Sets the origin I/O timeout in seconds."),
     AP_INIT_TAKE1("ProxyIOBufferSize", cmd_io_buffer, NULL, RSRC_CONF,
                   "Sets the size of the buffer for origin I/O in bytes."),
+    AP_INIT_TAKE1("ProxySourceAddress", cmd_source_address, NULL, RSRC_CONF,
+                  "Sets the local address of connections to origins."),
     AP_INIT_TAKE1("ProxyMaxForwards", cmd_max_forwards, NULL, RSRC_CONF,
                   "Sets the Max-Forwards value added to requests (-1: none)."),
     AP_INIT_RAW_ARGS("ProxySet", cmd_set, NULL, RSRC_CONF | ACCESS_CONF,

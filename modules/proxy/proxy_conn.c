@@ -308,6 +308,34 @@ static apr_status_t resolve(relay_proxy_req_t *pr, relay_conn_t *conn,
     return rv;
 }
 
+/*
+ * ProxySourceAddress: binds the socket to the server's source address of
+ * the same family as the origin's, when it has one.
+ */
+static apr_status_t bind_source(relay_proxy_req_t *pr, relay_conn_t *conn,
+                                const apr_sockaddr_t *to)
+{
+    relay_proxy_server_conf_t *sc =
+        ap_get_module_config(pr->r->server->module_config, &proxy_module);
+    apr_sockaddr_t *src;
+    apr_status_t rv;
+
+    for (src = sc->source_addr; src; src = src->next) {
+        if (src->family != to->family) {
+            continue;
+        }
+        rv = apr_socket_bind(conn->sock, src);
+        if (rv != APR_SUCCESS) {
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, pr->r,
+                          RELAY_LOGNO(01016) "worker %s: cannot bind to the "
+                                             "ProxySourceAddress %pI",
+                          pr->worker->name, src);
+        }
+        return rv;
+    }
+    return APR_SUCCESS;
+}
+
 static apr_status_t conn_open(relay_proxy_req_t *pr, relay_conn_t *conn)
 {
     relay_worker_t *w = pr->worker;
@@ -330,6 +358,11 @@ static apr_status_t conn_open(relay_proxy_req_t *pr, relay_conn_t *conn)
         }
         if (!pr->uds_path) {
             apr_socket_opt_set(conn->sock, APR_TCP_NODELAY, 1);
+            if ((rv = bind_source(pr, conn, addr)) != APR_SUCCESS) {
+                apr_socket_close(conn->sock);
+                conn->sock = NULL;
+                break;
+            }
         }
         if (w->params.keepalive) {
             apr_socket_opt_set(conn->sock, APR_SO_KEEPALIVE, 1);

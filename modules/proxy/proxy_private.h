@@ -59,7 +59,8 @@ typedef struct relay_proxy_server_conf_t {
     int io_buffer_size_set;
     int max_forwards;
     int max_forwards_set;
-    int status; /* ProxyStatus: 0 Off, 1 On, 2 Full */
+    apr_sockaddr_t *source_addr; /* ProxySourceAddress, or NULL */
+    int status;                  /* ProxyStatus: 0 Off, 1 On, 2 Full */
     int status_set;
     int pass_inherit; /* ProxyPassInherit */
     int pass_inherit_set;

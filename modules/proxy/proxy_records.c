@@ -49,6 +49,7 @@ void *relay_proxy_merge_server_conf(apr_pool_t *p, void *basev, void *addv)
     c->max_forwards =
         add->max_forwards_set ? add->max_forwards : base->max_forwards;
     c->max_forwards_set = add->max_forwards_set || base->max_forwards_set;
+    c->source_addr = add->source_addr ? add->source_addr : base->source_addr;
     c->status = add->status_set ? add->status : base->status;
     c->status_set = add->status_set || base->status_set;
     c->pass_inherit =

@@ -22,7 +22,7 @@ use warnings FATAL => 'all';
 use Apache::Test qw(-withtestmore);
 use Relay::ConfigTest;
 
-plan tests => 53;
+plan tests => 55;
 
 my $dir = case_dir('proxy_config');
 my $build = relay_module_dir();
@@ -74,6 +74,9 @@ refused('bad connectiontimeout',
 refused('bad ProxySet parameter', 'ProxySet http://127.0.0.1:8080/ ttl=forever',
     qr/ttl.*'forever'/);
 refused('bad ProxyTimeout', 'ProxyTimeout soon', qr/ProxyTimeout.*'soon'/);
+refused('ProxySourceAddress that is no address',
+    'ProxySourceAddress no-such-host.invalid',
+    qr/ProxySourceAddress: 'no-such-host\.invalid'/);
 
 # Directive values.
 refused('ProxyVia bad value', 'ProxyVia Sometimes', qr/ProxyVia.*'Sometimes'/);

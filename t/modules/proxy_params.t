@@ -28,7 +28,7 @@ use Time::HiRes qw(time);
 use Relay::Test;
 use Relay::Client;
 
-plan tests => 25;
+plan tests => 27;
 
 sub conn_of { (header_values($_[0], 'X-Origin-Conn'))[0] // '' }
 
@@ -180,3 +180,14 @@ for my $case (['on', 'proxy_params_flush_on'],
 my @unexpected = error_log_errors($mark, qw(RL02011 RL02010 RL01013 RL01014 RL01002));
 is(scalar @unexpected, 0, 'no unexpected error lines')
     or diag join '', @unexpected;
+
+# ProxySourceAddress: the origin sees the connection come from it.
+for my $case (['proxy_params_source', '127.0.0.2'],
+              ['proxy_params_nosource', '127.0.0.1']) {
+    my ($vhost, $want) = @$case;
+    my $c = Relay::Client->new(vhost_port($vhost));
+    $c->send_request('GET', '/peer', Connection => 'close');
+    my $res = $c->read_response('GET');
+    is($res && $res->{body}, "peer: $want\n",
+       "$vhost: the origin sees $want");
+}

@@ -68,6 +68,8 @@
 #   /close-after          200, then closes without Connection: close
 #   /raw/CASE             canned byte-exact response (see %RAW), then close
 #   /stats                origin parent pid and connections accepted so far
+#   /peer                 "peer: ADDRESS\n", the address the connection
+#                         came from (no-store)
 #   /count/NAME[?ms=N&status=S&cc=CC]  counts the requests for NAME (across
 #                         all connections), waits N ms, then status S (200)
 #                         with Cache-Control CC if given and body
@@ -212,6 +214,7 @@ my %ROUTE = (
     '/ws'          => \&h_ws,
     '/close-after' => \&h_close_after,
     '/stats'       => \&h_stats,
+    '/peer'        => \&h_peer,
 );
 
 # ------------------------------------------------------ connection I/O
@@ -891,6 +894,13 @@ sub h_cut {
         send_head($req, 200, \@h);
         write_all($body);
     }
+}
+
+sub h_peer {
+    my ($req) = @_;
+    drain_body($req);
+    respond($req, 200, [['Cache-Control', 'no-store']],
+            'peer: ' . ($SOCK->peerhost // '-') . "\n");
 }
 
 sub h_stats {
