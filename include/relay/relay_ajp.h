@@ -35,6 +35,10 @@
 #define RELAY_AJP_MAGIC_CONTAINER_1 'B'
 #define RELAY_AJP_HEADER_LEN 4
 
+/* "Basic Packet Structure": the string length that means the null string,
+ * with no bytes after it. */
+#define RELAY_AJP_NULL_STRING 0xFFFF
+
 /* "Packet Size": 8 KiB, header included, is what every container takes;
  * containers can be configured for larger packets, up to 64 KiB. */
 #define RELAY_AJP_PACKET_DEFAULT 8192

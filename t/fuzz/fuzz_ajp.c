@@ -1,7 +1,7 @@
 /* Licensed under the Apache License, Version 2.0 (see LICENSE). */
 
 /*
- * libFuzzer driver for relay_ajp.c: the packets a hostile servlet
+ * libFuzzer driver for relay_ajp_reader.c: the packets a hostile servlet
  * container sends, read whole and again in two pieces split where the
  * fuzzer says, each piece in a heap block of its exact size, with the
  * reader's packet buffer in one too.

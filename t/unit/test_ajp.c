@@ -1,10 +1,10 @@
 /* Licensed under the Apache License, Version 2.0 (see LICENSE). */
 
 /*
- * Unit tests of relay_ajp.c: the code tables, the packet writer's data
- * types and its refusals at the capacity, whole FORWARD_REQUEST, body and
- * CPING packets against hand-written bytes (and every capacity short of
- * them refused), and the reader of container packets. Every reader case is
+ * Unit tests of relay_ajp.c and relay_ajp_reader.c: the code tables, the packet
+ * writer's data types and its refusals at the capacity, whole FORWARD_REQUEST,
+ * body and CPING packets against hand-written bytes (and every capacity short
+ * of them refused), and the reader of container packets. Every reader case is
  * fed whole, in two pieces split at every byte position, and one byte at
  * a time, each piece in a heap block of its exact size, as is the reader's
  * packet buffer; what the reader reports, written out as a transcript,
