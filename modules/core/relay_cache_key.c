@@ -73,12 +73,37 @@ static const char *normalise_escapes(apr_pool_t *pool, const char *s)
     return out;
 }
 
+/* True when a path has nothing to normalise: no escape, no slash run and
+ * no "." or ".." segment (the common case, checked in one pass). */
+static int is_normal(const char *p)
+{
+    for (; *p != '\0'; p++) {
+        if (*p == '%') {
+            return 0;
+        }
+        if (*p == '/' && p[1] == '/') {
+            return 0;
+        }
+        if (*p == '/' && p[1] == '.') {
+            const char *e = p[2] == '.' ? p + 3 : p + 2;
+            if (*e == '/' || *e == '\0') {
+                return 0;
+            }
+        }
+    }
+    return 1;
+}
+
 const char *relay_cache_path_normalise(apr_pool_t *pool, const char *path)
 {
-    const char *s = normalise_escapes(pool, path);
+    const char *s;
     char *out, *o;
     int dir = 0; /* the result ends with a slash */
 
+    if (*path == '/' && is_normal(path)) {
+        return path;
+    }
+    s = normalise_escapes(pool, path);
     if (*s != '/') {
         return s;
     }

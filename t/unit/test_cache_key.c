@@ -277,6 +277,9 @@ static const struct {
     {"/a%2Fb/../c", "/c"},
     {"/a%2fb", "/a%2Fb"},
     {"/a;x=1/../b", "/b"},
+    {"/a/.b/..c/", "/a/.b/..c/"},
+    {"/a/b.", "/a/b."},
+    {"/.", "/"},
 };
 
 int main(void)
@@ -287,6 +290,13 @@ int main(void)
     for (i = 0; i < RELAY_TEST_COUNT(key_cases); i++) {
         relay_test_ok(run_key_case(&key_cases[i], pool), "key: %s",
                       key_cases[i].desc);
+    }
+    {
+        /* A path with nothing to normalise comes back as it is. */
+        static const char plain[] = "/images/logo.png";
+
+        relay_test_ok(relay_cache_path_normalise(pool, plain) == plain,
+                      "path: a normal path is not copied");
     }
     for (i = 0; i < RELAY_TEST_COUNT(path_cases); i++) {
         const char *got = relay_cache_path_normalise(pool, path_cases[i].in);
