@@ -401,6 +401,29 @@ static void add_save_filter(request_rec *r, cache_req_t *cr)
     ap_add_output_filter_handle(cache_save_filter_handle, cr, r, r->connection);
 }
 
+/* Nothing stored answers the request: 504 under only-if-cached, a wait
+ * for another request's fetch under CacheLock, else a miss that may be
+ * stored. */
+static int no_entry(request_rec *r, cache_req_t *cr)
+{
+    int rc;
+
+    if (cr->req.cc.only_if_cached) {
+        cache_stats_count(cr->type, CACHE_STAT_MISS);
+        cache_mark(r, "MISS", "only-if-cached and not in the cache");
+        return HTTP_GATEWAY_TIME_OUT;
+    }
+    /* CacheLock: one fetch per key, the first burst included. */
+    if (cache_lock_enabled(r) && !client_forces(cr) &&
+        cache_lock_take(r, cr) == APR_EEXIST &&
+        (rc = wait_for_fetch(r, cr)) != DECLINED) {
+        return rc;
+    }
+    cache_stats_count(cr->type, CACHE_STAT_MISS);
+    add_save_filter(r, cr);
+    return DECLINED;
+}
+
 int cache_lookup(request_rec *r, int quick)
 {
     cache_req_t *cr = ap_get_module_config(r->request_config, &cache_module);
@@ -408,7 +431,7 @@ int cache_lookup(request_rec *r, int quick)
     relay_cache_entry_t e;
     relay_cache_response_t stored;
     const char *reason, *key;
-    int from_dir, rc;
+    int from_dir;
 
     if (r->main || (cr && cr->quick_tried)) {
         return DECLINED;
@@ -427,10 +450,6 @@ int cache_lookup(request_rec *r, int quick)
     cache_settings(r, &cr->settings);
     relay_cache_request_read(&cr->req, r->pool, r->method, r->args,
                              r->headers_in);
-    /* Variants are told apart by what the origin is sent: a field the
-     * client names in Connection never reaches it. */
-    cr->client_headers = apr_table_copy(r->pool, r->headers_in);
-    relay_headers_strip_hop_by_hop(cr->client_headers, 0);
     if (is_unsafe(r->method)) {
         ap_add_output_filter_handle(cache_invalidate_filter_handle, cr, r,
                                     r->connection);
@@ -442,22 +461,13 @@ int cache_lookup(request_rec *r, int quick)
                       "cache of %s not used: %s", cr->key, reason);
         return DECLINED;
     }
+    /* Variants are told apart by what the origin is sent: a field the
+     * client names in Connection never reaches it. */
+    cr->client_headers = apr_table_copy(r->pool, r->headers_in);
+    relay_headers_strip_hop_by_hop(cr->client_headers, 0);
     found = find(r, cr, &e, &key);
     if (!found) {
-        if (cr->req.cc.only_if_cached) {
-            cache_stats_count(cr->type, CACHE_STAT_MISS);
-            cache_mark(r, "MISS", "only-if-cached and not in the cache");
-            return HTTP_GATEWAY_TIME_OUT;
-        }
-        /* CacheLock: one fetch per key, the first burst included. */
-        if (cache_lock_enabled(r) && !client_forces(cr) &&
-            cache_lock_take(r, cr) == APR_EEXIST &&
-            (rc = wait_for_fetch(r, cr)) != DECLINED) {
-            return rc;
-        }
-        cache_stats_count(cr->type, CACHE_STAT_MISS);
-        add_save_filter(r, cr);
-        return DECLINED;
+        return no_entry(r, cr);
     }
     relay_cache_response_read(&stored, r->pool, e.status, e.headers);
     relay_cache_serve_decide(&cr->settings, &cr->req, &stored, e.request_time,
