@@ -175,19 +175,22 @@ sub dechunk {
     my ($body) = @_;
     my $data = '';
     my (@trailers, @ext);
+    pos($body) = 0;    # parsed with \G from an offset: linear in the size
     while (1) {
-        $body =~ s/^([0-9A-Fa-f]+)((?:;[^\r\n]*)?)\r\n// or return;
+        $body =~ /\G([0-9A-Fa-f]+)((?:;[^\r\n]*)?)\r\n/gc or return;
         my ($size, $ext) = (hex $1, $2);
         push @ext, $ext if $ext ne '';
         if ($size == 0) {
-            while ($body =~ s/^([^\r\n:]+):[ \t]*([^\r\n]*)\r\n//) {
+            while ($body =~ /\G([^\r\n:]+):[ \t]*([^\r\n]*)\r\n/gc) {
                 push @trailers, [$1, $2];
             }
-            return $body =~ /^\r\n/ ? ($data, \@trailers, \@ext) : ();
+            return $body =~ /\G\r\n/gc ? ($data, \@trailers, \@ext) : ();
         }
-        return if length $body < $size + 2;
-        $data .= substr($body, 0, $size, '');
-        $body =~ s/^\r\n// or return;
+        my $at = pos $body;
+        return if length($body) - $at < $size + 2;
+        $data .= substr($body, $at, $size);
+        pos($body) = $at + $size;
+        $body =~ /\G\r\n/gc or return;
     }
 }
 
