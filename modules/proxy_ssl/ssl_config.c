@@ -53,6 +53,8 @@ void *relay_ssl_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
     MERGE_STR(crl_file);
     MERGE_STR(crl_path);
     MERGE_INT(crl_check);
+    c->crl_missing_ok = add->crl_check != RELAY_UNSET ? add->crl_missing_ok
+                                                      : base->crl_missing_ok;
     MERGE_INT(check_name);
     MERGE_INT(check_cn);
     MERGE_INT(check_expire);
@@ -81,6 +83,7 @@ void relay_ssl_settings_get(const relay_ssl_dir_conf_t *dc,
     st->crl_check = dc->crl_check == RELAY_UNSET
                         ? RELAY_SSL_CRL_NONE
                         : (relay_ssl_crl_t)dc->crl_check;
+    st->crl_missing_ok = dc->crl_missing_ok;
     /* As stock since 2.4.21: either one off turns name checks off, except
      * that CN on with Name off asks for the legacy CN comparison. */
     if (dc->check_name == 0 && dc->check_cn == 1) {
@@ -113,13 +116,13 @@ const char *relay_ssl_settings_fingerprint(apr_pool_t *p,
                                            const relay_ssl_settings_t *st)
 {
     return apr_psprintf(
-        p, "v%d/%d d%d crl%d n%d x%d p%x %s %s %s %s %s %s %s %s %s",
+        p, "v%d/%d d%d crl%d/%d n%d x%d p%x %s %s %s %s %s %s %s %s %s",
         (int)st->verify, st->verify_unset, st->verify_depth, (int)st->crl_check,
-        (int)st->names, st->check_expire, st->protocols, field(p, st->ca_file),
-        field(p, st->ca_path), field(p, st->crl_file), field(p, st->crl_path),
-        field(p, st->cert_file), field(p, st->cert_path),
-        field(p, st->chain_file), field(p, st->ciphers),
-        field(p, st->ciphers13));
+        st->crl_missing_ok, (int)st->names, st->check_expire, st->protocols,
+        field(p, st->ca_file), field(p, st->ca_path), field(p, st->crl_file),
+        field(p, st->crl_path), field(p, st->cert_file),
+        field(p, st->cert_path), field(p, st->chain_file),
+        field(p, st->ciphers), field(p, st->ciphers13));
 }
 
 /* ------------------------------------------------------------ directives */
@@ -135,6 +138,8 @@ static const relay_keyword_t verify_words[] = {
     {"optional", RELAY_SSL_VERIFY_OPTIONAL},
     {"require", RELAY_SSL_VERIFY_REQUIRE},
     {"optional_no_ca", RELAY_SSL_VERIFY_OPTIONAL_NO_CA},
+    {"on", RELAY_SSL_VERIFY_REQUIRE}, /* stock's aliases */
+    {"off", RELAY_SSL_VERIFY_NONE},
     {NULL, 0}};
 
 static const char *cmd_verify(cmd_parms *cmd, void *dconf, const char *arg)
@@ -198,10 +203,20 @@ static const relay_keyword_t crl_check_words[] = {
     {"chain", RELAY_SSL_CRL_CHAIN},
     {NULL, 0}};
 
-static const char *cmd_crl_check(cmd_parms *cmd, void *dconf, const char *arg)
+/* SSLProxyCARevocationCheck none|leaf|chain [no_crl_for_cert_ok] */
+static const char *cmd_crl_check(cmd_parms *cmd, void *dconf, const char *arg,
+                                 const char *flag)
 {
     relay_ssl_dir_conf_t *dc = dconf;
 
+    if (flag && ap_cstr_casecmp(flag, "no_crl_for_cert_ok") != 0) {
+        return apr_psprintf(cmd->pool,
+                            "SSLProxyCARevocationCheck: the second "
+                            "argument can only be no_crl_for_cert_ok, "
+                            "not '%s'",
+                            flag);
+    }
+    dc->crl_missing_ok = flag != NULL;
     return relay_keyword_parse(cmd, arg, crl_check_words, &dc->crl_check);
 }
 
@@ -288,9 +303,9 @@ const command_rec relay_ssl_cmds[] = {
     AP_INIT_FLAG("SSLProxyEngine", cmd_engine, NULL, WHERE,
                  "Turns TLS to https:// and wss:// origins on or off."),
     AP_INIT_TAKE1("SSLProxyVerify", cmd_verify, NULL, WHERE,
-                  "Sets how the origin's certificate is verified: none, "
-                  "optional, require or optional_no_ca (Relay's default: "
-                  "require)."),
+                  "Sets how the origin's certificate is verified: none "
+                  "(off), optional, require (on) or optional_no_ca "
+                  "(Relay's default: require)."),
     AP_INIT_TAKE1("SSLProxyVerifyDepth", cmd_verify_depth, NULL, WHERE,
                   "Sets how many CA certificates may be followed when "
                   "verifying the origin's certificate."),
@@ -305,9 +320,10 @@ const command_rec relay_ssl_cmds[] = {
     AP_INIT_TAKE1("SSLProxyCARevocationPath", cmd_path, OFFSET(crl_path), WHERE,
                   "Names a directory of hashed PEM CRLs for origin "
                   "certificates."),
-    AP_INIT_TAKE1("SSLProxyCARevocationCheck", cmd_crl_check, NULL, WHERE,
-                  "Sets which origin certificates are checked against CRLs: "
-                  "chain, leaf or none."),
+    AP_INIT_TAKE12("SSLProxyCARevocationCheck", cmd_crl_check, NULL, WHERE,
+                   "Sets which origin certificates are checked against "
+                   "CRLs: chain, leaf or none, then no_crl_for_cert_ok to "
+                   "pass a certificate whose issuer has no CRL."),
     AP_INIT_FLAG("SSLProxyCheckPeerName", cmd_flag, OFFSET(check_name), WHERE,
                  "Checks the origin certificate's names (subjectAltName, "
                  "else CN) against the origin's host name when on."),

@@ -61,7 +61,8 @@ typedef struct relay_ssl_dir_conf_t {
     const char *ca_path;
     const char *crl_file;
     const char *crl_path;
-    int crl_check; /* relay_ssl_crl_t */
+    int crl_check;      /* relay_ssl_crl_t */
+    int crl_missing_ok; /* no_crl_for_cert_ok; set with crl_check */
     int check_name;
     int check_cn;
     int check_expire;
@@ -82,6 +83,7 @@ typedef struct relay_ssl_settings_t {
     const char *ca_file, *ca_path;
     const char *crl_file, *crl_path;
     relay_ssl_crl_t crl_check;
+    int crl_missing_ok; /* a certificate whose CRL is missing passes */
     relay_ssl_names_t names;
     int check_expire;
     const char *cert_file, *cert_path, *chain_file;

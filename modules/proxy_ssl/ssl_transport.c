@@ -138,6 +138,11 @@ static int tolerated(const relay_ssl_settings_t *st, int err, int depth)
             return !st->check_expire; /* SSLProxyCheckPeerExpire */
         }
         break;
+    case X509_V_ERR_UNABLE_TO_GET_CRL:
+        if (st->crl_missing_ok) {
+            return 1; /* SSLProxyCARevocationCheck ... no_crl_for_cert_ok */
+        }
+        break;
     default:
         break;
     }
