@@ -5,7 +5,10 @@
 # and the cause; a configuration using every parameter passes;
 # BalancerInherit Off hides the main server's balancers from a virtual
 # host (a ProxyPass to one is then refused, RL01300); health checks over
-# HTTP on an https:// member are refused (RL01303).
+# HTTP on an https:// member are refused (RL01303). The lb method
+# modules' names (Relay's mod_lbmethod_*.so) make <IfModule> blocks that
+# test for them apply, and refuse to start without Relay's balancer
+# (RL05025).
 
 use strict;
 use warnings FATAL => 'all';
@@ -13,7 +16,7 @@ use warnings FATAL => 'all';
 use Apache::Test qw(-withtestmore);
 use Relay::ConfigTest;
 
-plan tests => 34;
+plan tests => 34 + 6 * 2 + 3;
 
 my $build = relay_module_dir();
 my @modules = ("LoadModule proxy_module $build/mod_proxy.so",
@@ -119,4 +122,34 @@ refused('BalancerInherit not a flag', 'BalancerInherit Sometimes',
         '    BalancerMember https://127.0.0.1:8443/ hcmethod=TCP',
         '</Proxy>');
     is($rc, 0, 'hcmethod=TCP on an https:// member: accepted') or diag($out);
+}
+
+# <IfModule> on an lb method module: with Relay's names loaded, a balancer
+# defined inside the block exists (the ProxyPass outside it starts);
+# without them the block is skipped and the ProxyPass has no balancer.
+{
+    my @identities = map {
+        "LoadModule lbmethod_${_}_module $build/mod_lbmethod_$_.so"
+    } qw(byrequests bybusyness bytraffic);
+    for my $method (qw(byrequests bybusyness bytraffic)) {
+        for my $name ("mod_lbmethod_$method.c", "lbmethod_${method}_module") {
+            my @body = ("<IfModule $name>", '    <Proxy balancer://in>',
+                '        BalancerMember http://127.0.0.1:8080/a',
+                "        ProxySet lbmethod=$method", '    </Proxy>',
+                '</IfModule>', 'ProxyPass /in/ balancer://in/');
+            my ($rc, $out) = configtest(undef, [@modules, @identities], @body);
+            is($rc, 0, "<IfModule $name>: applies with Relay's names loaded")
+                or diag($out);
+            ($rc, $out) = configtest(undef, \@modules, @body);
+            like($out, qr/RL01300: ProxyPass at .*balancer:\/\/in\/ has no BalancerMember/,
+                "<IfModule $name>: skipped without them (RL01300)");
+        }
+    }
+    my ($rc, $out) = configtest(undef,
+        [(grep { !/proxy_balancer/ } @modules), $identities[0]], 'ServerName x');
+    isnt($rc, 0, "an lb method module without Relay's balancer: refused");
+    like($out, qr/RL05025: Relay's mod_lbmethod_byrequests\.c stands for .*load Relay's mod_proxy_balancer\.so/,
+        'the message names the module to load (RL05025)') or diag($out);
+    ($rc, $out) = configtest(undef, [@modules, @identities], 'ServerName x');
+    unlike($out, qr/RL\d{5}|warn/i, 'with the balancer: no warning') or diag($out);
 }
