@@ -50,6 +50,11 @@ typedef struct relay_response_limits_t {
  * number of bytes the head took (through its final CRLF) and *out is
  * filled; on RELAY_AGAIN more bytes are needed; a negative status tells
  * what is malformed. A bare LF is accepted as a line end (RFC 9112 §2.2).
+ * Obsolete line folding (a line starting with SP or HTAB, RFC 9112 §5.2)
+ * is replaced by one SP joining the line to the field it continues,
+ * except where it could change how the body is delimited: a fold of
+ * Content-Length or Transfer-Encoding, or one right after the status line,
+ * is RELAY_EOBSFOLD.
  */
 relay_status_t relay_response_parse(const char *buf, apr_size_t len,
                                     const relay_response_limits_t *limits,
@@ -66,6 +71,7 @@ typedef struct relay_response_progress_t {
     apr_size_t seen;    /* no LF in [checked, seen) */
     int fields;         /* field lines before `checked` */
     int bad_lines;      /* lines dropped before `checked` */
+    int fold;           /* what a folded line before `checked` continues */
 } relay_response_progress_t;
 
 /*

@@ -96,10 +96,10 @@ static relay_status_t parse_status_line(const char *line, apr_size_t len,
 
 /*
  * RFC 9112 §5: field-line = field-name ":" OWS field-value OWS. No
- * whitespace is allowed between the name and the colon (§5.1), and a line
- * that starts with whitespace is obsolete line folding (§5.2), which Relay
- * does not unfold. On success the name is line[0, *name_len) and the value,
- * without its surrounding OWS, line[*value_off, *value_end).
+ * whitespace is allowed between the name and the colon (§5.1); a line that
+ * starts with whitespace is obsolete line folding (§5.2), handled by the
+ * caller. On success the name is line[0, *name_len) and the value, without
+ * its surrounding OWS, line[*value_off, *value_end).
  */
 static relay_status_t parse_field_line(const char *line, apr_size_t len,
                                        apr_size_t *name_len,
@@ -108,9 +108,6 @@ static relay_status_t parse_field_line(const char *line, apr_size_t len,
 {
     apr_size_t i, start, end;
 
-    if (is_ows(line[0])) {
-        return RELAY_EOBSFOLD;
-    }
     for (i = 0; i < len && relay_header_is_tchar((unsigned char)line[i]); i++) {
     }
     if (i == 0 || i == len || line[i] != ':') {
@@ -131,6 +128,58 @@ static relay_status_t parse_field_line(const char *line, apr_size_t len,
     return RELAY_OK;
 }
 
+/* What the next folded line (RFC 9112 §5.2) would continue. */
+enum {
+    FOLD_NONE = 0, /* the status line: a fold here is malformed */
+    FOLD_FIELD,    /* a field line: the fold joins its value */
+    FOLD_FRAMING,  /* Content-Length or Transfer-Encoding: refused */
+    FOLD_DROPPED   /* a line dropped under ProxyBadHeader Ignore */
+};
+
+static int fold_kind_of(const char *name, apr_size_t len)
+{
+    if ((len == 14 && strncasecmp(name, "Content-Length", 14) == 0) ||
+        (len == 17 && strncasecmp(name, "Transfer-Encoding", 17) == 0)) {
+        return FOLD_FRAMING;
+    }
+    return FOLD_FIELD;
+}
+
+/* A folded line's text, without the whitespace around it, is valid field
+ * content: line[*off, *end). */
+static relay_status_t parse_fold(const char *line, apr_size_t len,
+                                 apr_size_t *off, apr_size_t *end)
+{
+    apr_size_t i;
+
+    for (i = 0; i < len; i++) {
+        if (is_bad_ctl((unsigned char)line[i])) {
+            return RELAY_EBADHEADER;
+        }
+    }
+    for (*off = 0; *off < len && is_ows(line[*off]); (*off)++) {
+    }
+    for (*end = len; *end > *off && is_ows(line[*end - 1]); (*end)--) {
+    }
+    return RELAY_OK;
+}
+
+/* Appends a fold's text to the value of the field added last, joined by
+ * one SP (an empty fold adds nothing). */
+static void unfold_into(apr_pool_t *pool, apr_table_t *headers,
+                        const char *text, apr_size_t len)
+{
+    const apr_array_header_t *arr = apr_table_elts(headers);
+    apr_table_entry_t *last = &((apr_table_entry_t *)arr->elts)[arr->nelts - 1];
+
+    if (len == 0) {
+        return;
+    }
+    last->val = *last->val ? apr_pstrcat(pool, last->val, " ",
+                                         apr_pstrmemdup(pool, text, len), NULL)
+                           : apr_pstrmemdup(pool, text, len);
+}
+
 /*
  * One pass over buf[0, len) from where `pg` says earlier passes stopped:
  * checks every complete line and the limits and, when `pool` is not NULL,
@@ -147,7 +196,7 @@ static relay_status_t scan_head(const char *buf, apr_size_t len,
 {
     apr_size_t pos = pg->checked, partial, n;
     const char *lf;
-    int fields = pg->fields, bad_lines = pg->bad_lines;
+    int fields = pg->fields, bad_lines = pg->bad_lines, fold = pg->fold;
 
     /* Refuse a response that is not HTTP/1.x (an HTTP/0.9 body, say) from
      * its first bytes, before any limit, rather than waiting for a line end
@@ -205,6 +254,21 @@ static relay_status_t scan_head(const char *buf, apr_size_t len,
             *head_len = end;
             return RELAY_OK;
         }
+        else if (is_ows(line[0])) {
+            if (fold == FOLD_NONE || fold == FOLD_FRAMING) {
+                return RELAY_EOBSFOLD;
+            }
+            rv = parse_fold(line, line_len, &voff, &vend);
+            if (rv != RELAY_OK) {
+                if (lim->bad_header != RELAY_BAD_HEADER_IGNORE) {
+                    return rv;
+                }
+                bad_lines++;
+            }
+            else if (fold == FOLD_FIELD && pool != NULL) {
+                unfold_into(pool, out->headers, line + voff, vend - voff);
+            }
+        }
         else {
             rv = parse_field_line(line, line_len, &name_len, &voff, &vend);
             if (rv != RELAY_OK) {
@@ -212,14 +276,18 @@ static relay_status_t scan_head(const char *buf, apr_size_t len,
                     return rv;
                 }
                 bad_lines++;
+                fold = FOLD_DROPPED;
             }
             else if (++fields > lim->max_fields) {
                 return RELAY_ETOOLARGE;
             }
-            else if (pool != NULL) {
-                apr_table_addn(out->headers,
-                               apr_pstrmemdup(pool, line, name_len),
-                               apr_pstrmemdup(pool, line + voff, vend - voff));
+            else {
+                fold = fold_kind_of(line, name_len);
+                if (pool != NULL) {
+                    apr_table_addn(
+                        out->headers, apr_pstrmemdup(pool, line, name_len),
+                        apr_pstrmemdup(pool, line + voff, vend - voff));
+                }
             }
         }
         pos = end;
@@ -241,6 +309,7 @@ static relay_status_t scan_head(const char *buf, apr_size_t len,
     pg->seen = len;
     pg->fields = fields;
     pg->bad_lines = bad_lines;
+    pg->fold = fold;
     return RELAY_AGAIN;
 }
 
@@ -252,7 +321,7 @@ relay_status_t relay_response_parse_more(relay_response_progress_t *pg,
                                          apr_size_t *head_len)
 {
     relay_response_limits_t lim;
-    relay_response_progress_t whole = {0, 0, 0, 0};
+    relay_response_progress_t whole = {0, 0, 0, 0, FOLD_NONE};
     relay_status_t rv;
     apr_size_t hlen = 0;
 
@@ -294,7 +363,7 @@ relay_status_t relay_response_parse(const char *buf, apr_size_t len,
                                     relay_response_head_t *out,
                                     apr_size_t *head_len)
 {
-    relay_response_progress_t pg = {0, 0, 0, 0};
+    relay_response_progress_t pg = {0, 0, 0, 0, FOLD_NONE};
 
     return relay_response_parse_more(&pg, buf, len, limits, pool, out,
                                      head_len);

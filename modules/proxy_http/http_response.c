@@ -73,7 +73,7 @@ static apr_status_t read_head_by(relay_http_exchange_t *ex,
 {
     relay_conn_t *c = ex->conn;
     relay_response_limits_t limits;
-    relay_response_progress_t progress = {0, 0, 0, 0};
+    relay_response_progress_t progress = {0, 0, 0, 0, 0};
     apr_size_t head_len;
 
     parse_limits(ex, &limits);

@@ -7,8 +7,9 @@
 #    and for a silent origin;
 #  - a malformed status line or header block, conflicting or duplicate
 #    Content-Length, Content-Length with Transfer-Encoding, an unknown
-#    Transfer-Encoding: 502 (RL02010 / RL02014), and the next request
-#    still served;
+#    Transfer-Encoding, a folded Content-Length or Transfer-Encoding: 502
+#    (RL02010 / RL02014), and the next request still served; other folded
+#    fields are joined with spaces (200);
 #  - bad chunk framing, or an origin closing in the middle of the body:
 #    the client never gets a response that looks complete, and its
 #    connection is closed (RL02020 / RL02021);
@@ -28,7 +29,7 @@ use Time::HiRes ();
 
 use Relay::Test;
 
-plan tests => 96;
+plan tests => 107;
 
 my $start_mark = error_log_mark();
 
@@ -174,7 +175,9 @@ sub final_status {
 for my $case (
     [garbage    => 'RL02010'],
     [badstatus  => 'RL02010'],
-    [obsfold    => 'RL02010'],
+    [obsfoldcl  => 'RL02010'],
+    [obsfoldte  => 'RL02010'],
+    [obsfoldfirst => 'RL02010'],
     [spacecolon => 'RL02010'],
     [nulheader  => 'RL02010'],
     [hugeheader => 'RL02010'],
@@ -191,6 +194,16 @@ for my $case (
     unlike($res->{raw}, qr/body\n\z/, "$name: none of the origin's body");
     my $next = fetch('proxy_errors', '/echo');
     is($next->{status}, 200, "$name: the next request is served");
+}
+
+# Obsolete line folding (RFC 9112 §5.2) is replaced by spaces, as stock
+# does, except on the framing fields (above).
+{
+    my $res = fetch('proxy_errors', '/raw/obsfold');
+    is($res->{status}, 200, 'obsfold: 200');
+    is_deeply([header_values($res, 'X-Folded')], ['first second third'],
+        'obsfold: the folded field, joined with spaces');
+    is($res->{body}, "body\n", 'obsfold: the body');
 }
 
 # Identical duplicate Content-Length lines are one length.

@@ -160,8 +160,12 @@ my %RAW = (
     badte      => $OK . "Transfer-Encoding: gzip\r\n\r\nbody\n",
     badchunk   => $OK . "Transfer-Encoding: chunked\r\n\r\nzz\r\nbody\n\r\n"
         . "0\r\n\r\n",
-    obsfold    => $OK . "X-Folded: first\r\n second\r\nContent-Length: 5\r\n"
-        . "\r\nbody\n",
+    obsfold    => $OK . "X-Folded: first\r\n second\r\n\tthird\r\n"
+        . "Content-Length: 5\r\n\r\nbody\n",
+    obsfoldcl  => $OK . "Content-Length: 5\r\n 0\r\n\r\nbody\n",
+    obsfoldte  => $OK . "Transfer-Encoding:\r\n chunked\r\n\r\n5\r\nbody\n\r\n"
+        . "0\r\n\r\n",
+    obsfoldfirst => $OK . " X-Folded: first\r\nContent-Length: 5\r\n\r\nbody\n",
     spacecolon => $OK . "Foo : bar\r\nContent-Length: 5\r\n\r\nbody\n",
     nulheader  => $OK . "X-Nul: a\0b\r\nContent-Length: 5\r\n\r\nbody\n",
     # 1024 header lines of exactly 128 bytes: a 128 KiB header block.
