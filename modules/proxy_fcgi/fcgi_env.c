@@ -130,8 +130,9 @@ void fcgi_env_build(fcgi_exchange_t *ex)
     ap_add_common_vars(r);
     ap_add_cgi_vars(r);
     if (ex->spool) {
-        apr_table_setn(r->subprocess_env, "CONTENT_LENGTH",
-                       apr_off_t_toa(r->pool, ex->spooled_length));
+        apr_table_setn(
+            r->subprocess_env, "CONTENT_LENGTH",
+            apr_off_t_toa(r->pool, relay_body_spool_length(ex->spool)));
     }
     apply_fixups(r, ex->dc->fixups);
 }

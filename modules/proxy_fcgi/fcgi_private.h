@@ -17,6 +17,7 @@
 #include "relay_log.h"
 #include "relay_error_note.h"
 #include "relay_exchange.h"
+#include "relay_body_spool.h"
 
 APLOG_USE_MODULE(proxy_fcgi);
 
@@ -57,17 +58,16 @@ typedef struct fcgi_exchange_t {
     const fcgi_dir_conf_t *dc;
     apr_bucket_brigade *bb;
     int keep_conn; /* FCGI_KEEP_CONN asked: the backend leaves it open */
-    const char *redirect_to; /* a local Location to serve instead */
-    apr_file_t *spool;       /* the body spooled for proxy-sendcl, or NULL */
-    apr_off_t spooled_length;
+    const char *redirect_to;   /* a local Location to serve instead */
+    relay_body_spool_t *spool; /* the body kept for proxy-sendcl, or NULL */
 } fcgi_exchange_t;
 
 /* fcgi_env.c: fills r->subprocess_env with the CGI/1.1 environment the
  * backend gets. */
 void fcgi_env_build(fcgi_exchange_t *ex);
 
-/* fcgi_request.c: fcgi_spool_body reads a chunked body into a temporary
- * file under proxy-sendcl (before the environment is made, which then
+/* fcgi_request.c: fcgi_spool_body reads a chunked body whole under
+ * proxy-sendcl (relay_body_spool.h; before the environment is made, which then
  * tells its length); fcgi_send_request sends BEGIN_REQUEST, the PARAMS
  * and the STDIN stream. Both return OK or the HTTP status to answer
  * with. */

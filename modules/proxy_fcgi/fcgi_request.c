@@ -117,23 +117,6 @@ static apr_status_t send_params(fcgi_exchange_t *ex, fcgi_stream_t *s)
     return rv == APR_SUCCESS ? stream_end(s) : rv;
 }
 
-/* The spooled body (proxy-sendcl) into the STDIN stream. */
-static apr_status_t send_spool(fcgi_exchange_t *ex, fcgi_stream_t *s)
-{
-    char *buf = apr_palloc(ex->r->pool, FCGI_WRITE_CONTENT);
-    apr_off_t start = 0;
-    apr_status_t rv = apr_file_seek(ex->spool, APR_SET, &start);
-
-    while (rv == APR_SUCCESS) {
-        apr_size_t n = FCGI_WRITE_CONTENT;
-        rv = apr_file_read(ex->spool, buf, &n);
-        if (rv == APR_SUCCESS) {
-            rv = stream_put(s, buf, n);
-        }
-    }
-    return APR_STATUS_IS_EOF(rv) ? stream_end(s) : rv;
-}
-
 /* Where a piece of the client's body goes. */
 typedef apr_status_t (*body_sink_fn)(void *baton, const char *data,
                                      apr_size_t len);
@@ -191,14 +174,6 @@ static apr_status_t to_stream(void *baton, const char *data, apr_size_t len)
     return stream_put(baton, data, len);
 }
 
-static apr_status_t to_spool(void *baton, const char *data, apr_size_t len)
-{
-    fcgi_exchange_t *ex = baton;
-
-    ex->spooled_length += (apr_off_t)len;
-    return apr_file_write_full(ex->spool, data, len, NULL);
-}
-
 /* The client's body (or the spooled one) into the STDIN stream. */
 static apr_status_t send_stdin(fcgi_exchange_t *ex, fcgi_stream_t *s,
                                int *client_failed)
@@ -207,24 +182,20 @@ static apr_status_t send_stdin(fcgi_exchange_t *ex, fcgi_stream_t *s,
 
     stream_init(s, ex->conn, RELAY_FCGI_STDIN);
     *client_failed = 0;
-    if (ex->spool) {
-        return send_spool(ex, s);
-    }
-    rv = read_body(ex, to_stream, s, client_failed);
+    rv = ex->spool ? relay_body_spool_replay(ex->spool, to_stream, s)
+                   : read_body(ex, to_stream, s, client_failed);
     return rv == APR_SUCCESS ? stream_end(s) : rv;
 }
 
 /*
- * proxy-sendcl with a chunked body, as stock: the body is read whole into
- * a temporary file (deleted when the request ends) before anything is
- * sent, so that CONTENT_LENGTH can tell its length; PHP-FPM reads no body
- * without it. Memory stays bounded by one brigade. Returns OK or the
+ * proxy-sendcl with a chunked body, as stock: the body is read whole
+ * (relay_body_spool.h) before anything is sent, so that CONTENT_LENGTH can
+ * tell its length; PHP-FPM reads no body without it. Returns OK or the
  * status to answer with.
  */
 int fcgi_spool_body(fcgi_exchange_t *ex)
 {
     request_rec *r = ex->r;
-    const char *tmpdir = NULL;
     apr_status_t rv;
     int client_failed;
 
@@ -232,24 +203,14 @@ int fcgi_spool_body(fcgi_exchange_t *ex)
         !apr_table_get(r->headers_in, "Transfer-Encoding")) {
         return OK;
     }
-    if ((rv = apr_temp_dir_get(&tmpdir, r->pool)) != APR_SUCCESS ||
-        (rv = apr_file_mktemp(
-             &ex->spool,
-             apr_pstrcat(r->pool, tmpdir, "/relay-fcgi-XXXXXX", NULL),
-             APR_FOPEN_CREATE | APR_FOPEN_READ | APR_FOPEN_WRITE |
-                 APR_FOPEN_EXCL | APR_FOPEN_DELONCLOSE,
-             r->pool)) != APR_SUCCESS) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r,
-                      RELAY_LOGNO(07012) "proxy-sendcl: cannot make a "
-                                         "temporary file for the body");
-        return HTTP_INTERNAL_SERVER_ERROR;
-    }
-    rv = read_body(ex, to_spool, ex, &client_failed);
+    rv = relay_body_spool_read(r, ex->bb, ex->pr->io_buffer_size, &ex->spool,
+                               &client_failed);
     if (rv != APR_SUCCESS) {
-        ap_log_rerror(APLOG_MARK, APLOG_INFO, rv, r,
+        ap_log_rerror(APLOG_MARK, client_failed ? APLOG_INFO : APLOG_ERR, rv, r,
                       RELAY_LOGNO(07013) "proxy-sendcl: %s the request body "
                                          "failed",
                       client_failed ? "reading" : "spooling");
+        ex->spool = NULL;
         return client_failed ? ap_map_http_request_error(rv, HTTP_BAD_REQUEST)
                              : HTTP_INTERNAL_SERVER_ERROR;
     }

@@ -16,12 +16,21 @@
 #include "relay_log.h"
 #include "relay_error_note.h"
 #include "relay_exchange.h"
+#include "relay_body_spool.h"
 #include "relay/relay_response.h"
 
 APLOG_USE_MODULE(proxy_http);
 
 /* Outcomes of the steps below besides APR statuses. */
 #define RELAY_HTTP_RETRY (-100) /* reused connection died first: retry */
+
+/* How the request body goes to the origin. */
+typedef enum {
+    RELAY_HTTP_BODY_NONE = 0,
+    RELAY_HTTP_BODY_LENGTH,  /* streamed, with the client's Content-Length */
+    RELAY_HTTP_BODY_CHUNKED, /* streamed in chunks of the pieces read */
+    RELAY_HTTP_BODY_SPOOLED  /* read whole first, sent with its length */
+} relay_http_body_t;
 
 typedef struct relay_http_exchange_t {
     relay_proxy_req_t *pr;
@@ -31,8 +40,9 @@ typedef struct relay_http_exchange_t {
     int reused;                 /* conn came from the pool */
     const char *upgrade;        /* protocol asked for and allowed, or NULL */
     int expect_100;             /* Expect: 100-continue forwarded */
-    int has_body;               /* the client request has a body */
-    int body_chunked;           /* ... sent chunked upstream */
+    relay_http_body_t body;     /* how the request body is sent */
+    relay_body_spool_t *spool;  /* the body, for RELAY_HTTP_BODY_SPOOLED */
+    int extra_crlf;             /* proxy-sendextracrlf: CRLF after a body */
     int body_started;           /* some body bytes were read from the client */
     int http10;                 /* talk HTTP/1.0 (force-proxy-request-1.0) */
     int keepalive;              /* ask the origin to keep the connection */

@@ -149,7 +149,9 @@ static apr_table_t *request_fields(relay_http_exchange_t *ex)
     relay_headers_strip_hop_by_hop(h, ex->upgrade != NULL);
     apr_table_unset(h, "Content-Length");
     apr_table_unset(h, "Expect");
-    apr_table_unset(h, "Proxy-Authorization");
+    if (!apr_table_get(r->subprocess_env, "proxy-chain-auth")) {
+        apr_table_unset(h, "Proxy-Authorization");
+    }
 
     /* 2. Then Relay's own fields, which nothing above can remove. */
     apr_table_set(h, "Host", origin_host(ex));
@@ -178,14 +180,21 @@ static apr_table_t *request_fields(relay_http_exchange_t *ex)
     if (ex->expect_100) {
         apr_table_set(h, "Expect", "100-continue");
     }
-    if (ex->has_body) {
-        if (ex->body_chunked) {
-            apr_table_set(h, "Transfer-Encoding", "chunked");
-        }
-        else {
-            apr_table_set(h, "Content-Length",
-                          apr_table_get(r->headers_in, "Content-Length"));
-        }
+    switch (ex->body) {
+    case RELAY_HTTP_BODY_CHUNKED:
+        apr_table_set(h, "Transfer-Encoding", "chunked");
+        break;
+    case RELAY_HTTP_BODY_LENGTH:
+        apr_table_set(h, "Content-Length",
+                      apr_table_get(r->headers_in, "Content-Length"));
+        break;
+    case RELAY_HTTP_BODY_SPOOLED:
+        apr_table_set(
+            h, "Content-Length",
+            apr_off_t_toa(r->pool, relay_body_spool_length(ex->spool)));
+        break;
+    default:
+        break;
     }
     return h;
 }
@@ -244,36 +253,63 @@ apr_status_t relay_http_send_head(relay_http_exchange_t *ex)
     return hb.rv;
 }
 
+/* One piece of the body, in a chunk of its own when sent chunked. */
+static apr_status_t put_piece(relay_http_exchange_t *ex, writer_t *w,
+                              const char *data, apr_size_t len)
+{
+    char size[32];
+    apr_size_t n;
+    apr_status_t rv;
+
+    if (ex->body != RELAY_HTTP_BODY_CHUNKED) {
+        return writer_put(w, data, len);
+    }
+    n = (apr_size_t)apr_snprintf(
+        size, sizeof(size), "%" APR_UINT64_T_HEX_FMT "\r\n", (apr_uint64_t)len);
+    rv = writer_put(w, size, n);
+    if (rv == APR_SUCCESS) {
+        rv = writer_put(w, data, len);
+    }
+    return rv == APR_SUCCESS ? writer_put(w, "\r\n", 2) : rv;
+}
+
+typedef struct body_writer_t {
+    relay_http_exchange_t *ex;
+    writer_t *w;
+} body_writer_t;
+
+static apr_status_t put_spooled(void *baton, const char *data, apr_size_t len)
+{
+    body_writer_t *bw = baton;
+
+    return put_piece(bw->ex, bw->w, data, len);
+}
+
 /*
- * Streams the client's body to the origin. Returns OK, or an HTTP status:
- * the client's read error mapped by httpd, 504 for an origin timeout, 502
- * for any other origin write failure.
+ * Streams the client's body to the writer, one brigade at a time. Returns
+ * APR_SUCCESS at its end; *client_failed tells that reading from the
+ * client was what failed (else writing to the origin did).
  */
-int relay_http_send_body(relay_http_exchange_t *ex)
+static apr_status_t stream_body(relay_http_exchange_t *ex, writer_t *w,
+                                int *client_failed)
 {
     request_rec *r = ex->r;
     apr_bucket_brigade *bb = ex->bb;
-    writer_t *w = apr_palloc(r->pool, sizeof(*w));
     apr_status_t rv = APR_SUCCESS;
     int seen_eos = 0;
 
-    w->conn = ex->conn;
-    w->len = 0;
-    while (!seen_eos) {
+    *client_failed = 0;
+    while (!seen_eos && rv == APR_SUCCESS) {
         apr_bucket *b;
 
         rv = ap_get_brigade(r->input_filters, bb, AP_MODE_READBYTES,
                             APR_BLOCK_READ, ex->pr->io_buffer_size);
         if (rv != APR_SUCCESS) {
-            ap_log_rerror(APLOG_MARK, APLOG_INFO, rv, r,
-                          RELAY_LOGNO(02002) "reading the request body from "
-                                             "the client failed");
-            ex->conn->reusable = 0;
-            apr_brigade_cleanup(bb);
-            return ap_map_http_request_error(rv, HTTP_BAD_REQUEST);
+            *client_failed = 1;
+            break;
         }
-        ex->body_started = 1;
-        for (b = APR_BRIGADE_FIRST(bb); b != APR_BRIGADE_SENTINEL(bb);
+        for (b = APR_BRIGADE_FIRST(bb);
+             b != APR_BRIGADE_SENTINEL(bb) && rv == APR_SUCCESS;
              b = APR_BUCKET_NEXT(b)) {
             const char *data;
             apr_size_t len;
@@ -282,40 +318,55 @@ int relay_http_send_body(relay_http_exchange_t *ex)
                 seen_eos = 1;
                 break;
             }
-            if (APR_BUCKET_IS_METADATA(b)) {
+            if (APR_BUCKET_IS_METADATA(b) ||
+                apr_bucket_read(b, &data, &len, APR_BLOCK_READ) !=
+                    APR_SUCCESS ||
+                len == 0) {
                 continue;
             }
-            rv = apr_bucket_read(b, &data, &len, APR_BLOCK_READ);
-            if (rv != APR_SUCCESS || len == 0) {
-                continue;
-            }
-            if (ex->body_chunked) {
-                char size[32];
-                apr_size_t n = (apr_size_t)apr_snprintf(
-                    size, sizeof(size), "%" APR_UINT64_T_HEX_FMT "\r\n",
-                    (apr_uint64_t)len);
-                rv = writer_put(w, size, n);
-                if (rv == APR_SUCCESS) {
-                    rv = writer_put(w, data, len);
-                }
-                if (rv == APR_SUCCESS) {
-                    rv = writer_put(w, "\r\n", 2);
-                }
-            }
-            else {
-                rv = writer_put(w, data, len);
-            }
-            if (rv != APR_SUCCESS) {
-                break;
-            }
+            rv = put_piece(ex, w, data, len);
         }
         apr_brigade_cleanup(bb);
-        if (rv != APR_SUCCESS) {
-            break;
-        }
     }
-    if (rv == APR_SUCCESS && ex->body_chunked) {
+    apr_brigade_cleanup(bb);
+    return rv;
+}
+
+/*
+ * Sends the request body: streamed from the client (re-chunked or with
+ * its length), or from the spool. Returns OK, or an HTTP status: the
+ * client's read error mapped by httpd, 504 for an origin timeout, 502 for
+ * any other origin write failure.
+ */
+int relay_http_send_body(relay_http_exchange_t *ex)
+{
+    request_rec *r = ex->r;
+    writer_t *w = apr_palloc(r->pool, sizeof(*w));
+    apr_status_t rv;
+    int client_failed = 0;
+
+    w->conn = ex->conn;
+    w->len = 0;
+    ex->body_started = 1;
+    if (ex->body == RELAY_HTTP_BODY_SPOOLED) {
+        body_writer_t bw = {ex, w};
+        rv = relay_body_spool_replay(ex->spool, put_spooled, &bw);
+    }
+    else {
+        rv = stream_body(ex, w, &client_failed);
+    }
+    if (client_failed) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, rv, r,
+                      RELAY_LOGNO(02002) "reading the request body from "
+                                         "the client failed");
+        ex->conn->reusable = 0;
+        return ap_map_http_request_error(rv, HTTP_BAD_REQUEST);
+    }
+    if (rv == APR_SUCCESS && ex->body == RELAY_HTTP_BODY_CHUNKED) {
         rv = writer_put(w, "0\r\n\r\n", 5);
+    }
+    else if (rv == APR_SUCCESS && ex->extra_crlf) {
+        rv = writer_put(w, "\r\n", 2); /* proxy-sendextracrlf */
     }
     if (rv == APR_SUCCESS) {
         rv = writer_flush(w);

@@ -60,12 +60,48 @@ static int is_idempotent(request_rec *r)
     }
 }
 
+static int env_set(request_rec *r, const char *name)
+{
+    return apr_table_get(r->subprocess_env, name) != NULL;
+}
+
+/*
+ * How the body goes upstream, as stock decides it. A body of known length
+ * streams with it, unless an input filter (mod_deflate's inflation, say)
+ * may change the bytes and proxy-sendunchangedcl does not vouch for them.
+ * An unknown length is sent chunked, or with proxy-sendcl, and always to
+ * an HTTP/1.0 origin (which has no chunked coding), read whole first to
+ * learn it. proxy-sendchunked asks for chunks in every case HTTP/1.1
+ * allows.
+ */
+static relay_http_body_t body_mode(request_rec *r, int http10)
+{
+    const char *te = apr_table_get(r->headers_in, "Transfer-Encoding");
+    const char *cl = apr_table_get(r->headers_in, "Content-Length");
+    int length_known = !te && cl &&
+                       (r->input_filters == r->proto_input_filters ||
+                        env_set(r, "proxy-sendunchangedcl"));
+
+    if (!te && (!cl || !strcmp(cl, "0"))) {
+        return RELAY_HTTP_BODY_NONE;
+    }
+    if (http10) {
+        return length_known ? RELAY_HTTP_BODY_LENGTH : RELAY_HTTP_BODY_SPOOLED;
+    }
+    if (env_set(r, "proxy-sendchunked") || env_set(r, "proxy-sendchunks")) {
+        return RELAY_HTTP_BODY_CHUNKED;
+    }
+    if (length_known) {
+        return RELAY_HTTP_BODY_LENGTH;
+    }
+    return env_set(r, "proxy-sendcl") ? RELAY_HTTP_BODY_SPOOLED
+                                      : RELAY_HTTP_BODY_CHUNKED;
+}
+
 static void exchange_init(relay_http_exchange_t *ex, relay_proxy_req_t *pr,
                           const relay_proxy_api_t *api)
 {
     request_rec *r = pr->r;
-    const char *te = apr_table_get(r->headers_in, "Transfer-Encoding");
-    const char *cl = apr_table_get(r->headers_in, "Content-Length");
     const char *expect = apr_table_get(r->headers_in, "Expect");
 
     memset(ex, 0, sizeof(*ex));
@@ -74,14 +110,35 @@ static void exchange_init(relay_http_exchange_t *ex, relay_proxy_req_t *pr,
     ex->r = r;
     ex->bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
     ex->upgrade = allowed_upgrade(pr);
-    ex->has_body = te != NULL || (cl && strcmp(cl, "0"));
-    ex->body_chunked = te != NULL;
-    ex->http10 =
-        apr_table_get(r->subprocess_env, "force-proxy-request-1.0") != NULL;
-    ex->keepalive =
-        !ex->http10 && !apr_table_get(r->subprocess_env, "proxy-nokeepalive");
-    ex->expect_100 = ex->has_body && pr->proxy100 && !ex->http10 && expect &&
+    ex->http10 = env_set(r, "force-proxy-request-1.0");
+    ex->body = body_mode(r, ex->http10);
+    ex->extra_crlf = env_set(r, "proxy-sendextracrlf");
+    ex->keepalive = !ex->http10 && !env_set(r, "proxy-nokeepalive");
+    /* A spooled body has been read (and 100 Continue sent by httpd)
+     * before the origin is asked. */
+    ex->expect_100 = (ex->body == RELAY_HTTP_BODY_LENGTH ||
+                      ex->body == RELAY_HTTP_BODY_CHUNKED) &&
+                     pr->proxy100 && !ex->http10 && expect &&
                      !strcasecmp(expect, "100-continue") && r->expecting_100;
+}
+
+/* Reads the body whole before the origin is asked (RELAY_HTTP_BODY_SPOOLED).
+ * Returns OK or the status to answer with. */
+static int spool_body(relay_http_exchange_t *ex)
+{
+    int client_failed;
+    apr_status_t rv = relay_body_spool_read(
+        ex->r, ex->bb, ex->pr->io_buffer_size, &ex->spool, &client_failed);
+
+    if (rv == APR_SUCCESS) {
+        return OK;
+    }
+    ap_log_rerror(APLOG_MARK, client_failed ? APLOG_INFO : APLOG_ERR, rv, ex->r,
+                  RELAY_LOGNO(02016) "%s the request body to learn its length "
+                                     "failed",
+                  client_failed ? "reading" : "spooling");
+    return client_failed ? ap_map_http_request_error(rv, HTTP_BAD_REQUEST)
+                         : HTTP_INTERNAL_SERVER_ERROR;
 }
 
 /*
@@ -107,7 +164,7 @@ static int attempt(relay_http_exchange_t *ex)
                       ex->pr->worker->name);
         return relay_http_send_failure(ex, rv);
     }
-    if (ex->has_body) {
+    if (ex->body != RELAY_HTTP_BODY_NONE) {
         if (ex->expect_100) {
             rc = relay_http_wait_continue(ex, &got_final);
             if (rc != OK) {
@@ -133,7 +190,7 @@ static int http_handle(relay_proxy_req_t *pr, const relay_proxy_api_t *api)
 {
     relay_http_exchange_t ex;
     request_rec *r = pr->r;
-    int tries, rc = HTTP_BAD_GATEWAY;
+    int tries, initial_fresh, rc = HTTP_BAD_GATEWAY;
 
     AP_DEBUG_ASSERT(pr->magic == RELAY_REQ_MAGIC);
     if ((rc = relay_http_check_max_forwards(r)) != DECLINED) {
@@ -149,16 +206,17 @@ static int http_handle(relay_proxy_req_t *pr, const relay_proxy_api_t *api)
         return HTTP_BAD_REQUEST;
     }
     exchange_init(&ex, pr, api);
-    if (ex.http10 && ex.body_chunked) {
-        /* HTTP/1.0 has no chunked coding, and the body's length is not
-         * known without reading it all first. */
-        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
-                      RELAY_LOGNO(02016) "force-proxy-request-1.0 with a "
-                                         "chunked request body: 411");
-        return HTTP_LENGTH_REQUIRED;
+    if (ex.body == RELAY_HTTP_BODY_SPOOLED && (rc = spool_body(&ex)) != OK) {
+        return rc;
     }
+    /* proxy-initial-not-pooled: a client's first request may be one the
+     * client cannot repeat, so it never meets a pooled connection the
+     * origin may be closing. */
+    initial_fresh = r->connection->keepalives == 0 &&
+                    env_set(r, "proxy-initial-not-pooled");
     for (tries = 0; tries < 2; tries++) {
-        apr_status_t rv = api->acquire(pr, tries > 0, &ex.conn, &ex.reused);
+        apr_status_t rv =
+            api->acquire(pr, tries > 0 || initial_fresh, &ex.conn, &ex.reused);
         if (rv == RELAY_ETLS) {
             return HTTP_BAD_GATEWAY; /* the origin's TLS failed */
         }

@@ -594,8 +594,22 @@ sub echo_text {
         . "version: $req->{version}\n";
     $text .= "header: $_->[0]: $_->[1]\n" for @{ $req->{headers} };
     $text .= "body-length: $len\nbody-md5: " . $md5->hexdigest . "\n";
+    $text .= 'after-body: ' . after_body() . "\n" if param($req, 'after');
     $text .= tls_text() if $TLS;
     return $text;
+}
+
+# Up to two bytes that follow a request's body within 0.3 s (a client
+# sending CRLF after it, say), escaped; "none" when nothing came.
+sub after_body {
+    my $sel = IO::Select->new($SOCK);
+    while (length $INBUF < 2 && $sel->can_read(0.3)) {
+        my $n = sysread($SOCK, $INBUF, 2 - length $INBUF, length $INBUF);
+        last unless $n;
+    }
+    return 'none' if $INBUF eq '';
+    (my $seen = substr($INBUF, 0, 2)) =~ s/([^\x21-\x7e])/sprintf('%%%02X', ord $1)/ge;
+    return $seen;
 }
 
 sub tls_text {
