@@ -122,6 +122,21 @@ static void exchange_init(relay_http_exchange_t *ex, relay_proxy_req_t *pr,
                      !strcasecmp(expect, "100-continue") && r->expecting_100;
 }
 
+/* The request notes stock's mod_proxy_http leaves for %{...}n in log
+ * formats: the local port of the origin connection (proxy-source-port) and
+ * the status the origin answered (proxy-status). */
+static void note_source_port(request_rec *r, relay_conn_t *conn)
+{
+    apr_sockaddr_t *local = NULL;
+
+    if (conn->sock &&
+        apr_socket_addr_get(&local, APR_LOCAL, conn->sock) == APR_SUCCESS &&
+        local->port) {
+        apr_table_setn(r->notes, "proxy-source-port",
+                       apr_itoa(r->pool, local->port));
+    }
+}
+
 /* Reads the body whole before the origin is asked (RELAY_HTTP_BODY_SPOOLED).
  * Returns OK or the status to answer with. */
 static int spool_body(relay_http_exchange_t *ex)
@@ -224,6 +239,7 @@ static int http_handle(relay_proxy_req_t *pr, const relay_proxy_api_t *api)
             return rv == APR_ENOTIMPL ? HTTP_INTERNAL_SERVER_ERROR
                                       : HTTP_SERVICE_UNAVAILABLE;
         }
+        note_source_port(r, ex.conn);
         rc = attempt(&ex);
         if (rc != RELAY_HTTP_RETRY) {
             break;
@@ -249,6 +265,10 @@ static int http_handle(relay_proxy_req_t *pr, const relay_proxy_api_t *api)
     }
     if (rc == RELAY_HTTP_RETRY) {
         rc = HTTP_BAD_GATEWAY;
+    }
+    if (ex.head.status) {
+        apr_table_setn(r->notes, "proxy-status",
+                       apr_itoa(r->pool, ex.head.status));
     }
     if (rc == OK) {
         rc = ex.head.status == HTTP_SWITCHING_PROTOCOLS

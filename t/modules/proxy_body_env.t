@@ -14,7 +14,9 @@
 #    proxy-sendunchangedcl says the length holds;
 #  - proxy-chain-auth: Proxy-Authorization is passed on (else removed);
 #  - proxy-initial-not-pooled: a client connection's first request gets a
-#    new origin connection, its next ones may reuse.
+#    new origin connection, its next ones may reuse;
+#  - the request notes proxy-source-port (the port the origin saw) and
+#    proxy-status (the origin's status), as %{...}n in a CustomLog.
 
 use strict;
 use warnings FATAL => 'all';
@@ -22,12 +24,14 @@ use warnings FATAL => 'all';
 use Apache::Test qw(-withtestmore);
 use Compress::Zlib ();
 use Digest::MD5 qw(md5_hex);
+use File::Spec ();
+use Time::HiRes ();
 
 use Relay::Test;
 use Relay::Client;
 use Relay::Proc qw(rss_watch);
 
-plan tests => 23;
+plan tests => 26;
 
 my $port = vhost_port('proxy_body_env');
 
@@ -189,4 +193,29 @@ my $md5 = md5_hex($data);
        'proxy-initial-not-pooled: the first request: a new connection');
     is((header_values($res[1], 'X-Origin-Seq'))[0], 2,
        'proxy-initial-not-pooled: the second reuses it');
+}
+
+# The request notes, as the access log writes them.
+{
+    my $run = "$$-" . int(Time::HiRes::time() * 1000);
+    my $res = echo("GET /peer?port=1&run=$run HTTP/1.1\r\nHost: x\r\n");
+    my ($seen) = $res->{body} =~ /^peer-port: (\d+)$/m;
+    echo("GET /status/404?run=$run HTTP/1.1\r\nHost: x\r\n");
+    my $log = File::Spec->catfile(Apache::Test::vars('t_logs'), 'proxy_notes_log');
+    my ($peer, $missing);
+    my $deadline = Time::HiRes::time() + 5;
+    until (($peer && $missing) || Time::HiRes::time() > $deadline) {
+        Time::HiRes::sleep(0.05);
+        open my $fh, '<', $log or next;
+        for (<$fh>) {
+            chomp;
+            $peer = $_ if index($_, "/peer?port=1&run=$run|") == 0;
+            $missing = $_ if index($_, "/status/404?run=$run|") == 0;
+        }
+    }
+    ok(defined $seen && defined $peer && $peer =~ /\|\Q$seen\E\|200\z/,
+       "proxy-source-port: the port the origin saw ($seen), proxy-status 200")
+        or diag($peer // 'not logged');
+    like($missing // '', qr/\|\d+\|404\z/, 'proxy-status: the origin\'s 404');
+    unlike($peer // '', qr/\|-\|/, 'proxy-source-port: set');
 }

@@ -918,7 +918,8 @@ sub h_peer {
     my ($req) = @_;
     drain_body($req);
     respond($req, 200, [['Cache-Control', 'no-store']],
-            'peer: ' . ($SOCK->peerhost // '-') . "\n");
+            'peer: ' . ($SOCK->peerhost // '-') . "\n"
+            . (param($req, 'port') ? 'peer-port: ' . $SOCK->peerport . "\n" : ''));
 }
 
 sub h_stats {
