@@ -328,8 +328,10 @@ typedef struct relay_balancer_t {
     const char *sticky_cookie; /* stickysession=, cookie name, or NULL */
     const char *sticky_param;  /* URL parameter name (after '|'), or NULL */
     int scolonpathdelim;       /* ';' also ends a URL parameter */
-    int maxattempts;           /* RELAY_UNSET: members - 1 */
-    int nofailover;            /* a sticky session never changes member */
+    char sticky_sep; /* stickysessionsep: before the route in a session
+                      * value ('.'); 0 (Off): the whole value is the route */
+    int maxattempts; /* RELAY_UNSET: members - 1 */
+    int nofailover;  /* a sticky session never changes member */
     apr_array_header_t *failonstatus; /* int: statuses that fail a member */
     int failontimeout;                /* a 504 from a member fails it */
     int forcerecovery;                /* all in error: try them at once */

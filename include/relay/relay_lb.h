@@ -26,13 +26,16 @@ typedef enum relay_lb_method_e {
 #define RELAY_LB_STOPPED 0x04  /* +S */
 #define RELAY_LB_IGNERR 0x08   /* +I ignore errors */
 #define RELAY_LB_ERROR 0x10    /* +E starts in error state */
+#define RELAY_LB_SPARE                                                         \
+    0x80 /* +R hot spare: stands in for a member of                            \
+          * its set that cannot serve */
 /* Running states, kept in the worker's shared slot; the caller makes a
  * member with either one unusable for a pick. */
 #define RELAY_LB_DRAIN 0x20  /* +N draining: sticky sessions only */
 #define RELAY_LB_HCFAIL 0x40 /* +C failed its health checks */
 
 typedef struct relay_lb_member_t {
-    int lbfactor;               /* loadfactor, 1 to 100 */
+    int lbfactor;               /* loadfactor in hundredths: 100 to 10000 */
     int lbset;                  /* lower sets are tried first */
     unsigned int flags;         /* RELAY_LB_* */
     int usable;                 /* set by the caller before each pick */

@@ -5,7 +5,10 @@
  * stock smooth weighted round robin: each pick adds every candidate's
  * loadfactor to its score, takes the highest score and subtracts the sum
  * of the loadfactors from it, so over sum(loadfactor) picks each member
- * serves exactly its loadfactor's share, interleaved.
+ * serves exactly its loadfactor's share, interleaved. Within an lbset,
+ * hot spares (+R) stand in one for one for the plain members that cannot
+ * serve, and hot standbys (+H) serve only when no plain member or spare
+ * can.
  */
 #include <strings.h>
 
@@ -16,12 +19,48 @@ static int may_serve(const relay_lb_member_t *m)
     return m->usable && !(m->flags & (RELAY_LB_DISABLED | RELAY_LB_STOPPED));
 }
 
-/* Candidates of one pick: members of `lbset` that may serve, standby or
- * not as `standby` says. */
-static int is_candidate(const relay_lb_member_t *m, int lbset, int standby)
+static int is_plain(const relay_lb_member_t *m)
 {
-    return may_serve(m) && m->lbset == lbset &&
-           !(m->flags & RELAY_LB_STANDBY) == !standby;
+    return !(m->flags & (RELAY_LB_STANDBY | RELAY_LB_SPARE));
+}
+
+/* How many plain members (neither standby nor spare) of `lbset` cannot
+ * serve: as many hot spares of the set stand in for them. */
+static int spares_wanted(const relay_lb_member_t *m, int n, int lbset)
+{
+    int i, down = 0;
+
+    for (i = 0; i < n; i++) {
+        if (m[i].lbset == lbset && is_plain(&m[i]) && !may_serve(&m[i])) {
+            down++;
+        }
+    }
+    return down;
+}
+
+/* Candidates of one pick among the members of `lbset`: the hot standbys
+ * when `standby`; else the plain members that may serve and, in
+ * configuration order, the first *spares servable spares (each one taken
+ * counts down *spares). */
+static int is_candidate(const relay_lb_member_t *m, int lbset, int standby,
+                        int *spares)
+{
+    if (!may_serve(m) || m->lbset != lbset) {
+        return 0;
+    }
+    if (standby) {
+        return (m->flags & RELAY_LB_STANDBY) != 0;
+    }
+    if (m->flags & RELAY_LB_STANDBY) {
+        return 0;
+    }
+    if (m->flags & RELAY_LB_SPARE) {
+        if (*spares <= 0) {
+            return 0;
+        }
+        (*spares)--;
+    }
+    return 1;
 }
 
 /* bytraffic: a's bytes per loadfactor below b's, without division. */
@@ -35,9 +74,10 @@ static int pick_among(relay_lb_method_t method, relay_lb_member_t *m, int n,
                       int lbset, int standby)
 {
     int i, best = -1, total = 0;
+    int spares = standby ? 0 : spares_wanted(m, n, lbset);
 
     for (i = 0; i < n; i++) {
-        if (!is_candidate(&m[i], lbset, standby)) {
+        if (!is_candidate(&m[i], lbset, standby, &spares)) {
             continue;
         }
         if (method != RELAY_LB_BYTRAFFIC) {

@@ -377,8 +377,9 @@ static int check_transports(apr_pool_t *ptemp, server_rec *s,
     return OK;
 }
 
-/* Every ProxyPass to a balancer names one with members; each balancer's
- * members get their health-check parameters. */
+/* Every ProxyPass to a balancer names one with members (or room for some
+ * added at run time, growth=); each balancer's members get their
+ * health-check parameters. */
 static int check_balancers(apr_pool_t *ptemp, server_rec *s,
                            relay_proxy_server_conf_t *sc)
 {
@@ -404,10 +405,13 @@ static int check_balancers(apr_pool_t *ptemp, server_rec *s,
             continue;
         }
         b = relay_balancer_find(sc, rule->url, ptemp);
-        if (!b || !b->members->nelts) {
+        /* Members added at run time need the room growth= keeps. */
+        if (!b || (!b->members->nelts && b->growth <= 0)) {
             ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s,
                          RELAY_LOGNO(01300) "ProxyPass at %s: %s has no "
-                                            "BalancerMember",
+                                            "BalancerMember (nor growth= "
+                                            "room for members added at run "
+                                            "time)",
                          rule->defined_in, rule->url);
             return !OK;
         }

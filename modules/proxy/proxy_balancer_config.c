@@ -85,6 +85,7 @@ static const char *balancer_get(cmd_parms *cmd, const char *url,
         b->maxattempts = RELAY_UNSET;
         b->failonstatus = apr_array_make(cmd->pool, 2, sizeof(int));
         b->forcerecovery = 1;
+        b->sticky_sep = '.';
         b->growth = RELAY_UNSET;
         relay_hc_params_unset(&b->hc);
         b->defined_in =
@@ -212,6 +213,12 @@ static const char *balancer_param(apr_pool_t *p, relay_balancer_t *b,
         return err;
     }
     if (!strcasecmp(key, "lbmethod")) {
+        if (!strcasecmp(value, "heartbeat")) {
+            return "lbmethod=heartbeat picks members by the load "
+                   "mod_heartmonitor gathers, which Relay does not read; "
+                   "use lbmethod=bybusyness (fewest requests in flight) "
+                   "or byrequests";
+        }
         if (relay_lb_method_parse(value, &b->lbmethod)) {
             return apr_psprintf(p,
                                 "lbmethod must be byrequests, bybusyness "
@@ -235,6 +242,20 @@ static const char *balancer_param(apr_pool_t *p, relay_balancer_t *b,
     }
     if (!strcasecmp(key, "scolonpathdelim")) {
         return parse_flag(p, key, value, &b->scolonpathdelim);
+    }
+    if (!strcasecmp(key, "stickysessionsep")) {
+        if (!strcasecmp(value, "off")) {
+            b->sticky_sep = 0;
+            return NULL;
+        }
+        if (strlen(value) != 1 || apr_isspace(*value)) {
+            return apr_psprintf(p,
+                                "stickysessionsep must be one character or "
+                                "Off, not '%s'",
+                                value);
+        }
+        b->sticky_sep = *value;
+        return NULL;
     }
     if (!strcasecmp(key, "nofailover")) {
         return parse_flag(p, key, value, &b->nofailover);
@@ -291,10 +312,10 @@ const char *relay_balancer_set(cmd_parms *cmd, const char *url,
 static const char *parse_status(apr_pool_t *p, const char *value,
                                 unsigned int *flags)
 {
-    static const char letters[] = "HDSIEN";
-    static const unsigned int bits[] = {RELAY_LB_STANDBY, RELAY_LB_DISABLED,
-                                        RELAY_LB_STOPPED, RELAY_LB_IGNERR,
-                                        RELAY_LB_ERROR,   RELAY_LB_DRAIN};
+    static const char letters[] = "HDSIENRC";
+    static const unsigned int bits[] = {
+        RELAY_LB_STANDBY, RELAY_LB_DISABLED, RELAY_LB_STOPPED, RELAY_LB_IGNERR,
+        RELAY_LB_ERROR,   RELAY_LB_DRAIN,    RELAY_LB_SPARE,   RELAY_LB_HCFAIL};
     const char *c;
     int set = 1;
 
@@ -308,7 +329,7 @@ static const char *parse_status(apr_pool_t *p, const char *value,
         if (!at) {
             return apr_psprintf(p,
                                 "status must be made of +H, +D, +S, +I, "
-                                "+E and +N, not '%s'",
+                                "+E, +N, +R and +C, not '%s'",
                                 value);
         }
         if (set) {
@@ -318,6 +339,35 @@ static const char *parse_status(apr_pool_t *p, const char *value,
             *flags &= ~bits[at - letters];
         }
     }
+    return NULL;
+}
+
+/* loadfactor=: 1 to 100 with up to two decimals, kept in hundredths. */
+static const char *parse_loadfactor(apr_pool_t *p, const char *value, int *out)
+{
+    const char *c = value;
+    int whole = 0, frac = 0, digits = 0;
+
+    while (apr_isdigit(*c) && whole <= 100) {
+        whole = whole * 10 + (*c++ - '0');
+    }
+    if (*c == '.' && c > value) {
+        for (c++; apr_isdigit(*c) && digits < 2; c++, digits++) {
+            frac = frac * 10 + (*c - '0');
+        }
+        frac *= digits == 1 ? 10 : 1;
+        if (!digits) {
+            c = value; /* "2." */
+        }
+    }
+    if (c == value || *c || whole * 100 + frac < 100 ||
+        whole * 100 + frac > 10000) {
+        return apr_psprintf(p,
+                            "loadfactor must be a number from 1 to 100 "
+                            "(two decimals at most), not '%s'",
+                            value);
+    }
+    *out = whole * 100 + frac;
     return NULL;
 }
 
@@ -332,7 +382,7 @@ static const char *member_param(apr_pool_t *p, relay_member_t *m,
         return err;
     }
     if (!strcasecmp(key, "loadfactor")) {
-        return parse_number(p, key, value, 1, 100, &m->lb.lbfactor);
+        return parse_loadfactor(p, value, &m->lb.lbfactor);
     }
     if (!strcasecmp(key, "lbset")) {
         return parse_number(p, key, value, 0, 99, &m->lb.lbset);
@@ -382,7 +432,7 @@ const char *relay_balancer_cmd_member(cmd_parms *cmd, void *dconf,
         return apr_pstrcat(cmd->pool, "BalancerMember: ", err, NULL);
     }
     m.url = relay_scheme_full_url(cmd->pool, m.url);
-    m.lb.lbfactor = 1;
+    m.lb.lbfactor = 100;
     relay_hc_params_unset(&m.hc);
     relay_worker_params_unset(&params);
     while (*(word = ap_getword_conf(cmd->temp_pool, &args))) {

@@ -226,11 +226,11 @@ static apr_status_t segment_for(apr_pool_t *pproc, apr_pool_t *ptemp,
  * state: in error, failed health checks). */
 #define CONFIGURED_FLAGS                                                       \
     (RELAY_LB_STANDBY | RELAY_LB_DISABLED | RELAY_LB_STOPPED |                 \
-     RELAY_LB_IGNERR | RELAY_LB_DRAIN)
+     RELAY_LB_IGNERR | RELAY_LB_DRAIN | RELAY_LB_SPARE)
 
 /* Members' configured state: all of it for a new slot (+E puts it in
- * error state), the configured flags only for a slot kept from the
- * previous generation. */
+ * error state, +C in failed-health-check state until a check passes), the
+ * configured flags only for a slot kept from the previous generation. */
 static void apply_member_states(server_rec *main_s, apr_hash_t *fresh)
 {
     apr_time_t now = apr_time_now();
@@ -248,7 +248,10 @@ static void apply_member_states(server_rec *main_s, apr_hash_t *fresh)
                     &APR_ARRAY_IDX(b->members, j, relay_member_t);
                 relay_worker_shared_t *slot = m->worker->shared;
                 apr_uint32_t keep = slot->state & ~CONFIGURED_FLAGS;
-                if (m->hc.method == RELAY_HC_NONE) {
+                /* Without checks nothing can fail or pass one, except
+                 * that +C stays as configured. */
+                if (m->hc.method == RELAY_HC_NONE &&
+                    !(m->lb.flags & RELAY_LB_HCFAIL)) {
                     keep &= ~RELAY_LB_HCFAIL;
                 }
                 if (apr_hash_get(fresh, &slot, sizeof(slot)) &&
@@ -257,6 +260,10 @@ static void apply_member_states(server_rec *main_s, apr_hash_t *fresh)
                     slot->error_time = (apr_uint64_t)now;
                     slot->error_until =
                         (apr_uint64_t)(now + m->worker->params.retry);
+                }
+                if (apr_hash_get(fresh, &slot, sizeof(slot)) &&
+                    (m->lb.flags & RELAY_LB_HCFAIL)) {
+                    keep |= RELAY_LB_HCFAIL;
                 }
                 slot->state = keep | (m->lb.flags & CONFIGURED_FLAGS);
             }

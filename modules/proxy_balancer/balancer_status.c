@@ -24,7 +24,8 @@ static const char *state_words(apr_pool_t *p, const relay_worker_shared_t *sl,
         const char *word;
     } words[] = {{RELAY_LB_DISABLED, "Dis"}, {RELAY_LB_STOPPED, "Stop"},
                  {RELAY_LB_STANDBY, "Stby"}, {RELAY_LB_IGNERR, "Ign"},
-                 {RELAY_LB_DRAIN, "Drn"},    {RELAY_LB_HCFAIL, "HcFl"}};
+                 {RELAY_LB_DRAIN, "Drn"},    {RELAY_LB_HCFAIL, "HcFl"},
+                 {RELAY_LB_SPARE, "Spar"}};
     apr_uint32_t st = apr_atomic_read32((volatile apr_uint32_t *)&sl->state);
     apr_uint64_t until =
         apr_atomic_read64((volatile apr_uint64_t *)&sl->error_until);
@@ -52,8 +53,8 @@ static void member_auto(request_rec *r, int bi, int mi, relay_member_t *m,
     ap_rprintf(r, "%sName: %s\n", pre, m->worker->name);
     ap_rprintf(r, "%sStatus: %s\n", pre, state_words(r->pool, sl, now));
     ap_rprintf(r, "%sRoute: %s\n", pre, m->route ? m->route : "");
-    ap_rprintf(r, "%sLoadFactor: %d\n%sLbSet: %d\n", pre, m->lb.lbfactor, pre,
-               m->lb.lbset);
+    ap_rprintf(r, "%sLoadFactor: %d.%02d\n%sLbSet: %d\n", pre,
+               m->lb.lbfactor / 100, m->lb.lbfactor % 100, pre, m->lb.lbset);
     ap_rprintf(r, "%sElected: %" APR_UINT64_T_FMT "\n", pre,
                RD64(sl->requests));
     ap_rprintf(r, "%sBusy: %u\n", pre, RD32(sl->busy));
@@ -71,15 +72,16 @@ static void member_row(request_rec *r, relay_member_t *m, apr_time_t now)
     const relay_worker_shared_t *sl = m->worker->shared;
 
     ap_rprintf(r,
-               "<tr><td>%s</td><td>%s</td><td>%d</td><td>%d</td>"
+               "<tr><td>%s</td><td>%s</td><td>%d.%02d</td><td>%d</td>"
                "<td>%s</td><td>%" APR_UINT64_T_FMT "</td><td>%u</td>"
                "<td>%" APR_UINT64_T_FMT "</td><td>%" APR_UINT64_T_FMT
                "</td><td>%" APR_UINT64_T_FMT "</td><td>%s</td></tr>\n",
                ap_escape_html(r->pool, m->worker->name),
                ap_escape_html(r->pool, m->route ? m->route : ""),
-               m->lb.lbfactor, m->lb.lbset, state_words(r->pool, sl, now),
-               RD64(sl->requests), RD32(sl->busy), RD64(sl->errors),
-               RD64(sl->bytes_out), RD64(sl->bytes_in),
+               m->lb.lbfactor / 100, m->lb.lbfactor % 100, m->lb.lbset,
+               state_words(r->pool, sl, now), RD64(sl->requests),
+               RD32(sl->busy), RD64(sl->errors), RD64(sl->bytes_out),
+               RD64(sl->bytes_in),
                relay_hc_method_name((relay_hc_method_t)m->hc.method));
 }
 

@@ -54,7 +54,8 @@ static const char *url_param(request_rec *r, const char *name, int scolon)
     return NULL;
 }
 
-/* The route of the request's sticky session ("session.route"), or NULL;
+/* The route of the request's sticky session ("session.route", with the
+ * balancer's stickysessionsep for the dot), or NULL;
  * *sticky tells the name it was found under. */
 static const char *sticky_route(request_rec *r, const relay_balancer_t *b,
                                 const char **sticky)
@@ -71,7 +72,13 @@ static const char *sticky_route(request_rec *r, const relay_balancer_t *b,
         ap_cookie_read(r, b->sticky_cookie, &session, 0);
         *sticky = b->sticky_cookie;
     }
-    if (!session || !(dot = ap_strchr_c(session, '.')) || !dot[1]) {
+    if (!session || !*session) {
+        return NULL;
+    }
+    if (!b->sticky_sep) {
+        return session; /* stickysessionsep=Off: the value is the route */
+    }
+    if (!(dot = ap_strchr_c(session, b->sticky_sep)) || !dot[1]) {
         return NULL;
     }
     return dot + 1;

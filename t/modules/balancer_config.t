@@ -16,7 +16,7 @@ use warnings FATAL => 'all';
 use Apache::Test qw(-withtestmore);
 use Relay::ConfigTest;
 
-plan tests => 34 + 6 * 2 + 3;
+plan tests => 44 + 6 * 2 + 3;
 
 my $build = relay_module_dir();
 my @modules = ("LoadModule proxy_module $build/mod_proxy.so",
@@ -62,7 +62,18 @@ refused('hcfails of zero',
     qr/hcfails must be a number from 1 to 1000, not '0'/);
 refused('bad status letter',
     '    BalancerMember http://127.0.0.1:8080/b status=+X',
-    qr/status must be made of \+H, \+D, \+S, \+I, \+E and \+N, not '\+X'/);
+    qr/status must be made of \+H, \+D, \+S, \+I, \+E, \+N, \+R and \+C, not '\+X'/);
+refused('loadfactor below 1', '    BalancerMember http://127.0.0.1:8080/b loadfactor=0.5',
+    qr/loadfactor must be a number from 1 to 100 \(two decimals at most\), not '0\.5'/);
+refused('loadfactor with three decimals',
+    '    BalancerMember http://127.0.0.1:8080/b loadfactor=2.125',
+    qr/loadfactor must be .*not '2\.125'/);
+refused('loadfactor over 100', '    BalancerMember http://127.0.0.1:8080/b loadfactor=100.5',
+    qr/loadfactor must be .*not '100\.5'/);
+refused('stickysessionsep of two characters', '    ProxySet stickysessionsep=ab',
+    qr/stickysessionsep must be one character or Off, not 'ab'/);
+refused('lbmethod=heartbeat', '    ProxySet lbmethod=heartbeat',
+    qr/lbmethod=heartbeat .*mod_heartmonitor.*use lbmethod=bybusyness/);
 refused('BalancerGrowth not a number', 'BalancerGrowth many',
     qr/BalancerGrowth must be a number from 0 to 1000, not 'many'/, bare => 1);
 refused('BalancerInherit not a flag', 'BalancerInherit Sometimes',
@@ -76,11 +87,13 @@ refused('BalancerInherit not a flag', 'BalancerInherit Sometimes',
         '<Proxy balancer://all>',
         '    BalancerMember http://127.0.0.1:8080/a route=a redirect=b '
             . 'status=+N hcmethod=GET hcuri=/health hcinterval=5 hcpasses=2 '
-            . 'hcfails=3 hctimeout=500ms',
+            . 'hcfails=3 hctimeout=500ms loadfactor=2.5',
+        '    BalancerMember http://127.0.0.1:8080/c status=+R',
+        '    BalancerMember http://127.0.0.1:8080/d status=+C loadfactor=100',
         '    BalancerMember http://127.0.0.1:8080/b route=b hcmethod=TCP',
         '    ProxySet failonstatus=500,503 failontimeout=On forcerecovery=Off '
             . 'timeout=5 growth=2 nofailover=Off maxattempts=1 nonce=None '
-            . 'hcmethod=HEAD',
+            . 'hcmethod=HEAD stickysessionsep=_',
         '</Proxy>',
         'ProxyPass /all/ balancer://all/');
     is($rc, 0, 'every parameter: passes -t') or diag($out);

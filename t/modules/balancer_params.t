@@ -11,7 +11,12 @@
 #    error state to come back (its retry=2) instead of failing at once;
 #  - maxattempts=0: no failover, the failed member's request is a 503;
 #  - redirect=r2 on a disabled member: its sticky sessions go to r2;
-#  - status=+N (drain): no new requests, but its sticky sessions still.
+#  - status=+N (drain): no new requests, but its sticky sessions still;
+#  - status=+R (hot spare): unused while the members serve, standing in
+#    for a dead one (before any +H standby); status=+C: out of rotation;
+#  - loadfactor=3.5 and 1.5: seven requests in ten to the first;
+#  - stickysessionsep=~ and Off: where the route starts in the session;
+#  - a balancer with no members but growth=4 starts; its requests: 503.
 # The test starts and stops its own origin on RELAY_FLAKY_PORT.
 
 use strict;
@@ -24,7 +29,7 @@ use Relay::Test;
 use Relay::Proc qw(start_origin stop_origin);
 use Relay::Balancer;
 
-plan tests => 18;
+plan tests => 26;
 
 my $port = vhost_port('balancer_params');
 my $flaky = Relay::Test::env_port('RELAY_FLAKY_PORT');
@@ -107,6 +112,39 @@ sub serve {
     @who = serve('/dr/x', 3, "Cookie: ROUTEID=s.n1\r\n");
     is_deeply(\@who, [('n1') x 3], 'drain (+N): its sessions still go to it')
         or diag("@who");
+}
+
+{
+    my @who = serve('/spok/x', 6);
+    is_deeply([sort @who], [qw(o1 o1 o1 o2 o2 o2)],
+        'hot spare (+R): unused while the members serve') or diag("@who");
+    @who = serve('/sp/x', 8);
+    my %n;
+    $n{$_}++ for @who;
+    ok(!$n{stby} && ($n{spare} // 0) >= 3 && ($n{s1} // 0) >= 3
+           && ($n{s1} // 0) + ($n{spare} // 0) == 8,
+       'hot spare (+R): stands in for the dead member, no standby')
+        or diag("@who");
+    @who = serve('/hcf/x', 4);
+    is_deeply(\@who, [('c2') x 4], 'status=+C: the member is out of rotation')
+        or diag("@who");
+}
+
+{
+    my @who = serve('/lf/x', 10);
+    is(scalar(grep { $_ eq 'lf1' } @who), 7,
+        'loadfactor=3.5 against 1.5: 7 requests in 10') or diag("@who");
+    @who = serve('/sep/x', 3, "Cookie: ROUTEID=abc~t2\r\n");
+    is_deeply(\@who, [('t2') x 3], 'stickysessionsep=~: the route after ~')
+        or diag("@who");
+    @who = serve('/whole/x', 3, "Cookie: ROUTEID=w2\r\n");
+    is_deeply(\@who, [('w2') x 3], 'stickysessionsep=Off: the value is the route')
+        or diag("@who");
+    my $mark = error_log_mark();
+    @who = serve('/empty/x', 1);
+    is_deeply(\@who, ['status 503'], 'no members yet (growth=4): 503');
+    ok(error_log_wait($mark, qr/RL05003: balancer balancer:\/\/empty/),
+        'no members yet: logged (RL05003)');
 }
 
 my @expected = qw(RL05004 RL05006 RL01002 RL01014 RL05003 RL02011);

@@ -41,7 +41,7 @@ sub get {
     like($res->{body}, qr{<h2>balancer://shfail</h2>},
         'status page: names the balancer');
     like($res->{body},
-        qr{<td>http://127\.0\.0\.1:\d+/echo/sa</td><td></td><td>1</td><td>0</td><td>Ok</td><td>\d+</td>},
+        qr{<td>http://127\.0\.0\.1:\d+/echo/sa</td><td></td><td>1\.00</td><td>0</td><td>Ok</td><td>\d+</td>},
         'status page: a row per member with its state and counters');
     like($res->{body},
         qr{<td>http://127\.0\.0\.1:\Q$dead\E/echo/sd</td>.*?<td>Err</td>},

@@ -4,8 +4,9 @@
  * Unit tests of relay_lb.c: byrequests follows the loadfactors exactly
  * over sum(loadfactor) picks (and within one pick at any prefix of a run),
  * bybusyness takes the least busy member, bytraffic the fewest bytes per
- * loadfactor; lbset priority, hot standby only when the rest of its set
- * cannot serve, disabled and stopped members never, -1 when nothing can.
+ * loadfactor; lbset priority, hot spares standing in one for one,
+ * hot standby only when the rest of its set cannot serve, disabled and stopped
+ * members never, -1 when nothing can.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -125,6 +126,49 @@ static void test_states(void)
                   "-1 without members");
 }
 
+/* Hot spares stand in one for one for plain members that cannot serve,
+ * before any standby, within their own lbset. */
+static void test_spares(void)
+{
+    relay_lb_member_t m[5];
+    int count[5];
+
+    init(m, 5);
+    m[2].flags = RELAY_LB_SPARE;
+    m[3].flags = RELAY_LB_SPARE;
+    m[4].flags = RELAY_LB_STANDBY;
+    run(RELAY_LB_BYREQUESTS, m, 5, 10, count);
+    relay_test_ok(count[0] == 5 && count[1] == 5 && !count[2] && !count[3] &&
+                      !count[4],
+                  "spares and standby unused while the members serve");
+    m[0].usable = 0;
+    run(RELAY_LB_BYREQUESTS, m, 5, 10, count);
+    relay_test_ok(count[1] == 5 && count[2] == 5 && !count[3] && !count[4],
+                  "one member down: the first spare stands in, alone");
+    m[2].flags |= RELAY_LB_DISABLED;
+    run(RELAY_LB_BYREQUESTS, m, 5, 10, count);
+    relay_test_ok(count[1] == 5 && count[3] == 5 && !count[2] && !count[4],
+                  "that spare disabled: the next one stands in");
+    m[2].flags = RELAY_LB_SPARE;
+    m[1].usable = 0;
+    run(RELAY_LB_BYREQUESTS, m, 5, 10, count);
+    relay_test_ok(count[2] == 5 && count[3] == 5 && !count[4],
+                  "both members down: both spares serve, no standby");
+    m[2].usable = m[3].usable = 0;
+    run(RELAY_LB_BYREQUESTS, m, 5, 10, count);
+    relay_test_ok(count[4] == 10, "members and spares down: the standby");
+
+    init(m, 3);
+    m[0].lbset = 1;
+    m[1].lbset = 2;
+    m[2].lbset = 2;
+    m[2].flags = RELAY_LB_SPARE;
+    m[0].usable = 0;
+    run(RELAY_LB_BYREQUESTS, m, 3, 10, count);
+    relay_test_ok(count[1] == 10 && !count[2],
+                  "a spare stands in only within its own lbset");
+}
+
 static void test_busy_traffic(void)
 {
     relay_lb_member_t m[3];
@@ -175,6 +219,7 @@ int main(void)
     relay_test_init();
     test_byrequests();
     test_states();
+    test_spares();
     test_busy_traffic();
     test_names();
     return relay_test_done();
