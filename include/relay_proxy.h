@@ -130,6 +130,7 @@ typedef struct relay_worker_params_t {
     int flushpackets; /* relay_flush_t */
     apr_interval_time_t flushwait;
     int iobuffersize;
+    int receivebuffersize; /* SO_RCVBUF of its sockets; 0: the system's */
     int responsefieldsize;
     int ping_ms;
     const char *upgrade; /* protocol name accepted for Upgrade, or "*" */

@@ -391,6 +391,16 @@ static const char *cmd_io_buffer(cmd_parms *cmd, void *dconf, const char *arg)
     return NULL;
 }
 
+static const char *cmd_receive_buffer(cmd_parms *cmd, void *dconf,
+                                      const char *arg)
+{
+    relay_proxy_server_conf_t *sc = server_conf(cmd);
+
+    (void)dconf;
+    return relay_parse_receive_buffer(cmd->pool, cmd->cmd->name, arg,
+                                      &sc->recv_buffer_size);
+}
+
 static const char *cmd_source_address(cmd_parms *cmd, void *dconf,
                                       const char *arg)
 {
@@ -582,6 +592,9 @@ const command_rec relay_proxy_cmds[] = {
                   "StartBody."),
     AP_INIT_TAKE1("ProxyTimeout", cmd_timeout, NULL, RSRC_CONF,
                   "Sets the origin I/O timeout in seconds."),
+    AP_INIT_TAKE1("ProxyReceiveBufferSize", cmd_receive_buffer, NULL, RSRC_CONF,
+                  "Sets the TCP receive buffer of origin connections in "
+                  "bytes (0: the system's size)."),
     AP_INIT_TAKE1("ProxyIOBufferSize", cmd_io_buffer, NULL, RSRC_CONF,
                   "Sets the size of the buffer for origin I/O in bytes."),
     AP_INIT_TAKE1("ProxySourceAddress", cmd_source_address, NULL, RSRC_CONF,

@@ -367,6 +367,10 @@ static apr_status_t conn_open(relay_proxy_req_t *pr, relay_conn_t *conn)
         if (w->params.keepalive) {
             apr_socket_opt_set(conn->sock, APR_SO_KEEPALIVE, 1);
         }
+        if (w->params.receivebuffersize > 0) {
+            apr_socket_opt_set(conn->sock, APR_SO_RCVBUF,
+                               w->params.receivebuffersize);
+        }
         apr_socket_timeout_set(conn->sock, w->params.connect_timeout);
         rv = apr_socket_connect(conn->sock, addr);
         if (rv == APR_SUCCESS) {

@@ -60,6 +60,7 @@ typedef struct relay_proxy_server_conf_t {
     int max_forwards;
     int max_forwards_set;
     apr_sockaddr_t *source_addr; /* ProxySourceAddress, or NULL */
+    int recv_buffer_size;        /* ProxyReceiveBufferSize, RELAY_UNSET */
     int status;                  /* ProxyStatus: 0 Off, 1 On, 2 Full */
     int status_set;
     int pass_inherit; /* ProxyPassInherit */
@@ -148,6 +149,9 @@ const relay_scheme_t *relay_scheme_find_n(apr_pool_t *p, const char *name,
 
 /* proxy_worker.c */
 void relay_worker_params_unset(relay_worker_params_t *params);
+/* ProxyReceiveBufferSize / receivebuffersize= values into *out. */
+const char *relay_parse_receive_buffer(apr_pool_t *p, const char *key,
+                                       const char *value, int *out);
 const char *relay_worker_param_set(apr_pool_t *p, relay_worker_params_t *params,
                                    const char *key, const char *value);
 void relay_worker_params_overlay(relay_worker_params_t *base,

@@ -22,6 +22,7 @@ void *relay_proxy_create_server_conf(apr_pool_t *p, server_rec *s)
     c->pass_inherit = 1;
     c->bal_inherit = 1;
     c->bal_growth = 0;
+    c->recv_buffer_size = RELAY_UNSET;
     c->rules = apr_array_make(p, 4, sizeof(relay_pass_rule_t));
     c->workers = apr_array_make(p, 4, sizeof(relay_worker_t *));
     c->sections = apr_array_make(p, 4, sizeof(relay_proxy_section_t));
@@ -50,6 +51,9 @@ void *relay_proxy_merge_server_conf(apr_pool_t *p, void *basev, void *addv)
         add->max_forwards_set ? add->max_forwards : base->max_forwards;
     c->max_forwards_set = add->max_forwards_set || base->max_forwards_set;
     c->source_addr = add->source_addr ? add->source_addr : base->source_addr;
+    c->recv_buffer_size = add->recv_buffer_size != RELAY_UNSET
+                              ? add->recv_buffer_size
+                              : base->recv_buffer_size;
     c->status = add->status_set ? add->status : base->status;
     c->status_set = add->status_set || base->status_set;
     c->pass_inherit =

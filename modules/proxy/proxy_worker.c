@@ -39,6 +39,7 @@ void relay_worker_params_unset(relay_worker_params_t *params)
     params->flushpackets = RELAY_UNSET;
     params->flushwait = RELAY_UNSET;
     params->iobuffersize = RELAY_UNSET;
+    params->receivebuffersize = RELAY_UNSET;
     params->responsefieldsize = RELAY_UNSET;
     params->ping_ms = RELAY_UNSET;
     params->upgrade = NULL;
@@ -64,6 +65,7 @@ void relay_worker_params_overlay(relay_worker_params_t *base,
     OVERLAY(flushpackets);
     OVERLAY(flushwait);
     OVERLAY(iobuffersize);
+    OVERLAY(receivebuffersize);
     OVERLAY(responsefieldsize);
     OVERLAY(ping_ms);
 #undef OVERLAY
@@ -116,6 +118,24 @@ static const char *parse_int(apr_pool_t *p, const char *key, const char *value,
     return NULL;
 }
 
+/* ProxyReceiveBufferSize and receivebuffersize=: 0 (the system's size)
+ * or at least 512 bytes, as stock. */
+const char *relay_parse_receive_buffer(apr_pool_t *p, const char *key,
+                                       const char *value, int *out)
+{
+    char *end;
+    long n = strtol(value, &end, 10);
+
+    if (!apr_isdigit(*value) || *end || (n != 0 && n < 512) || n > (1 << 30)) {
+        return apr_psprintf(p,
+                            "%s must be 0 (the system's size) or a number "
+                            "of bytes from 512, not '%s'",
+                            key, value);
+    }
+    *out = (int)n;
+    return NULL;
+}
+
 /*
  * Sets one worker parameter from its ProxyPass/ProxySet spelling. Returns
  * NULL, or an error text naming the key and the bad value.
@@ -160,6 +180,21 @@ const char *relay_worker_param_set(apr_pool_t *p, relay_worker_params_t *params,
     }
     if (!strcasecmp(key, "iobuffersize")) {
         return parse_int(p, key, value, 512, 1 << 20, &params->iobuffersize);
+    }
+    if (!strcasecmp(key, "receivebuffersize")) {
+        return relay_parse_receive_buffer(p, key, value,
+                                          &params->receivebuffersize);
+    }
+    if (!strcasecmp(key, "flusher")) {
+        /* The name of the provider that flushes a response; stock ships
+         * one ("flush"), which is what Relay does. */
+        if (strcmp(value, "flush") != 0) {
+            return apr_psprintf(p,
+                                "flusher must be flush (the only flusher "
+                                "there is), not '%s'",
+                                value);
+        }
+        return NULL;
     }
     if (!strcasecmp(key, "responsefieldsize")) {
         return parse_int(p, key, value, 512, 1 << 20,
@@ -418,6 +453,10 @@ void relay_worker_finish(relay_worker_t *w, server_rec *s,
     }
     if (pp->flushwait == RELAY_UNSET) {
         pp->flushwait = RELAY_DEFAULT_FLUSHWAIT;
+    }
+    if (pp->receivebuffersize == RELAY_UNSET) {
+        pp->receivebuffersize =
+            conf->recv_buffer_size != RELAY_UNSET ? conf->recv_buffer_size : 0;
     }
     if (pp->iobuffersize == RELAY_UNSET) {
         pp->iobuffersize = conf->io_buffer_size_set ? (int)conf->io_buffer_size

@@ -22,7 +22,7 @@ use warnings FATAL => 'all';
 use Apache::Test qw(-withtestmore);
 use Relay::ConfigTest;
 
-plan tests => 55;
+plan tests => 61;
 
 my $dir = case_dir('proxy_config');
 my $build = relay_module_dir();
@@ -79,6 +79,14 @@ refused('ProxySourceAddress that is no address',
     qr/ProxySourceAddress: 'no-such-host\.invalid'/);
 
 # Directive values.
+refused('receivebuffersize below 512',
+    'ProxyPass /x/ http://127.0.0.1:8080/ receivebuffersize=100',
+    qr/receivebuffersize must be 0 \(the system's size\) or a number of bytes from 512, not '100'/);
+refused('ProxyReceiveBufferSize not a number', 'ProxyReceiveBufferSize big',
+    qr/ProxyReceiveBufferSize must be 0 .*not 'big'/);
+refused('flusher other than flush',
+    'ProxyPass /x/ http://127.0.0.1:8080/ flusher=myflusher',
+    qr/flusher must be flush .*not 'myflusher'/);
 refused('ProxyVia bad value', 'ProxyVia Sometimes', qr/ProxyVia.*'Sometimes'/);
 refused('ProxyErrorOverride bad code', 'ProxyErrorOverride On 200',
     qr/ProxyErrorOverride.*'200'/);

@@ -14,7 +14,10 @@
 #    that long, RL01014 logged;
 #  - flushpackets=on flushes the client connection after every read from
 #    the origin, the default only after reads that found nothing more
-#    waiting (counted by the trace1 line RL02023).
+#    waiting (counted by the trace1 line RL02023);
+#  - receivebuffersize= (and ProxyReceiveBufferSize for workers without
+#    it) set the origin socket's receive buffer (ss shows the kernel's
+#    doubled size).
 
 use strict;
 use warnings FATAL => 'all';
@@ -28,7 +31,7 @@ use Time::HiRes qw(time);
 use Relay::Test;
 use Relay::Client;
 
-plan tests => 27;
+plan tests => 29;
 
 sub conn_of { (header_values($_[0], 'X-Origin-Conn'))[0] // '' }
 
@@ -190,4 +193,26 @@ for my $case (['proxy_params_source', '127.0.0.2'],
     my $res = $c->read_response('GET');
     is($res && $res->{body}, "peer: $want\n",
        "$vhost: the origin sees $want");
+}
+
+# receivebuffersize: the pooled connection's receive buffer, as ss shows it
+# for the port the origin saw (Linux keeps twice what was asked for).
+SKIP: {
+    skip 'ss is not installed', 2 unless -x '/usr/bin/ss' || -x '/bin/ss';
+    for my $case (['proxy_params_rcvbuf', 8192, 'receivebuffersize=8192'],
+                  ['proxy_params_rcvbuf_server', 12288,
+                   'ProxyReceiveBufferSize 12288']) {
+        my ($vhost, $size, $name) = @$case;
+        my $c = Relay::Client->new(vhost_port($vhost));
+        my $res = $c->get('/peer?port=1');
+        my ($port) = ($res && $res->{body} // '') =~ /^peer-port: (\d+)$/m;
+        my $line = defined $port
+            ? join(' ', `ss -tmnH state established '( sport = :$port )' 2>/dev/null`)
+            : '';
+        my ($rb) = ($line // '') =~ /\brb(\d+)/;
+        ok(defined $rb && ($rb == 2 * $size || $rb == $size),
+           "$name: the origin socket's receive buffer (rb " . ($rb // '?') . ')')
+            or diag($line);
+        $c->disconnect;
+    }
 }
