@@ -133,6 +133,8 @@ typedef struct relay_worker_params_t {
     int receivebuffersize; /* SO_RCVBUF of its sockets; 0: the system's */
     int responsefieldsize;
     int ping_ms;
+    int status; /* status= of a worker outside balancers: RELAY_LB_* flags
+                 * (relay/relay_lb.h), or RELAY_UNSET */
     const char *upgrade; /* protocol name accepted for Upgrade, or "*" */
     const char *secret;  /* AJP's shared secret (secret=), or NULL */
 } relay_worker_params_t;

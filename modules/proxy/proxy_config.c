@@ -80,7 +80,7 @@ static const char *parse_pass_options(cmd_parms *cmd, const char *args,
             return apr_psprintf(cmd->pool, "'%s' is not key=value", word);
         }
         else {
-            err = relay_worker_param_set(
+            err = relay_worker_member_param(
                 cmd->pool, params,
                 apr_pstrmemdup(cmd->temp_pool, word, eq - word), eq + 1);
             if (err) {

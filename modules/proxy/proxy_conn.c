@@ -459,7 +459,19 @@ apr_status_t relay_conn_acquire(relay_proxy_req_t *pr, int fresh,
         key = transport->key(pr->r, peer_name_for(pr));
     }
     *reused = 0;
-    if (!relay_worker_is_usable(w, now)) {
+    if (!w->balancer && w->params.status != RELAY_UNSET &&
+        (w->params.status & (RELAY_LB_DISABLED | RELAY_LB_STOPPED))) {
+        ap_log_rerror(
+            APLOG_MARK, APLOG_ERR, 0, pr->r,
+            RELAY_LOGNO(01017) "worker %s is %s (status=): 503", w->name,
+            (w->params.status & RELAY_LB_STOPPED) ? "stopped" : "disabled");
+        relay_error_note_set(pr->r, RELAY_PROXY_ERROR_WORKER_DOWN);
+        pr->connect_failed = 1;
+        return APR_ECONNREFUSED;
+    }
+    if (!relay_worker_is_usable(w, now) &&
+        !(w->params.status != RELAY_UNSET &&
+          (w->params.status & RELAY_LB_IGNERR))) {
         ap_log_rerror(
             APLOG_MARK, APLOG_DEBUG, 0, pr->r,
             RELAY_LOGNO(01012) "worker %s is in error state, "

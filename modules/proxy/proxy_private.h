@@ -149,6 +149,12 @@ const relay_scheme_t *relay_scheme_find_n(apr_pool_t *p, const char *name,
 
 /* proxy_worker.c */
 void relay_worker_params_unset(relay_worker_params_t *params);
+/* proxy_balancer_config.c: one key=value of a worker outside balancers
+ * (worker parameters and the member keys stock accepts there). */
+const char *relay_worker_member_param(apr_pool_t *p,
+                                      relay_worker_params_t *params,
+                                      const char *key, const char *value);
+
 /* ProxyReceiveBufferSize / receivebuffersize= values into *out. */
 const char *relay_parse_receive_buffer(apr_pool_t *p, const char *key,
                                        const char *value, int *out);

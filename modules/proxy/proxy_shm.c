@@ -228,9 +228,33 @@ static apr_status_t segment_for(apr_pool_t *pproc, apr_pool_t *ptemp,
     (RELAY_LB_STANDBY | RELAY_LB_DISABLED | RELAY_LB_STOPPED |                 \
      RELAY_LB_IGNERR | RELAY_LB_DRAIN | RELAY_LB_SPARE)
 
-/* Members' configured state: all of it for a new slot (+E puts it in
- * error state, +C in failed-health-check state until a check passes), the
- * configured flags only for a slot kept from the previous generation. */
+/* A slot's configured state (status=): all of it for a new slot (+E puts
+ * it in error state, +C in failed-health-check state until a check
+ * passes), the configured flags only for a slot kept from the previous
+ * generation. `checked`: health checks run for it. */
+static void apply_state(relay_worker_shared_t *slot, unsigned int flags,
+                        int checked, int fresh, apr_interval_time_t retry,
+                        apr_time_t now)
+{
+    apr_uint32_t keep = slot->state & ~CONFIGURED_FLAGS;
+
+    /* Without checks nothing can fail or pass one, except that +C stays
+     * as configured. */
+    if (!checked && !(flags & RELAY_LB_HCFAIL)) {
+        keep &= ~RELAY_LB_HCFAIL;
+    }
+    if (fresh && (flags & RELAY_LB_ERROR)) {
+        keep |= RELAY_LB_ERROR;
+        slot->error_time = (apr_uint64_t)now;
+        slot->error_until = (apr_uint64_t)(now + retry);
+    }
+    if (fresh && (flags & RELAY_LB_HCFAIL)) {
+        keep |= RELAY_LB_HCFAIL;
+    }
+    slot->state = keep | (flags & CONFIGURED_FLAGS);
+}
+
+/* Every member's and status= worker's configured state. */
 static void apply_member_states(server_rec *main_s, apr_hash_t *fresh)
 {
     apr_time_t now = apr_time_now();
@@ -247,26 +271,20 @@ static void apply_member_states(server_rec *main_s, apr_hash_t *fresh)
                 relay_member_t *m =
                     &APR_ARRAY_IDX(b->members, j, relay_member_t);
                 relay_worker_shared_t *slot = m->worker->shared;
-                apr_uint32_t keep = slot->state & ~CONFIGURED_FLAGS;
-                /* Without checks nothing can fail or pass one, except
-                 * that +C stays as configured. */
-                if (m->hc.method == RELAY_HC_NONE &&
-                    !(m->lb.flags & RELAY_LB_HCFAIL)) {
-                    keep &= ~RELAY_LB_HCFAIL;
-                }
-                if (apr_hash_get(fresh, &slot, sizeof(slot)) &&
-                    (m->lb.flags & RELAY_LB_ERROR)) {
-                    keep |= RELAY_LB_ERROR;
-                    slot->error_time = (apr_uint64_t)now;
-                    slot->error_until =
-                        (apr_uint64_t)(now + m->worker->params.retry);
-                }
-                if (apr_hash_get(fresh, &slot, sizeof(slot)) &&
-                    (m->lb.flags & RELAY_LB_HCFAIL)) {
-                    keep |= RELAY_LB_HCFAIL;
-                }
-                slot->state = keep | (m->lb.flags & CONFIGURED_FLAGS);
+                apply_state(slot, m->lb.flags, m->hc.method != RELAY_HC_NONE,
+                            apr_hash_get(fresh, &slot, sizeof(slot)) != NULL,
+                            m->worker->params.retry, now);
             }
+        }
+        for (i = 0; i < sc->workers->nelts; i++) {
+            relay_worker_t *w = APR_ARRAY_IDX(sc->workers, i, relay_worker_t *);
+            relay_worker_shared_t *slot = w->shared;
+            if (w->balancer || !slot || w->params.status == RELAY_UNSET) {
+                continue;
+            }
+            apply_state(slot, (unsigned int)w->params.status, 0,
+                        apr_hash_get(fresh, &slot, sizeof(slot)) != NULL,
+                        w->params.retry, now);
         }
     }
 }

@@ -42,6 +42,7 @@ void relay_worker_params_unset(relay_worker_params_t *params)
     params->receivebuffersize = RELAY_UNSET;
     params->responsefieldsize = RELAY_UNSET;
     params->ping_ms = RELAY_UNSET;
+    params->status = RELAY_UNSET;
     params->upgrade = NULL;
     params->secret = NULL;
 }
@@ -68,6 +69,7 @@ void relay_worker_params_overlay(relay_worker_params_t *base,
     OVERLAY(receivebuffersize);
     OVERLAY(responsefieldsize);
     OVERLAY(ping_ms);
+    OVERLAY(status);
 #undef OVERLAY
     if (add->upgrade) {
         base->upgrade = add->upgrade;

@@ -22,7 +22,7 @@ use warnings FATAL => 'all';
 use Apache::Test qw(-withtestmore);
 use Relay::ConfigTest;
 
-plan tests => 61;
+plan tests => 65;
 
 my $dir = case_dir('proxy_config');
 my $build = relay_module_dir();
@@ -87,6 +87,12 @@ refused('ProxyReceiveBufferSize not a number', 'ProxyReceiveBufferSize big',
 refused('flusher other than flush',
     'ProxyPass /x/ http://127.0.0.1:8080/ flusher=myflusher',
     qr/flusher must be flush .*not 'myflusher'/);
+refused('hcmethod outside a balancer',
+    'ProxyPass /x/ http://127.0.0.1:8080/ hcmethod=GET',
+    qr/hcmethod: Relay runs health checks for balancer members only; put this origin in a balancer/);
+refused('bad status outside a balancer',
+    'ProxyPass /x/ http://127.0.0.1:8080/ status=+Q',
+    qr/status must be made of .*not '\+Q'/);
 refused('ProxyVia bad value', 'ProxyVia Sometimes', qr/ProxyVia.*'Sometimes'/);
 refused('ProxyErrorOverride bad code', 'ProxyErrorOverride On 200',
     qr/ProxyErrorOverride.*'200'/);

@@ -17,7 +17,10 @@
 #    waiting (counted by the trace1 line RL02023);
 #  - receivebuffersize= (and ProxyReceiveBufferSize for workers without
 #    it) set the origin socket's receive buffer (ss shows the kernel's
-#    doubled size).
+#    doubled size);
+#  - status= on a worker outside balancers: +D and +S answer 503 (RL01017),
+#    +C keeps it out, +I lets requests try a worker in error state; other
+#    member keys (lbset, route, redirect, loadfactor, +H) change nothing.
 
 use strict;
 use warnings FATAL => 'all';
@@ -31,7 +34,7 @@ use Time::HiRes qw(time);
 use Relay::Test;
 use Relay::Client;
 
-plan tests => 29;
+plan tests => 35;
 
 sub conn_of { (header_values($_[0], 'X-Origin-Conn'))[0] // '' }
 
@@ -215,4 +218,32 @@ SKIP: {
             or diag($line);
         $c->disconnect;
     }
+}
+
+# status= outside balancers.
+{
+    my $port = vhost_port('proxy_params_status');
+    my $get = sub {
+        my $c = Relay::Client->new($port);
+        my $res = $c->get($_[0]);
+        $c->disconnect;
+        return $res // { status => 0, body => '' };
+    };
+    my $res = $get->('/plain/x');
+    ok($res->{status} == 200 && $res->{body} =~ m{^target: /echo/plain/x$}m,
+       'lbset, route, redirect, loadfactor, +H outside a balancer: served');
+    my $mark = error_log_mark();
+    is($get->('/disabled/x')->{status}, 503, 'status=+D: 503');
+    ok(error_log_wait($mark, qr/RL01017: worker \S+ is disabled/),
+       'status=+D: RL01017 logged');
+    is($get->('/stopped/x')->{status}, 503, 'status=+S (by ProxySet): 503');
+    is($get->('/failed/x')->{status}, 503, 'status=+C: out until a check passes');
+    # A dead origin: the first failure puts the worker in error state for
+    # retry=60; +I lets the next request try again (and fail again) at
+    # once instead of being refused from the error state.
+    $get->('/ignerr/x');
+    $mark = error_log_mark();
+    $get->('/ignerr/x');
+    ok(error_log_wait($mark, qr/RL01014:.*ignerr/, 3),
+       'status=+I: a worker in error state is still tried (RL01014 again)');
 }
