@@ -141,11 +141,8 @@ static void socache_register_hooks(apr_pool_t *p)
 }
 
 module AP_MODULE_DECLARE_DATA __attribute__((visibility("default")))
-cache_socache_module = {STANDARD20_MODULE_STUFF,
-                        NULL,
-                        NULL,
-                        socache_create_server_config,
-                        socache_merge_server_config,
-                        socache_cmds,
-                        socache_register_hooks,
-                        AP_MODULE_FLAG_NONE};
+cache_socache_module = {
+    STANDARD20_MODULE_STUFF,     socache_create_dir_config,
+    socache_merge_dir_config,    socache_create_server_config,
+    socache_merge_server_config, socache_cmds,
+    socache_register_hooks,      AP_MODULE_FLAG_NONE};

@@ -3,7 +3,10 @@
 /*
  * The directives of Relay's mod_cache_socache, with stock's names and
  * defaults: CacheSocache, CacheSocacheMaxTime, CacheSocacheMinTime,
- * CacheSocacheMaxSize, CacheSocacheReadSize, CacheSocacheReadTime.
+ * CacheSocacheMaxSize, CacheSocacheReadSize, CacheSocacheReadTime. The
+ * five numbers may also be set in <Location> and <Directory> sections, as
+ * stock allows: there they apply when a response is stored (a quick
+ * handler's lookup runs before the sections are known, as with stock).
  */
 #include <errno.h>
 
@@ -38,6 +41,44 @@ void *socache_create_server_config(apr_pool_t *p, server_rec *s)
 }
 
 #define MERGE(f) (add->f != SOCACHE_UNSET ? add->f : base->f)
+
+void *socache_create_dir_config(apr_pool_t *p, char *dir)
+{
+    (void)dir;
+    return socache_create_server_config(p, NULL);
+}
+
+void *socache_merge_dir_config(apr_pool_t *p, void *basev, void *addv)
+{
+    const socache_config_t *base = basev, *add = addv;
+    socache_config_t *c = apr_pcalloc(p, sizeof(*c));
+
+    c->max_time = MERGE(max_time);
+    c->min_time = MERGE(min_time);
+    c->max_size = MERGE(max_size);
+    c->read_size = MERGE(read_size);
+    c->read_time = MERGE(read_time);
+    return c;
+}
+
+void socache_config_of_request(request_rec *r, socache_config_t *out)
+{
+    const socache_config_t *dir =
+        ap_get_module_config(r->per_dir_config, &cache_socache_module);
+    const socache_config_t *base =
+        ap_get_module_config(r->server->module_config, &cache_socache_module);
+
+    *out = *base;
+    if (dir) {
+        const socache_config_t *add = dir;
+        out->max_time = MERGE(max_time);
+        out->min_time = MERGE(min_time);
+        out->max_size = MERGE(max_size);
+        out->read_size = MERGE(read_size);
+        out->read_time = MERGE(read_time);
+    }
+    socache_config_effective(out);
+}
 
 void *socache_merge_server_config(apr_pool_t *p, void *basev, void *addv)
 {
@@ -86,10 +127,12 @@ int socache_config_check(server_rec *s, const socache_config_t *conf)
     return OK;
 }
 
-static socache_config_t *config_of(cmd_parms *cmd)
+static socache_config_t *config_of(cmd_parms *cmd, void *dconf)
 {
-    socache_config_t *c =
-        ap_get_module_config(cmd->server->module_config, &cache_socache_module);
+    socache_config_t *c = cmd->path
+                              ? dconf
+                              : ap_get_module_config(cmd->server->module_config,
+                                                     &cache_socache_module);
 
     c->where = apr_psprintf(cmd->pool, "%s:%d", cmd->directive->filename,
                             cmd->directive->line_num);
@@ -98,7 +141,7 @@ static socache_config_t *config_of(cmd_parms *cmd)
 
 static const char *set_socache(cmd_parms *cmd, void *dummy, const char *arg)
 {
-    socache_config_t *c = config_of(cmd);
+    socache_config_t *c = config_of(cmd, NULL);
     const char *sep = ap_strchr_c(arg, ':');
     const char *type = sep ? apr_pstrmemdup(cmd->pool, arg, sep - arg) : arg;
     socache_store_t *st = apr_pcalloc(cmd->pool, sizeof(*st));
@@ -126,9 +169,9 @@ static const char *set_socache(cmd_parms *cmd, void *dummy, const char *arg)
 }
 
 /* A whole number in [0, 2^31 - 1] (or [1, ...] for the maximum size). */
-static const char *set_number(cmd_parms *cmd, void *dummy, const char *arg)
+static const char *set_number(cmd_parms *cmd, void *dconf, const char *arg)
 {
-    socache_config_t *c = config_of(cmd);
+    socache_config_t *c = config_of(cmd, dconf);
     apr_int64_t *field = (apr_int64_t *)((char *)c + (apr_size_t)cmd->info);
     apr_int64_t min = field == &c->max_size ? 1 : 0;
     char *end;
@@ -148,8 +191,8 @@ static const char *set_number(cmd_parms *cmd, void *dummy, const char *arg)
 
 #define NUMBER(name, field, help)                                              \
     AP_INIT_TAKE1(name, set_number,                                            \
-                  (void *)APR_OFFSETOF(socache_config_t, field), RSRC_CONF,    \
-                  help)
+                  (void *)APR_OFFSETOF(socache_config_t, field),               \
+                  RSRC_CONF | ACCESS_CONF, help)
 
 const command_rec socache_cmds[] = {
     AP_INIT_TAKE1("CacheSocache", set_socache, NULL, RSRC_CONF,

@@ -59,6 +59,13 @@ typedef struct socache_config_t {
 extern const command_rec socache_cmds[];
 void *socache_create_server_config(apr_pool_t *p, server_rec *s);
 void *socache_merge_server_config(apr_pool_t *p, void *basev, void *addv);
+/* The five numbers in <Location>/<Directory> (same record, numbers only). */
+void *socache_create_dir_config(apr_pool_t *p, char *dir);
+void *socache_merge_dir_config(apr_pool_t *p, void *basev, void *addv);
+
+/* The request's settings: its server's, the numbers of its sections over
+ * them, defaults filled in. */
+void socache_config_of_request(request_rec *r, socache_config_t *out);
 
 /* The effective values: fills in the defaults of every unset field. */
 void socache_config_effective(socache_config_t *c);

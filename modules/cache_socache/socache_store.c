@@ -75,8 +75,7 @@ static socache_store_t *usable(request_rec *r, socache_config_t *c)
         !socache_probe(r, conf->store)) {
         return NULL;
     }
-    *c = *conf;
-    socache_config_effective(c);
+    socache_config_of_request(r, c);
     return c->store;
 }
 
@@ -603,14 +602,13 @@ static apr_status_t sc_remove(request_rec *r, const char *key)
     return APR_SUCCESS;
 }
 
-/* CacheSocacheReadSize and CacheSocacheReadTime of r's server. */
+/* CacheSocacheReadSize and CacheSocacheReadTime for r. */
 static void sc_hold_limits(request_rec *r, apr_off_t *bytes,
                            apr_interval_time_t *time)
 {
-    socache_config_t c = *(const socache_config_t *)ap_get_module_config(
-        r->server->module_config, &cache_socache_module);
+    socache_config_t c;
 
-    socache_config_effective(&c);
+    socache_config_of_request(r, &c);
     *bytes = c.read_size;
     *time = apr_time_from_msec(c.read_time);
 }

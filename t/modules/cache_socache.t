@@ -21,7 +21,7 @@ use lib 't/lib';
 use Relay::Test qw(bytes_md5 origin_count error_log_mark error_log_wait
                    error_log_errors);
 
-plan tests => 28;
+plan tests => 30;
 
 my $run = "$$-" . time;
 my $mark = error_log_mark();
@@ -80,6 +80,17 @@ for my $chunked (0, 1) {
     is(md5_hex($o2->content), bytes_md5(70000),
        "over the maximum size (chunked=$chunked): body whole");
     like(xc($o2), qr/^MISS/, "over the maximum size (chunked=$chunked): not stored");
+}
+
+# CacheSocacheMaxSize 1000 in a <Location>: a 5000-byte body there is not
+# stored, the same body elsewhere is.
+{
+    my $small = "/small/bytes?n=5000&cc=max-age%3D300&r=$run";
+    GET $small;
+    like(xc(GET $small), qr/^MISS/, 'a <Location> CacheSocacheMaxSize 1000: not stored');
+    my $plain = "/bytes?n=5000&cc=max-age%3D300&r=$run";
+    GET $plain;
+    like(xc(GET $plain), qr/^HIT/, 'the same size outside it: stored');
 }
 
 # The stored expiry follows freshness: gone (a miss, not a revalidation)
