@@ -254,6 +254,11 @@ static int serve(request_rec *r, const char *url, relay_worker_t *worker,
         relay_error_note_set(r, RELAY_PROXY_ERROR_CONFIGURATION);
         return HTTP_FORBIDDEN;
     }
+    if (!o.uds && !relay_balancer_is_url(o.url) &&
+        (rc = relay_origin_allowed(r, o.scheme_name, o.hostname, o.hostname_len,
+                                   o.port, o.target, worker)) != OK) {
+        return rc;
+    }
     if (!o.port) {
         o.port = o.scheme->default_port;
     }

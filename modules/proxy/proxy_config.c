@@ -592,6 +592,12 @@ const command_rec relay_proxy_cmds[] = {
                   "StartBody."),
     AP_INIT_TAKE1("ProxyTimeout", cmd_timeout, NULL, RSRC_CONF,
                   "Sets the origin I/O timeout in seconds."),
+    AP_INIT_ITERATE("ProxyBlock", relay_block_cmd, NULL, RSRC_CONF,
+                    "Refuses requests to hosts containing these words, or "
+                    "at these hosts' addresses (* refuses all)."),
+    AP_INIT_TAKE1("ProxyDomain", relay_domain_cmd, NULL, RSRC_CONF,
+                  "Redirects forward-proxy requests for hosts without a "
+                  "domain to the host in this domain (.example.com)."),
     AP_INIT_TAKE1("ProxyReceiveBufferSize", cmd_receive_buffer, NULL, RSRC_CONF,
                   "Sets the TCP receive buffer of origin connections in "
                   "bytes (0: the system's size)."),

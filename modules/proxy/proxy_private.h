@@ -61,6 +61,8 @@ typedef struct relay_proxy_server_conf_t {
     int max_forwards_set;
     apr_sockaddr_t *source_addr; /* ProxySourceAddress, or NULL */
     int recv_buffer_size;        /* ProxyReceiveBufferSize, RELAY_UNSET */
+    apr_array_header_t *blocks;  /* ProxyBlock words (proxy_block.c), or NULL */
+    const char *domain;          /* ProxyDomain, or NULL */
     int status;                  /* ProxyStatus: 0 Off, 1 On, 2 Full */
     int status_set;
     int pass_inherit; /* ProxyPassInherit */
@@ -149,6 +151,15 @@ const relay_scheme_t *relay_scheme_find_n(apr_pool_t *p, const char *name,
 
 /* proxy_worker.c */
 void relay_worker_params_unset(relay_worker_params_t *params);
+/* proxy_block.c: ProxyBlock and ProxyDomain. relay_origin_allowed
+ * returns OK, 301 (ProxyDomain, Location set) or 403 (ProxyBlock) for a
+ * request to `host` through worker `w` (whose addresses are known). */
+const char *relay_block_cmd(cmd_parms *cmd, void *dconf, const char *arg);
+const char *relay_domain_cmd(cmd_parms *cmd, void *dconf, const char *arg);
+int relay_origin_allowed(request_rec *r, const char *scheme, const char *host,
+                         apr_size_t host_len, apr_port_t port,
+                         const char *target, const relay_worker_t *w);
+
 /* proxy_balancer_config.c: one key=value of a worker outside balancers
  * (worker parameters and the member keys stock accepts there). */
 const char *relay_worker_member_param(apr_pool_t *p,

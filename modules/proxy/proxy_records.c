@@ -51,6 +51,11 @@ void *relay_proxy_merge_server_conf(apr_pool_t *p, void *basev, void *addv)
         add->max_forwards_set ? add->max_forwards : base->max_forwards;
     c->max_forwards_set = add->max_forwards_set || base->max_forwards_set;
     c->source_addr = add->source_addr ? add->source_addr : base->source_addr;
+    c->blocks = !add->blocks ? base->blocks
+                : !base->blocks
+                    ? add->blocks
+                    : apr_array_append(p, base->blocks, add->blocks);
+    c->domain = add->domain ? add->domain : base->domain;
     c->recv_buffer_size = add->recv_buffer_size != RELAY_UNSET
                               ? add->recv_buffer_size
                               : base->recv_buffer_size;

@@ -7,6 +7,9 @@
 # ProxyAddHeaders); an absolute URI naming the gateway itself is served
 # locally; <Proxy> sections gate access (403); with ProxyRequests Off an
 # absolute URI is never proxied, though ProxyPass still maps its path.
+# ProxyBlock refuses hosts by a word of their name and by the addresses a
+# blocked name had at startup (forward and reverse), "*" everything (403,
+# RL01034); ProxyDomain redirects a host without a domain into it (301).
 
 use strict;
 use warnings FATAL => 'all';
@@ -16,7 +19,7 @@ use Apache::TestRequest ();
 
 use Relay::Test;
 
-plan tests => 22;
+plan tests => 31;
 
 # Sends "GET $target" to $port with the given Host and extra header lines.
 sub fetch {
@@ -120,3 +123,32 @@ my $mark = error_log_mark();
 
 my @errors = grep { !/AH01630/ } error_log_errors($mark);
 is_deeply(\@errors, [], 'error log: nothing unexpected');
+
+# ProxyBlock and ProxyDomain.
+{
+    my $port = vhost_port('proxy_forward_block');
+    my $mark = error_log_mark();
+    my $res = fetch($port, 'http://www.forbidden-word.invalid/x', 'www.forbidden-word.invalid');
+    is($res->{status}, 403, 'ProxyBlock word: a host containing it gets 403');
+    ok(error_log_wait($mark, qr/RL01034: ProxyBlock: www\.forbidden-word\.invalid is blocked \('forbidden-word'\)/),
+       'ProxyBlock word: RL01034 logged');
+    $res = fetch($port, "http://$origin/echo", $origin);
+    ok($res->{status} == 200 && proxied($res), 'ProxyBlock word: other hosts pass');
+    $res = fetch($port, 'http://intranet/some/path?q=1', 'intranet');
+    is($res->{status}, 301, 'ProxyDomain: a host without a domain: 301');
+    is((header_values($res, 'Location'))[0], 'http://intranet.relay.test/some/path?q=1',
+       'ProxyDomain: to the same URL in the domain');
+
+    $port = vhost_port('proxy_forward_block_addr');
+    $res = fetch($port, "http://$origin/echo", $origin);
+    is($res->{status}, 403,
+       'ProxyBlock localhost: 127.0.0.1, its address, is blocked (forward)');
+    $res = fetch($port, '/reverse/x', "127.0.0.1:$port");
+    is($res->{status}, 403, 'ProxyBlock localhost: and for a ProxyPass to it');
+
+    $port = vhost_port('proxy_forward_block_all');
+    $res = fetch($port, '/reverse/x', "127.0.0.1:$port");
+    ok($res->{status} == 403 && !proxied($res), 'ProxyBlock *: every origin refused');
+    $res = fetch(vhost_port('proxy_forward_off'), '/mapped/x', 'x');
+    is($res->{status}, 200, 'ProxyBlock is per server: another vhost still serves');
+}
