@@ -289,6 +289,10 @@ typedef struct relay_proxy_req_t {
     const char *uds_path;
     const char *target; /* request target: path and query, safe */
     int is_forward;     /* forward proxy (absolute-URI client request) */
+    /* Through an upstream proxy (ProxyRemote): the worker is the proxy's,
+     * `target` the absolute URL; its credentials, or NULL. */
+    int via_remote;
+    const char *remote_auth;
 
     int preserve_host;
     int add_headers;

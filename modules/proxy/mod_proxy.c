@@ -215,6 +215,20 @@ static int uds_allowed(const relay_worker_t *worker, const char *uds,
            (worker->uds_path && !strcmp(uds, worker->uds_path));
 }
 
+/* The absolute-form target sent to an upstream proxy: the origin URL
+ * with the escaped path and query. */
+static const char *absolute_target(request_rec *r, const relay_proxy_req_t *pr)
+{
+    int ipv6 = ap_strchr_c(pr->hostname, ':') != NULL;
+
+    return apr_pstrcat(r->pool, pr->scheme, "://", ipv6 ? "[" : "",
+                       pr->hostname, ipv6 ? "]" : "",
+                       pr->port != pr->provider->default_port
+                           ? apr_psprintf(r->pool, ":%u", (unsigned)pr->port)
+                           : "",
+                       pr->target, NULL);
+}
+
 /* Serves `url` ("unix:/path|" and an absolute URL, or the URL alone)
  * through its scheme's module and `worker`; *pr_out is the request
  * descriptor handed over. */
@@ -224,7 +238,8 @@ static int serve(request_rec *r, const char *url, relay_worker_t *worker,
     relay_proxy_req_t *pr;
     origin_t o;
     apr_time_t started;
-    int rc;
+    const char *remote_auth = NULL;
+    int rc, via_remote = 0;
 
     if (!split_origin(r, url, &o)) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
@@ -259,10 +274,23 @@ static int serve(request_rec *r, const char *url, relay_worker_t *worker,
                                    o.port, o.target, worker)) != OK) {
         return rc;
     }
+    if (!o.uds && (rc = relay_remote_for(r, o.scheme, o.scheme_name, o.url,
+                                         o.hostname, o.hostname_len, &worker,
+                                         &remote_auth)) != DECLINED) {
+        if (rc != OK) {
+            return rc;
+        }
+        via_remote = 1;
+    }
     if (!o.port) {
         o.port = o.scheme->default_port;
     }
     pr = make_request(r, &o, worker);
+    if (via_remote) {
+        pr->via_remote = 1;
+        pr->remote_auth = remote_auth;
+        pr->target = absolute_target(r, pr);
+    }
     *pr_out = pr;
     ap_log_rerror(APLOG_MARK, APLOG_TRACE1, 0, r,
                   "proxying %s %s through worker %s", r->method, url,

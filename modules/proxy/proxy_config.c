@@ -592,6 +592,16 @@ const command_rec relay_proxy_cmds[] = {
                   "StartBody."),
     AP_INIT_TAKE1("ProxyTimeout", cmd_timeout, NULL, RSRC_CONF,
                   "Sets the origin I/O timeout in seconds."),
+    AP_INIT_TAKE23("ProxyRemote", relay_remote_cmd, NULL, RSRC_CONF,
+                   "Sends requests matching a scheme, a URL prefix or * "
+                   "through an upstream http:// proxy, with optional "
+                   "user:password."),
+    AP_INIT_TAKE23("ProxyRemoteMatch", relay_remote_cmd, (void *)1, RSRC_CONF,
+                   "Sends requests whose URL matches a regular expression "
+                   "through an upstream http:// proxy."),
+    AP_INIT_ITERATE("NoProxy", relay_noproxy_cmd, NULL, RSRC_CONF,
+                    "Hosts, .domains, addresses and networks reached "
+                    "directly, never through ProxyRemote."),
     AP_INIT_ITERATE("ProxyBlock", relay_block_cmd, NULL, RSRC_CONF,
                     "Refuses requests to hosts containing these words, or "
                     "at these hosts' addresses (* refuses all)."),

@@ -63,6 +63,8 @@ typedef struct relay_proxy_server_conf_t {
     int recv_buffer_size;        /* ProxyReceiveBufferSize, RELAY_UNSET */
     apr_array_header_t *blocks;  /* ProxyBlock words (proxy_block.c), or NULL */
     const char *domain;          /* ProxyDomain, or NULL */
+    apr_array_header_t *remotes; /* ProxyRemote(Match) (proxy_remote.c) */
+    apr_array_header_t *noproxy; /* NoProxy entries (proxy_remote.c) */
     int status;                  /* ProxyStatus: 0 Off, 1 On, 2 Full */
     int status_set;
     int pass_inherit; /* ProxyPassInherit */
@@ -151,6 +153,18 @@ const relay_scheme_t *relay_scheme_find_n(apr_pool_t *p, const char *name,
 
 /* proxy_worker.c */
 void relay_worker_params_unset(relay_worker_params_t *params);
+/* proxy_remote.c: ProxyRemote, ProxyRemoteMatch (cmd->info set) and
+ * NoProxy. relay_remote_for returns OK with the upstream proxy's worker
+ * and credentials (*auth, or NULL) for a request to `url`, DECLINED to go
+ * direct, or 502 when the URL cannot go through the proxy. */
+const char *relay_remote_cmd(cmd_parms *cmd, void *dconf, const char *match,
+                             const char *server, const char *creds);
+const char *relay_noproxy_cmd(cmd_parms *cmd, void *dconf, const char *arg);
+int relay_remote_for(request_rec *r, const relay_scheme_t *scheme,
+                     const char *scheme_name, const char *url, const char *host,
+                     apr_size_t host_len, relay_worker_t **worker,
+                     const char **auth);
+
 /* proxy_block.c: ProxyBlock and ProxyDomain. relay_origin_allowed
  * returns OK, 301 (ProxyDomain, Location set) or 403 (ProxyBlock) for a
  * request to `host` through worker `w` (whose addresses are known). */

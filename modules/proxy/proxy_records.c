@@ -56,6 +56,14 @@ void *relay_proxy_merge_server_conf(apr_pool_t *p, void *basev, void *addv)
                     ? add->blocks
                     : apr_array_append(p, base->blocks, add->blocks);
     c->domain = add->domain ? add->domain : base->domain;
+    c->remotes = !add->remotes ? base->remotes
+                 : !base->remotes
+                     ? add->remotes
+                     : apr_array_append(p, add->remotes, base->remotes);
+    c->noproxy = !add->noproxy ? base->noproxy
+                 : !base->noproxy
+                     ? add->noproxy
+                     : apr_array_append(p, base->noproxy, add->noproxy);
     c->recv_buffer_size = add->recv_buffer_size != RELAY_UNSET
                               ? add->recv_buffer_size
                               : base->recv_buffer_size;

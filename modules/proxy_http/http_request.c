@@ -149,7 +149,11 @@ static apr_table_t *request_fields(relay_http_exchange_t *ex)
     relay_headers_strip_hop_by_hop(h, ex->upgrade != NULL);
     apr_table_unset(h, "Content-Length");
     apr_table_unset(h, "Expect");
-    if (!apr_table_get(r->subprocess_env, "proxy-chain-auth")) {
+    if (pr->remote_auth) {
+        /* ProxyRemote's credentials, for the upstream proxy. */
+        apr_table_set(h, "Proxy-Authorization", pr->remote_auth);
+    }
+    else if (!apr_table_get(r->subprocess_env, "proxy-chain-auth")) {
         apr_table_unset(h, "Proxy-Authorization");
     }
 
