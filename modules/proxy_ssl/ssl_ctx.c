@@ -367,6 +367,11 @@ SSL_CTX *relay_ssl_ctx_make(apr_pool_t *p, const relay_ssl_settings_t *st,
     }
     if (data->identities->nelts > 0) {
         SSL_CTX_set_cert_cb(ctx, choose_identity, NULL);
+        /* A TLS 1.3 origin may ask for the certificate after the
+         * handshake (SSLVerifyClient in a <Location>): offer to answer.
+         * Without one to present, nothing is offered, and such an origin
+         * refuses the request (403) instead of ending the connection. */
+        SSL_CTX_set_post_handshake_auth(ctx, 1);
     }
     return ctx;
 }
