@@ -39,7 +39,8 @@ typedef struct relay_http_exchange_t {
     relay_conn_t *conn;
     int reused;                 /* conn came from the pool */
     const char *upgrade;        /* protocol asked for and allowed, or NULL */
-    int expect_100;             /* Expect: 100-continue forwarded */
+    int expect_100;             /* Expect: 100-continue sent upstream */
+    int ping;                   /* ... as the worker's ping= probe */
     relay_http_body_t body;     /* how the request body is sent */
     relay_body_spool_t *spool;  /* the body, for RELAY_HTTP_BODY_SPOOLED */
     int extra_crlf;             /* proxy-sendextracrlf: CRLF after a body */

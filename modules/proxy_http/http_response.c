@@ -284,24 +284,46 @@ int relay_http_read_response(relay_http_exchange_t *ex)
     }
 }
 
+/* ping=: the origin did not answer within it. The body is still unread,
+ * so a balancer may send the request to another member. */
+static int ping_failed(relay_http_exchange_t *ex)
+{
+    relay_proxy_req_t *pr = ex->pr;
+
+    ex->conn->reusable = 0;
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, ex->r,
+                  RELAY_LOGNO(02018) "worker %s: no answer to the ping "
+                                     "(Expect: 100-continue) within %d ms: "
+                                     "503",
+                  pr->worker->name, pr->worker->params.ping_ms);
+    ex->api->worker_fail(pr->worker, NULL, ex->r,
+                         "no answer to the ping (ping=)");
+    relay_error_note_set(ex->r, RELAY_PROXY_ERROR_WORKER_DOWN);
+    pr->connect_failed = 1;
+    return HTTP_SERVICE_UNAVAILABLE;
+}
+
 /*
  * With Expect: 100-continue forwarded, waits a moment for the origin's
  * verdict before the body goes up. A 100 lets the body go (httpd then
  * tells the client to continue as it reads the body); a final response
  * means the body is not wanted (*got_final, ex->head set); silence lets
- * the body go too. Returns OK or an HTTP status.
+ * the body go too, except after the worker's ping= wait (503). Returns OK
+ * or an HTTP status.
  */
 int relay_http_wait_continue(relay_http_exchange_t *ex, int *got_final)
 {
     relay_conn_t *c = ex->conn;
     apr_interval_time_t timeout = ex->pr->worker->params.timeout;
+    apr_interval_time_t wait =
+        ex->ping ? apr_time_from_msec(ex->pr->worker->params.ping_ms)
+                 : RELAY_CONTINUE_WAIT;
     relay_status_t err = RELAY_OK;
     apr_status_t rv;
     apr_time_t deadline;
 
     *got_final = 0;
-    apr_socket_timeout_set(
-        c->sock, RELAY_CONTINUE_WAIT < timeout ? RELAY_CONTINUE_WAIT : timeout);
+    apr_socket_timeout_set(c->sock, wait < timeout ? wait : timeout);
     deadline = head_deadline(c);
     for (;;) {
         rv = read_head(ex, &ex->head, &err, deadline);
@@ -317,7 +339,8 @@ int relay_http_wait_continue(relay_http_exchange_t *ex, int *got_final)
     }
     apr_socket_timeout_set(c->sock, timeout);
     if (APR_STATUS_IS_TIMEUP(rv) && c->buf_len == c->buf_pos) {
-        return OK; /* no answer yet: send the body */
+        /* No answer yet: the body goes, unless this was the ping. */
+        return ex->ping ? ping_failed(ex) : OK;
     }
     if (rv != APR_SUCCESS) {
         return head_failure(ex, rv, err);

@@ -120,6 +120,12 @@ static void exchange_init(relay_http_exchange_t *ex, relay_proxy_req_t *pr,
                       ex->body == RELAY_HTTP_BODY_CHUNKED) &&
                      pr->proxy100 && !ex->http10 && expect &&
                      !strcasecmp(expect, "100-continue") && r->expecting_100;
+    /* ping=: a body waits for the origin's 100 (asked for whether the
+     * client did or not), as stock's probe of hung origins. */
+    ex->ping = (ex->body == RELAY_HTTP_BODY_LENGTH ||
+                ex->body == RELAY_HTTP_BODY_CHUNKED) &&
+               !ex->http10 && pr->worker->params.ping_ms > 0;
+    ex->expect_100 |= ex->ping;
 }
 
 /* The request notes stock's mod_proxy_http leaves for %{...}n in log

@@ -20,7 +20,12 @@
 #    doubled size);
 #  - status= on a worker outside balancers: +D and +S answer 503 (RL01017),
 #    +C keeps it out, +I lets requests try a worker in error state; other
-#    member keys (lbset, route, redirect, loadfactor, +H) change nothing.
+#    member keys (lbset, route, redirect, loadfactor, +H) change nothing;
+#  - ping= for HTTP: a request with a body asks the origin for its 100
+#    (Expect: 100-continue, though the client did not) and sends the body
+#    after it; silence for that long is a 503 (RL02018) with the worker
+#    put in error state, and a balancer sends the request to another
+#    member, body and all; a request without a body is not held up.
 
 use strict;
 use warnings FATAL => 'all';
@@ -34,7 +39,7 @@ use Time::HiRes qw(time);
 use Relay::Test;
 use Relay::Client;
 
-plan tests => 35;
+plan tests => 42;
 
 sub conn_of { (header_values($_[0], 'X-Origin-Conn'))[0] // '' }
 
@@ -246,4 +251,44 @@ SKIP: {
     $get->('/ignerr/x');
     ok(error_log_wait($mark, qr/RL01014:.*ignerr/, 3),
        'status=+I: a worker in error state is still tried (RL01014 again)');
+}
+
+# ping= on HTTP workers.
+{
+    my $port = vhost_port('proxy_params_ping');
+    my $post = sub {
+        my ($path) = @_;
+        my $c = Relay::Client->new($port, timeout => 10);
+        my $res = $c->send_raw("POST $path HTTP/1.1\r\nHost: x\r\n"
+            . "Content-Length: 5\r\nConnection: close\r\n\r\nhello");
+        $c->disconnect;
+        return $res // { status => 0, body => '' };
+    };
+    my $c = Relay::Client->new($port);
+    my $res = $c->get('/single/echo');
+    $c->disconnect;
+    ok($res && $res->{status} == 200 && $res->{body} !~ /Expect/,
+       'ping: a request without a body goes as it is');
+    $res = $post->('/single/expect');
+    ok($res->{status} == 200 && $res->{body} =~ /^expect-seen: yes$/m
+           && $res->{body} =~ /^body-length: 5$/m,
+       'ping: the origin was asked for its 100, then got the body')
+        or diag($res->{body});
+    my $mark = error_log_mark();
+    my $t0 = Time::HiRes::time();
+    $res = $post->('/single/expect?send100=0');
+    my $took = Time::HiRes::time() - $t0;
+    is($res->{status}, 503, 'ping: no 100 within ping=300ms: 503');
+    cmp_ok($took, '<', 2, "ping: after about the ping time ($took s)");
+    ok(error_log_wait($mark, qr/RL02018: worker \S+ no answer to the ping|RL02018: worker \S+: no answer to the ping/),
+       'ping: RL02018 logged');
+
+    $mark = error_log_mark();
+    my @who = map { $post->('/bal/expect?send100=0') } 1 .. 3;
+    is_deeply([map { $_->{status} } @who], [200, 200, 200],
+              'ping in a balancer: the silent member is left, every request served');
+    ok(!(grep { $_->{body} !~ m{^target: /echo/expect}m
+                || $_->{body} !~ /^body-length: 5$/m } @who),
+       'ping in a balancer: by the other member, with the body')
+        or diag(join "\n", map { $_->{body} } @who);
 }
