@@ -8,6 +8,7 @@
  * downstream as transient buckets, so a slow client holds the origin back
  * instead of growing memory.
  */
+#include "apr_poll.h"
 #include "apr_strings.h"
 #include "http_core.h"
 #include "http_protocol.h"
@@ -461,12 +462,29 @@ static apr_status_t take_body_bytes(relay_http_exchange_t *ex,
     return APR_SUCCESS;
 }
 
+/* Whether the origin sends more within `wait` (flushpackets=auto's
+ * flushwait). Bytes TLS has already decrypted are not seen: then the
+ * answer is no, and the pass is flushed early, which is harmless. */
+static int origin_sends_within(relay_conn_t *c, apr_interval_time_t wait)
+{
+    apr_pollfd_t pfd = {0};
+    apr_int32_t n = 0;
+
+    pfd.p = c->pool;
+    pfd.desc_type = APR_POLL_SOCKET;
+    pfd.desc.s = c->sock;
+    pfd.reqevents = APR_POLLIN;
+    return apr_poll(&pfd, 1, &n, wait) == APR_SUCCESS && n > 0;
+}
+
 /*
  * Streams the body to the client, one connection buffer per pass. A pass
  * ends with a flush when the origin had nothing more ready (or with
- * flushpackets=on), so event streams are not held back; trace1 logs how
- * many passes there were and how many of them flushed. Returns OK, also
- * when either side broke off: the client connection then tells the story.
+ * flushpackets=on), so event streams are not held back; with
+ * flushpackets=auto the flush waits flushwait for more first (stock's
+ * meaning). trace1 logs how many passes there were and how many of them
+ * flushed. Returns OK, also when either side broke off: the client
+ * connection then tells the story.
  */
 static int stream_body(relay_http_exchange_t *ex, body_reader_t *br)
 {
@@ -474,7 +492,9 @@ static int stream_body(relay_http_exchange_t *ex, body_reader_t *br)
     relay_conn_t *c = ex->conn;
     apr_bucket_brigade *bb = ex->bb;
     apr_bucket_alloc_t *ba = r->connection->bucket_alloc;
-    int flush_always = ex->pr->worker->params.flushpackets == RELAY_FLUSH_ON;
+    const relay_worker_params_t *wp = &ex->pr->worker->params;
+    int flush_always = wp->flushpackets == RELAY_FLUSH_ON;
+    int flush_waits = wp->flushpackets == RELAY_FLUSH_AUTO && wp->flushwait > 0;
     int short_read = 1;
     int passes = 0, flushes = 0;
 
@@ -497,13 +517,20 @@ static int stream_body(relay_http_exchange_t *ex, body_reader_t *br)
             break;
         }
         if (!APR_BRIGADE_EMPTY(bb)) {
-            if (flush_always || short_read) {
+            if (flush_always || (short_read && !flush_waits)) {
                 APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_flush_create(ba));
                 flushes++;
             }
             passes++;
             rv = ap_pass_brigade(r->output_filters, bb);
             apr_brigade_cleanup(bb);
+            if (rv == APR_SUCCESS && short_read && flush_waits &&
+                !origin_sends_within(c, wp->flushwait)) {
+                APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_flush_create(ba));
+                flushes++;
+                rv = ap_pass_brigade(r->output_filters, bb);
+                apr_brigade_cleanup(bb);
+            }
             if (rv != APR_SUCCESS || r->connection->aborted) {
                 ap_log_rerror(APLOG_MARK, APLOG_DEBUG, rv, r,
                               RELAY_LOGNO(02022) "client went away during "

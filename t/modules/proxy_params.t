@@ -14,7 +14,9 @@
 #    that long, RL01014 logged;
 #  - flushpackets=on flushes the client connection after every read from
 #    the origin, the default only after reads that found nothing more
-#    waiting (counted by the trace1 line RL02023);
+#    waiting (counted by the trace1 line RL02023); flushpackets=auto waits
+#    flushwait for more before that flush: a body in pieces 150 ms apart
+#    is never flushed with flushwait=1000, at every piece with 20;
 #  - receivebuffersize= (and ProxyReceiveBufferSize for workers without
 #    it) set the origin socket's receive buffer (ss shows the kernel's
 #    doubled size);
@@ -39,7 +41,7 @@ use Time::HiRes qw(time);
 use Relay::Test;
 use Relay::Client;
 
-plan tests => 42;
+plan tests => 46;
 
 sub conn_of { (header_values($_[0], 'X-Origin-Conn'))[0] // '' }
 
@@ -291,4 +293,21 @@ SKIP: {
                 || $_->{body} !~ /^body-length: 5$/m } @who),
        'ping in a balancer: by the other member, with the body')
         or diag(join "\n", map { $_->{body} } @who);
+}
+
+# flushpackets=auto with flushwait: five pieces 150 ms apart.
+for my $case (['proxy_params_flush_auto_long', 1000, 0, 0],
+              ['proxy_params_flush_auto_short', 20, 4, 5]) {
+    my ($vhost, $wait, $min, $max) = @$case;
+    my $mark = error_log_mark();
+    my $c = Relay::Client->new(vhost_port($vhost));
+    my $target = "/slowbody?chunks=5&ms=150&chunked=0&w=$wait";
+    my $res = $c->get($target, Connection => 'close');
+    is($res && length($res->{body} // ''), 80, "flushwait=$wait: the whole body");
+    my $line = error_log_wait($mark,
+        qr/RL02023: response body for \Q$target\E:/, 5) // '';
+    my ($passes, $flushed) = $line =~ /: (\d+) passes, (\d+) flushed/;
+    ok(defined $flushed && $flushed >= $min && $flushed <= $max,
+       "flushpackets=auto flushwait=$wait: $min to $max flushes ("
+       . ($flushed // '?') . ' of ' . ($passes // '?') . ' passes)');
 }
