@@ -125,6 +125,7 @@ typedef struct relay_worker_params_t {
     apr_interval_time_t acquire;
     int max;
     int smax;
+    int min; /* idle connections kept open past ttl (and still used) */
     int keepalive;
     int disablereuse;
     int flushpackets; /* relay_flush_t */

@@ -128,10 +128,12 @@ static int conn_is_alive(relay_conn_t *conn)
 }
 
 /* True when an idle connection may carry the next request: younger than
- * the worker's ttl and not closed by the origin. */
+ * the worker's ttl (unless the worker keeps min= connections past it) and
+ * not closed by the origin. */
 static int idle_is_usable(relay_worker_t *w, relay_conn_t *conn, apr_time_t now)
 {
-    return (w->params.ttl == 0 || now - conn->last_used < w->params.ttl) &&
+    return (w->params.ttl == 0 || w->params.min > 0 ||
+            now - conn->last_used < w->params.ttl) &&
            conn_is_alive(conn);
 }
 
@@ -208,7 +210,8 @@ static apr_status_t take_idle_or_slot(request_rec *r, relay_worker_t *w,
 }
 
 /* Closes the idle connections of `w` idle for its ttl or longer, least
- * recently used first (they are at the bottom of the stack). */
+ * recently used first (they are at the bottom of the stack), keeping the
+ * newest min= of them. */
 void relay_conn_pool_expire(relay_worker_t *w, apr_time_t now)
 {
     relay_conn_pool_t *cp = w->conns;
@@ -219,7 +222,8 @@ void relay_conn_pool_expire(relay_worker_t *w, apr_time_t now)
     for (;;) {
         relay_conn_t *conn = NULL;
         apr_thread_mutex_lock(cp->mutex);
-        if (cp->nidle > 0 && now - cp->idle[0]->last_used >= w->params.ttl) {
+        if (cp->nidle > w->params.min &&
+            now - cp->idle[0]->last_used >= w->params.ttl) {
             conn = cp->idle[0];
             memmove(&cp->idle[0], &cp->idle[1],
                     (cp->nidle - 1) * sizeof(relay_conn_t *));

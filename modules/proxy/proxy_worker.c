@@ -34,6 +34,7 @@ void relay_worker_params_unset(relay_worker_params_t *params)
     params->acquire = RELAY_UNSET;
     params->max = RELAY_UNSET;
     params->smax = RELAY_UNSET;
+    params->min = RELAY_UNSET;
     params->keepalive = RELAY_UNSET;
     params->disablereuse = RELAY_UNSET;
     params->flushpackets = RELAY_UNSET;
@@ -61,6 +62,7 @@ void relay_worker_params_overlay(relay_worker_params_t *base,
     OVERLAY(acquire);
     OVERLAY(max);
     OVERLAY(smax);
+    OVERLAY(min);
     OVERLAY(keepalive);
     OVERLAY(disablereuse);
     OVERLAY(flushpackets);
@@ -178,7 +180,7 @@ const char *relay_worker_param_set(apr_pool_t *p, relay_worker_params_t *params,
         return parse_int(p, key, value, 0, 100000, &params->smax);
     }
     if (!strcasecmp(key, "min")) {
-        return parse_int(p, key, value, 0, 100000, &flag);
+        return parse_int(p, key, value, 0, 100000, &params->min);
     }
     if (!strcasecmp(key, "iobuffersize")) {
         return parse_int(p, key, value, 512, 1 << 20, &params->iobuffersize);
@@ -443,6 +445,12 @@ void relay_worker_finish(relay_worker_t *w, server_rec *s,
     }
     if (pp->smax == RELAY_UNSET || pp->smax > pp->max) {
         pp->smax = pp->max;
+    }
+    if (pp->min == RELAY_UNSET) {
+        pp->min = 0;
+    }
+    if (pp->min > pp->smax) {
+        pp->min = pp->smax;
     }
     if (pp->keepalive == RELAY_UNSET) {
         pp->keepalive = 0;

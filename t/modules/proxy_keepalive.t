@@ -13,6 +13,8 @@
 #  - ttl=1: a connection idle for over a second is replaced, a younger one
 #    is reused, and one nobody asks for again is closed within a couple
 #    of seconds (the origin's connection process ends);
+#  - ttl=1 min=1: the idle connection stays open past the ttl (the sweeper
+#    keeps min of them), and the client connection's next request uses it;
 #  - max=1: concurrent slow requests all succeed, queued on one origin
 #    connection per child process.
 
@@ -28,7 +30,7 @@ use Relay::Test;
 use Relay::Client;
 use Relay::Proc;
 
-plan tests => 34;
+plan tests => 36;
 
 sub conn_of { (header_values($_[0], 'X-Origin-Conn'))[0] // '' }
 sub seq_of  { (header_values($_[0], 'X-Origin-Seq'))[0] // 0 }
@@ -190,6 +192,19 @@ my $pooled_conn;
         while kill(0, $pid) && Time::HiRes::time() < $deadline;
     ok(!kill(0, $pid), 'ttl=1: the idle connection is closed without '
         . 'another request');
+}
+
+# min=1: the sweeper leaves one idle connection open past ttl=1.
+{
+    my $c = Relay::Client->new(vhost_port('proxy_keepalive_min'));
+    my $res = $c->get('/echo');
+    my $pid = conn_of($res);
+    Time::HiRes::sleep(2.5);    # two sweeps past the ttl
+    ok($pid =~ /^\d+$/ && kill(0, $pid),
+        'ttl=1 min=1: the idle connection is still open after 2.5 s');
+    my $again = $c->get('/echo');
+    is(conn_of($again), $pid, 'ttl=1 min=1: and the next request uses it');
+    $c->disconnect;
 }
 
 # max=1: eight concurrent slow requests. Each child process may hold one
