@@ -17,7 +17,10 @@ typedef enum relay_hc_method_e {
     RELAY_HC_TCP,      /* the connect alone */
     RELAY_HC_OPTIONS,
     RELAY_HC_HEAD,
-    RELAY_HC_GET
+    RELAY_HC_GET,
+    RELAY_HC_OPTIONS11, /* the same three over HTTP/1.1 */
+    RELAY_HC_HEAD11,
+    RELAY_HC_GET11
 } relay_hc_method_t;
 
 typedef struct relay_hc_params_t {
@@ -44,9 +47,14 @@ void relay_hc_params_overlay(relay_hc_params_t *base,
  * the interval). */
 void relay_hc_params_finish(relay_hc_params_t *hc);
 
-/* "TCP", "OPTIONS", "HEAD", "GET", "None" (any case): 0, else -1. */
+/* "TCP", "OPTIONS", "HEAD", "GET", their "...11" forms, "None" (any
+ * case): 0, else -1. */
 int relay_hc_method_parse(const char *name, relay_hc_method_t *out);
 const char *relay_hc_method_name(relay_hc_method_t method);
+/* The request method an HTTP check sends ("GET" for GET and GET11), and
+ * whether it goes over HTTP/1.1. */
+const char *relay_hc_method_verb(relay_hc_method_t method);
+int relay_hc_method_is_http11(relay_hc_method_t method);
 
 /* An HTTP probe passes on a 2xx or 3xx answer, as stock without hcexpr. */
 int relay_hc_status_passes(int status);

@@ -63,14 +63,16 @@ void relay_hc_params_finish(relay_hc_params_t *hc)
     }
 }
 
-static const char *const method_names[] = {"None", "TCP", "OPTIONS", "HEAD",
-                                           "GET"};
+static const char *const method_names[] = {
+    "None", "TCP", "OPTIONS", "HEAD", "GET", "OPTIONS11", "HEAD11", "GET11"};
+
+#define METHODS ((int)(sizeof(method_names) / sizeof(method_names[0])))
 
 int relay_hc_method_parse(const char *name, relay_hc_method_t *out)
 {
     int i;
 
-    for (i = 0; i < 5; i++) {
+    for (i = 0; i < METHODS; i++) {
         if (!strcasecmp(name, method_names[i])) {
             *out = (relay_hc_method_t)i;
             return 0;
@@ -81,7 +83,20 @@ int relay_hc_method_parse(const char *name, relay_hc_method_t *out)
 
 const char *relay_hc_method_name(relay_hc_method_t method)
 {
-    return (unsigned)method < 5 ? method_names[method] : "unknown";
+    return (unsigned)method < METHODS ? method_names[method] : "unknown";
+}
+
+int relay_hc_method_is_http11(relay_hc_method_t method)
+{
+    return method >= RELAY_HC_OPTIONS11 && method <= RELAY_HC_GET11;
+}
+
+const char *relay_hc_method_verb(relay_hc_method_t method)
+{
+    if (relay_hc_method_is_http11(method)) {
+        method -= RELAY_HC_OPTIONS11 - RELAY_HC_OPTIONS;
+    }
+    return relay_hc_method_name(method);
 }
 
 int relay_hc_status_passes(int status)

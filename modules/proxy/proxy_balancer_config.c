@@ -149,8 +149,9 @@ static const char *hc_param(apr_pool_t *p, relay_hc_params_t *hc,
         relay_hc_method_t m;
         if (relay_hc_method_parse(value, &m)) {
             return apr_psprintf(p,
-                                "hcmethod must be TCP, OPTIONS, HEAD, GET "
-                                "or None, not '%s'",
+                                "hcmethod must be TCP, OPTIONS, HEAD, GET, "
+                                "OPTIONS11, HEAD11, GET11 or None, not "
+                                "'%s'",
                                 value);
         }
         hc->method = (int)m;

@@ -8,7 +8,8 @@
  * runs it and a child stopping (idle children are stopped) never pauses
  * the checks. Every member whose hcmethod is set is probed each
  * hcinterval: a TCP connect, or an OPTIONS, HEAD or GET of the member's
- * path followed by hcuri over HTTP/1.0, passing on a 2xx or 3xx answer,
+ * path followed by hcuri over HTTP/1.0 (over HTTP/1.1 for OPTIONS11,
+ * HEAD11 and GET11), passing on a 2xx or 3xx answer,
  * each bounded by hctimeout. hcfails failures in a row take the member
  * out of rotation (state +C in its shared slot, seen by every child);
  * hcpasses passes in a row bring it back and end any error state it had.
@@ -99,12 +100,14 @@ static int probe(relay_member_t *m, apr_pool_t *p, const char **why)
     if (m->hc.method == RELAY_HC_TCP) {
         return 1;
     }
-    req = apr_psprintf(p,
-                       "%s %s HTTP/1.0\r\nHost: %s:%u\r\n"
-                       "User-Agent: Relay-HealthCheck\r\n"
-                       "Connection: close\r\n\r\n",
-                       relay_hc_method_name((relay_hc_method_t)m->hc.method),
-                       probe_path(p, m), w->hostname, w->port);
+    req = apr_psprintf(
+        p,
+        "%s %s HTTP/1.%d\r\nHost: %s:%u\r\n"
+        "User-Agent: Relay-HealthCheck\r\n"
+        "Connection: close\r\n\r\n",
+        relay_hc_method_verb((relay_hc_method_t)m->hc.method), probe_path(p, m),
+        relay_hc_method_is_http11((relay_hc_method_t)m->hc.method), w->hostname,
+        w->port);
     n = strlen(req);
     rv = apr_socket_send(sock, req, &n);
     while (rv == APR_SUCCESS && len < 12) {

@@ -51,7 +51,7 @@ refused('growth out of range', '    ProxySet growth=5000',
     qr/growth must be a number from 0 to 1000, not '5000'/);
 refused('unknown hcmethod',
     '    BalancerMember http://127.0.0.1:8080/b hcmethod=PING',
-    qr/hcmethod must be TCP, OPTIONS, HEAD, GET or None, not 'PING'/);
+    qr/hcmethod must be TCP, OPTIONS, HEAD, GET, OPTIONS11, HEAD11, GET11 or None, not 'PING'/);
 refused('hcinterval of zero',
     '    BalancerMember http://127.0.0.1:8080/b hcinterval=0',
     qr/hcinterval must be a time of at least 10 ms, not '0'/);

@@ -14,7 +14,9 @@
 #    out of that state (RL05024) and serves within an interval;
 #  - a check answered 500 (HEAD), or slower than hctimeout, takes its
 #    member out; OPTIONS answered 200 keeps its member in (these members
-#    are on RELAY_FLAKY_PORT too, checked while the origin is back).
+#    are on RELAY_FLAKY_PORT too, checked while the origin is back);
+#  - GET11, HEAD11 and OPTIONS11 check over HTTP/1.1 (a page answering
+#    505 to HTTP/1.0 keeps them in, and takes the GET member out).
 
 use strict;
 use warnings FATAL => 'all';
@@ -26,7 +28,7 @@ use Relay::Test;
 use Relay::Proc qw(start_origin stop_origin);
 use Relay::Balancer;
 
-plan tests => 19;
+plan tests => 21;
 
 my $port = vhost_port('balancer_hcheck');
 my $flaky = Relay::Test::env_port('RELAY_FLAKY_PORT');
@@ -142,4 +144,14 @@ sub within {
     my @res = burst($port, '/hcbad/x', ('') x 4);
     is(scalar(grep { served_by($_) eq 'good' } @res), 4,
         'only the member that passes serves');
+}
+
+# HTTP/1.1 checks (the origin is up).
+{
+    ok(defined within(5, sub {
+        status_of(qr{/echo/h11$}) eq 'Ok' && status_of(qr{/echo/o11$}) eq 'Ok'
+            && status_of(qr{/echo/hd11$}) eq 'Ok' }),
+        'GET11, OPTIONS11, HEAD11 of a page that wants HTTP/1.1: in rotation');
+    ok(defined within(5, sub { status_of(qr{/echo/h10$}) =~ /HcFl/ }),
+        'GET (HTTP/1.0) of that page: out of rotation');
 }

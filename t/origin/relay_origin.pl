@@ -550,6 +550,9 @@ sub dispatch {
     if (my $h = $ROUTE{$path}) {
         return $h->($req);
     }
+    if ($path =~ m{/http11\z}) {
+        return h_http11($req);
+    }
     if ($path =~ m{^/echo/}) {
         return h_echo($req);
     }
@@ -920,6 +923,15 @@ sub h_peer {
     respond($req, 200, [['Cache-Control', 'no-store']],
             'peer: ' . ($SOCK->peerhost // '-') . "\n"
             . (param($req, 'port') ? 'peer-port: ' . $SOCK->peerport . "\n" : ''));
+}
+
+# Any path ending in /http11: 200 for an HTTP/1.1 request with a Host
+# field, else 505 (health checks over HTTP/1.1 and 1.0).
+sub h_http11 {
+    my ($req) = @_;
+    drain_body($req);
+    my $ok = $req->{version} eq 'HTTP/1.1' && defined header($req, 'Host');
+    respond($req, $ok ? 200 : 505, [], "$req->{version}\n");
 }
 
 sub h_stats {

@@ -86,8 +86,23 @@ static void test_params(void)
                   "the default timeout is at most the interval");
     relay_test_ok(!relay_hc_method_parse("head", &m) && m == RELAY_HC_HEAD,
                   "method names parse without case");
-    relay_test_ok(relay_hc_method_parse("GET11", &m) == -1,
+    relay_test_ok(relay_hc_method_parse("GET12", &m) == -1 &&
+                      relay_hc_method_parse("", &m) == -1,
                   "unknown method refused");
+    relay_test_ok(!relay_hc_method_parse("get11", &m) && m == RELAY_HC_GET11 &&
+                      relay_hc_method_is_http11(m) &&
+                      !strcmp(relay_hc_method_verb(m), "GET") &&
+                      !strcmp(relay_hc_method_name(m), "GET11"),
+                  "GET11: GET over HTTP/1.1");
+    relay_test_ok(!relay_hc_method_parse("OPTIONS11", &m) &&
+                      !strcmp(relay_hc_method_verb(m), "OPTIONS") &&
+                      !relay_hc_method_parse("HEAD11", &m) &&
+                      !strcmp(relay_hc_method_verb(m), "HEAD"),
+                  "OPTIONS11 and HEAD11");
+    relay_test_ok(!relay_hc_method_parse("HEAD", &m) &&
+                      !relay_hc_method_is_http11(m) &&
+                      !strcmp(relay_hc_method_verb(m), "HEAD"),
+                  "HEAD: over HTTP/1.0");
     relay_test_ok(!strcmp(relay_hc_method_name(RELAY_HC_TCP), "TCP"),
                   "method name");
     relay_test_ok(relay_hc_status_passes(200) && relay_hc_status_passes(302) &&
