@@ -2,7 +2,7 @@
 # a2enmod can switch a Debian server over to Relay.
 set(RELAY_SNIPPETS relay-proxy relay-proxy-http relay-proxy-ssl relay-proxy-fcgi
     relay-proxy-ajp
-    relay-proxy-balancer relay-cache
+    relay-proxy-balancer relay-proxy-hcheck relay-cache
     relay-mem-cache relay-cache-socache relay-cache-disk)
 set(RELAY_SNIPPET_DIR ${CMAKE_BINARY_DIR}/apache2)
 foreach(snippet ${RELAY_SNIPPETS})

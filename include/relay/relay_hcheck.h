@@ -24,8 +24,10 @@ typedef enum relay_hc_method_e {
 } relay_hc_method_t;
 
 typedef struct relay_hc_params_t {
-    int method;                   /* relay_hc_method_t, -1 unset */
-    const char *uri;              /* hcuri, NULL: the member's path */
+    int method;       /* relay_hc_method_t, -1 unset */
+    const char *uri;  /* hcuri, NULL: the member's path */
+    const char *expr; /* hcexpr: a ProxyHCExpr name judging the answer,
+                       * NULL: a 2xx or 3xx status passes */
     apr_interval_time_t interval; /* hcinterval, -1 unset */
     apr_interval_time_t timeout;  /* hctimeout, -1 unset */
     int passes;                   /* hcpasses, -1 unset */

@@ -13,6 +13,7 @@ void relay_hc_params_unset(relay_hc_params_t *hc)
 {
     hc->method = -1;
     hc->uri = 0;
+    hc->expr = 0;
     hc->interval = -1;
     hc->timeout = -1;
     hc->passes = -1;
@@ -24,6 +25,9 @@ void relay_hc_params_overlay(relay_hc_params_t *base,
 {
     if (add->method != -1) {
         base->method = add->method;
+    }
+    if (add->expr) {
+        base->expr = add->expr;
     }
     if (add->uri) {
         base->uri = add->uri;

@@ -15,6 +15,7 @@
 #include "http_core.h"
 #include "ap_provider.h"
 
+#include "relay_hcheck_api.h"
 #include "proxy_private.h"
 
 #define BALANCER_PREFIX "balancer://"
@@ -141,10 +142,77 @@ static const char *parse_time(apr_pool_t *p, const char *key, const char *value,
 /* Marks a key no hc* parameter parser knows. */
 static const char unknown_hc[] = "";
 
+static const char *hc_param(apr_pool_t *p, relay_hc_params_t *hc,
+                            const char *key, const char *value);
+
+static const relay_hcheck_api_t *hcheck_api(void)
+{
+    return ap_lookup_provider(RELAY_HCHECK_GROUP, "default",
+                              RELAY_HCHECK_VERSION);
+}
+
+/* hctemplate=name: the template's hc* words, as if written here. */
+static const char *hc_template(apr_pool_t *p, relay_hc_params_t *hc,
+                               const char *name)
+{
+    const relay_hcheck_api_t *api = hcheck_api();
+    const char *words = api ? api->template_words(name) : NULL;
+    const char *word, *err;
+
+    if (!api) {
+        return "hctemplate needs Relay's mod_proxy_hcheck, loaded before "
+               "this line";
+    }
+    if (!words) {
+        return apr_psprintf(p,
+                            "hctemplate=%s: no ProxyHCTemplate of that name "
+                            "before this line",
+                            name);
+    }
+    while (*(word = ap_getword_conf(p, &words))) {
+        const char *eq = ap_strchr_c(word, '=');
+        const char *key = eq ? apr_pstrmemdup(p, word, eq - word) : word;
+        if (!eq || !strncasecmp(key, "hctemplate", 10) ||
+            strncasecmp(key, "hc", 2)) {
+            return apr_psprintf(p,
+                                "ProxyHCTemplate %s: '%s' is not an hc* "
+                                "key=value",
+                                name, word);
+        }
+        err = hc_param(p, hc, key, eq + 1);
+        if (err == unknown_hc) {
+            return apr_psprintf(p, "ProxyHCTemplate %s: unknown key '%s'", name,
+                                key);
+        }
+        if (err) {
+            return apr_psprintf(p, "ProxyHCTemplate %s: %s", name, err);
+        }
+    }
+    return NULL;
+}
+
 /* One hc* parameter (of a member, or a balancer's default). */
 static const char *hc_param(apr_pool_t *p, relay_hc_params_t *hc,
                             const char *key, const char *value)
 {
+    if (!strcasecmp(key, "hctemplate")) {
+        return hc_template(p, hc, value);
+    }
+    if (!strcasecmp(key, "hcexpr")) {
+        const relay_hcheck_api_t *api = hcheck_api();
+        if (!api) {
+            return "hcexpr needs Relay's mod_proxy_hcheck, loaded before "
+                   "this line";
+        }
+        if (!api->expr_defined(value)) {
+            return apr_psprintf(p,
+                                "hcexpr=%s: no ProxyHCExpr of that name "
+                                "before this line",
+                                value);
+        }
+        hc->expr = apr_pstrdup(p, value);
+        return NULL;
+    }
     if (!strcasecmp(key, "hcmethod")) {
         relay_hc_method_t m;
         if (relay_hc_method_parse(value, &m)) {

@@ -9,7 +9,8 @@
  * the checks. Every member whose hcmethod is set is probed each
  * hcinterval: a TCP connect, or an OPTIONS, HEAD or GET of the member's
  * path followed by hcuri over HTTP/1.0 (over HTTP/1.1 for OPTIONS11,
- * HEAD11 and GET11), passing on a 2xx or 3xx answer,
+ * HEAD11 and GET11), passing on a 2xx or 3xx answer (or, with hcexpr,
+ * when mod_proxy_hcheck's named condition holds for the whole answer),
  * each bounded by hctimeout. hcfails failures in a row take the member
  * out of rotation (state +C in its shared slot, seen by every child);
  * hcpasses passes in a row bring it back and end any error state it had.
@@ -25,10 +26,15 @@
 #include "http_core.h"
 #include "mod_watchdog.h"
 
+#include "relay/relay_chunked.h"
+#include "relay/relay_response.h"
+#include "relay_hcheck_api.h"
 #include "balancer_private.h"
 
 #define HC_WATCHDOG_NAME "_relay_hcheck_"
 #define HC_RESPONSE_MAX 512
+/* The most of an answer an hcexpr judges (head and body). */
+#define HC_ANSWER_MAX 65536
 
 static APR_OPTIONAL_FN_TYPE(ap_watchdog_get_instance) * wd_get_instance;
 static APR_OPTIONAL_FN_TYPE(ap_watchdog_register_callback) * wd_register;
@@ -72,8 +78,69 @@ static int status_of(const char *buf, apr_size_t len)
     return (buf[9] - '0') * 100 + (buf[10] - '0') * 10 + (buf[11] - '0');
 }
 
+/* The body of a whole answer buf[0, len) after its head of head_len
+ * bytes, de-chunked when it is chunked (as far as it goes). */
+static const char *answer_body(apr_pool_t *p, const relay_response_head_t *h,
+                               const char *buf, apr_size_t len,
+                               apr_size_t head_len, apr_size_t *body_len)
+{
+    const char *te = apr_table_get(h->headers, "Transfer-Encoding");
+    const char *in = buf + head_len;
+    apr_size_t left = len - head_len, used, off, n, out = 0;
+    relay_chunked_t dec;
+    char *body;
+
+    if (!te) {
+        *body_len = left;
+        return in;
+    }
+    body = apr_palloc(p, left + 1);
+    relay_chunked_init(&dec, 4096);
+    while (left > 0) {
+        n = off = 0;
+        if (relay_chunked_decode(&dec, in, left, &used, &off, &n) !=
+                RELAY_AGAIN ||
+            used == 0) {
+            memcpy(body + out, in + off, n);
+            out += n;
+            break;
+        }
+        memcpy(body + out, in + off, n);
+        out += n;
+        in += used;
+        left -= used;
+    }
+    *body_len = out;
+    return body;
+}
+
+/* Judges a whole answer (read to its end, up to HC_ANSWER_MAX) by the
+ * member's hcexpr. */
+static int judge_answer(server_rec *s, relay_member_t *m, apr_pool_t *p,
+                        const char *buf, apr_size_t len, const char **why)
+{
+    const relay_hcheck_api_t *api =
+        ap_lookup_provider(RELAY_HCHECK_GROUP, "default", RELAY_HCHECK_VERSION);
+    relay_response_head_t head;
+    apr_size_t head_len, body_len;
+    const char *body;
+
+    if (relay_response_parse(buf, len, NULL, p, &head, &head_len) != RELAY_OK) {
+        *why = "no complete HTTP response head";
+        return 0;
+    }
+    if (!api) {
+        *why = "hcexpr without mod_proxy_hcheck";
+        return 0;
+    }
+    body = answer_body(p, &head, buf, len, head_len, &body_len);
+    return api->expr_passes(s, p, m->hc.expr, head.status, head.headers, body,
+                            body_len, why);
+}
+
 /* One probe of `m`; *why says what failed. */
-static int probe(relay_member_t *m, apr_pool_t *p, const char **why)
+static int probe(server_rec *s, relay_member_t *m, apr_pool_t *p,
+                 const char **why)
 {
     relay_worker_t *w = m->worker;
     apr_sockaddr_t *addr;
@@ -110,6 +177,20 @@ static int probe(relay_member_t *m, apr_pool_t *p, const char **why)
         w->port);
     n = strlen(req);
     rv = apr_socket_send(sock, req, &n);
+    if (m->hc.expr) {
+        /* The whole answer (the probe asked to close after it). */
+        char *answer = apr_palloc(p, HC_ANSWER_MAX);
+        while (rv == APR_SUCCESS && len < HC_ANSWER_MAX) {
+            n = HC_ANSWER_MAX - len;
+            rv = apr_socket_recv(sock, answer + len, &n);
+            len += n;
+        }
+        if (!len) {
+            *why = apr_psprintf(p, "no answer: %pm", &rv);
+            return 0;
+        }
+        return judge_answer(s, m, p, answer, len, why);
+    }
     while (rv == APR_SUCCESS && len < 12) {
         n = sizeof(buf) - len;
         rv = apr_socket_recv(sock, buf + len, &n);
@@ -149,7 +230,7 @@ static void check_member(server_rec *s, const relay_proxy_api_t *api,
     passes = apr_atomic_read32(&slot->hc_passes);
     fails = apr_atomic_read32(&slot->hc_fails);
     failed = (apr_atomic_read32(&slot->state) & RELAY_LB_HCFAIL) != 0;
-    ok = probe(m, p, &why);
+    ok = probe(s, m, p, &why);
     apr_atomic_inc64(&slot->hc_checks);
     switch (relay_hc_record(&m->hc, failed, ok, &passes, &fails)) {
     case RELAY_HC_DOWN:

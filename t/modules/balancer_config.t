@@ -16,7 +16,7 @@ use warnings FATAL => 'all';
 use Apache::Test qw(-withtestmore);
 use Relay::ConfigTest;
 
-plan tests => 44 + 6 * 2 + 3;
+plan tests => 52 + 6 * 2 + 3;
 
 my $build = relay_module_dir();
 my @modules = ("LoadModule proxy_module $build/mod_proxy.so",
@@ -74,6 +74,36 @@ refused('stickysessionsep of two characters', '    ProxySet stickysessionsep=ab'
     qr/stickysessionsep must be one character or Off, not 'ab'/);
 refused('lbmethod=heartbeat', '    ProxySet lbmethod=heartbeat',
     qr/lbmethod=heartbeat .*mod_heartmonitor.*use lbmethod=bybusyness/);
+refused('hcexpr without mod_proxy_hcheck',
+    '    BalancerMember http://127.0.0.1:8080/b hcmethod=GET hcexpr=ok',
+    qr/hcexpr needs Relay's mod_proxy_hcheck, loaded before this line/);
+refused('hctemplate without mod_proxy_hcheck',
+    '    BalancerMember http://127.0.0.1:8080/b hctemplate=t',
+    qr/hctemplate needs Relay's mod_proxy_hcheck/);
+{
+    my @hc = (@modules,
+        "LoadModule proxy_hcheck_module $build/mod_proxy_hcheck.so");
+    my $bad = '    BalancerMember http://127.0.0.1:8080/b hcexpr=nosuch';
+    my ($rc, $out, $file, $line) = configtest($bad, \@hc,
+        '<Proxy balancer://c>', $bad, '</Proxy>');
+    like($out, qr/line \Q$line\E of \Q$file\E:\n.*hcexpr=nosuch: no ProxyHCExpr of that name/,
+        'hcexpr naming no ProxyHCExpr: refused with file and line');
+    ($rc, $out) = configtest(undef, \@hc, 'ProxyHCExpr broken {%{REQUEST_STATUS} =~}');
+    like($out, qr/ProxyHCExpr broken: /, 'a ProxyHCExpr that does not parse: refused');
+    ($rc, $out) = configtest(undef, \@hc, 'ProxyHCTemplate t hcmethod=GET hcfoo=1',
+        '<Proxy balancer://c>',
+        '    BalancerMember http://127.0.0.1:8080/b hctemplate=t', '</Proxy>');
+    like($out, qr/ProxyHCTemplate t: unknown key 'hcfoo'/,
+        'a template with an unknown key: refused where it is used');
+    ($rc, $out) = configtest(undef, \@hc, 'ProxyHCTPsize 8',
+        'ProxyHCExpr ok {%{REQUEST_STATUS} =~ /^2/}',
+        'ProxyHCTemplate t hcmethod=HEAD hcinterval=5',
+        '<Proxy balancer://c>',
+        '    BalancerMember http://127.0.0.1:8080/b hctemplate=t hcexpr=ok',
+        '</Proxy>', 'ProxyPass /c/ balancer://c/');
+    is($rc, 0, 'ProxyHCTPsize, ProxyHCExpr, ProxyHCTemplate, hctemplate=, '
+        . 'hcexpr=: accepted') or diag($out);
+}
 refused('BalancerGrowth not a number', 'BalancerGrowth many',
     qr/BalancerGrowth must be a number from 0 to 1000, not 'many'/, bare => 1);
 refused('BalancerInherit not a flag', 'BalancerInherit Sometimes',

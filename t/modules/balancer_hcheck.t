@@ -16,7 +16,12 @@
 #    member out; OPTIONS answered 200 keeps its member in (these members
 #    are on RELAY_FLAKY_PORT too, checked while the origin is back);
 #  - GET11, HEAD11 and OPTIONS11 check over HTTP/1.1 (a page answering
-#    505 to HTTP/1.0 keeps them in, and takes the GET member out).
+#    505 to HTTP/1.0 keeps them in, and takes the GET member out);
+#  - mod_proxy_hcheck's ProxyHCExpr (inside <IfModule mod_proxy_hcheck.c>)
+#    judges answers: %{REQUEST_STATUS} lets a 404 pass, hc('body') takes a
+#    "maintenance" page out and keeps a chunked one in, resp('X-Health')
+#    tells fine from bad; ProxyHCTemplate gives its members hcmethod=GET
+#    and the interval.
 
 use strict;
 use warnings FATAL => 'all';
@@ -28,7 +33,7 @@ use Relay::Test;
 use Relay::Proc qw(start_origin stop_origin);
 use Relay::Balancer;
 
-plan tests => 21;
+plan tests => 27;
 
 my $port = vhost_port('balancer_hcheck');
 my $flaky = Relay::Test::env_port('RELAY_FLAKY_PORT');
@@ -39,6 +44,15 @@ sub status_of {
     my ($name_re) = @_;
     return member_field(balancer_auto($port, '/balancer-manager'), $name_re,
         'Status') // '';
+}
+
+# A field of member $index of balancer://$balancer on the status page.
+sub bfield {
+    my ($balancer, $index, $name) = @_;
+    my $a = balancer_auto($port, '/balancer-manager');
+    my ($i) = map { /^ProxyBalancer\[(\d+)\]Name$/ ? $1 : () }
+        grep { $a->{$_} eq "balancer://$balancer" } keys %$a;
+    return defined $i ? $a->{"ProxyBalancer[$i]Worker[$index]$name"} // '' : '';
 }
 
 # Polls until $cond returns true or $secs pass; returns the seconds taken
@@ -128,18 +142,16 @@ sub within {
     ok(defined within(5, sub { status_of(qr{/echo/good$}) eq 'Ok' }),
         'OPTIONS answered 200: member in rotation');
     my $checks = sub {
-        my $a = balancer_auto($port, '/balancer-manager');
-        return map { member_field($a, $_, 'HcChecks') // 0 }
-            qr{:\d+/status$}, qr{:\d+/$};
+        return map { bfield('hcbad', $_, 'HcChecks') || 0 } 0, 1;
     };
     my @c0 = $checks->();
     ok(defined within(5, sub {
         my @c = $checks->();
         $c[0] >= $c0[0] + 2 && $c[1] >= $c0[1] + 2 }),
         'the other members are checked meanwhile');
-    like(status_of(qr{:\d+/status$}), qr/HcFl/,
+    like(bfield('hcbad', 0, 'Status'), qr/HcFl/,
         'HEAD answered 500: member out of rotation');
-    like(status_of(qr{:\d+/$}), qr/HcFl/,
+    like(bfield('hcbad', 1, 'Status'), qr/HcFl/,
         'check slower than hctimeout: member out of rotation');
     my @res = burst($port, '/hcbad/x', ('') x 4);
     is(scalar(grep { served_by($_) eq 'good' } @res), 4,
@@ -154,4 +166,24 @@ sub within {
         'GET11, OPTIONS11, HEAD11 of a page that wants HTTP/1.1: in rotation');
     ok(defined within(5, sub { status_of(qr{/echo/h10$}) =~ /HcFl/ }),
         'GET (HTTP/1.0) of that page: out of rotation');
+}
+
+# ProxyHCExpr and ProxyHCTemplate (mod_proxy_hcheck).
+{
+    my $field = sub { bfield($_[0], 0, $_[1]) };
+    my $settled = within(5, sub {
+        ($field->('hcxmaint', 'HcChecks') || 0) >= 3
+            && ($field->('hcxbad', 'HcChecks') || 0) >= 3 });
+    ok(defined $settled, 'the judged members are checked');
+    is($field->('hcx404', 'Status'), 'Ok',
+       'hcexpr ok234 (%{REQUEST_STATUS}): a 404 passes');
+    like($field->('hcxmaint', 'Status'), qr/HcFl/,
+       "hcexpr in_maint (hc('body')): a maintenance page fails though 200");
+    is($field->('hcxgood', 'Status'), 'Ok',
+       "hcexpr in_maint: another page (chunked) passes");
+    ok($field->('hcxfine', 'Status') eq 'Ok'
+           && $field->('hcxbad', 'Status') =~ /HcFl/,
+       "hcexpr fielded (resp('X-Health')): fine passes, bad fails");
+    is($field->('hcxfine', 'HcMethod'), 'GET',
+       'hctemplate=quick: the template\'s hcmethod=GET');
 }
