@@ -14,6 +14,8 @@
 typedef struct relay_reverse_rule_t {
     const char *public_path; /* e.g. "/app/" */
     const char *origin_url;  /* e.g. "http://origin:8080/" or a path */
+    int interpolate; /* for the glue: "${var}" in both strings is replaced
+                      * per request before they get here */
 } relay_reverse_rule_t;
 
 /* The default port of the URL scheme scheme[0..len) (any case), or -1
@@ -38,6 +40,7 @@ const char *relay_reverse_map_url(apr_pool_t *pool, const char *value,
 typedef struct relay_cookie_rule_t {
     const char *origin; /* value the origin sends */
     const char *public; /* value clients should see */
+    int interpolate;    /* as relay_reverse_rule_t's */
 } relay_cookie_rule_t;
 
 /*

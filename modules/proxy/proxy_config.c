@@ -74,7 +74,7 @@ static const char *parse_pass_options(cmd_parms *cmd, const char *args,
              * only: an HTTP origin gets the query either way. */
         }
         else if (!strcasecmp(word, "interpolate")) {
-            return "the 'interpolate' flag is not supported by Relay";
+            rule->interpolate = 1;
         }
         else if (!eq || eq == word) {
             return apr_psprintf(cmd->pool, "'%s' is not key=value", word);
@@ -197,6 +197,7 @@ static const char *cmd_pass_reverse(cmd_parms *cmd, void *dconf,
         }
         rule.public_path = cmd->path;
         rule.origin_url = first;
+        rule.interpolate = *second != '\0';
     }
     else {
         if (!*second || (*third && strcasecmp(third, "interpolate"))) {
@@ -204,6 +205,7 @@ static const char *cmd_pass_reverse(cmd_parms *cmd, void *dconf,
         }
         rule.public_path = first;
         rule.origin_url = second;
+        rule.interpolate = *third != '\0';
     }
     if (!*rule.origin_url) {
         return "ProxyPassReverse needs a URL";
@@ -213,15 +215,30 @@ static const char *cmd_pass_reverse(cmd_parms *cmd, void *dconf,
 }
 
 static const char *cmd_cookie_rule(cmd_parms *cmd, void *dconf,
-                                   const char *origin, const char *public)
+                                   const char *origin, const char *public,
+                                   const char *flag)
 {
     relay_proxy_dir_conf_t *dc = dconf;
     relay_cookie_rule_t rule;
 
+    if (flag && strcasecmp(flag, "interpolate")) {
+        return apr_psprintf(cmd->pool,
+                            "%s: the third argument can only be "
+                            "interpolate, not '%s'",
+                            cmd->cmd->name, flag);
+    }
     rule.origin = origin;
     rule.public = public;
+    rule.interpolate = flag != NULL;
     APR_ARRAY_PUSH(cmd->info ? dc->cookie_domains : dc->cookie_paths,
                    relay_cookie_rule_t) = rule;
+    return NULL;
+}
+
+static const char *cmd_interpolate_env(cmd_parms *cmd, void *dconf, int flag)
+{
+    (void)cmd;
+    ((relay_proxy_dir_conf_t *)dconf)->interpolate_env = flag;
     return NULL;
 }
 
@@ -550,14 +567,18 @@ const command_rec relay_proxy_cmds[] = {
                      RSRC_CONF | ACCESS_CONF,
                      "Rewrites origin URLs in Location, Content-Location and "
                      "URI response headers back to a local path."),
-    AP_INIT_TAKE2("ProxyPassReverseCookiePath", cmd_cookie_rule, NULL,
-                  RSRC_CONF | ACCESS_CONF,
-                  "Rewrites the Path attribute of the origin's cookies: "
-                  "origin path, then public path."),
-    AP_INIT_TAKE2("ProxyPassReverseCookieDomain", cmd_cookie_rule, (void *)1,
-                  RSRC_CONF | ACCESS_CONF,
-                  "Rewrites the Domain attribute of the origin's cookies: "
-                  "origin domain, then public domain."),
+    AP_INIT_FLAG("ProxyPassInterpolateEnv", cmd_interpolate_env, NULL,
+                 RSRC_CONF | ACCESS_CONF,
+                 "Replaces ${var} by the request's environment in the "
+                 "ProxyPass* lines marked interpolate."),
+    AP_INIT_TAKE23("ProxyPassReverseCookiePath", cmd_cookie_rule, NULL,
+                   RSRC_CONF | ACCESS_CONF,
+                   "Rewrites the Path attribute of the origin's cookies: "
+                   "origin path, then public path."),
+    AP_INIT_TAKE23("ProxyPassReverseCookieDomain", cmd_cookie_rule, (void *)1,
+                   RSRC_CONF | ACCESS_CONF,
+                   "Rewrites the Domain attribute of the origin's cookies: "
+                   "origin domain, then public domain."),
     AP_INIT_FLAG("ProxyPreserveHost", cmd_preserve_host, NULL,
                  RSRC_CONF | ACCESS_CONF,
                  "Sends the client's Host header to the origin when On."),

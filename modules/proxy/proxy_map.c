@@ -178,6 +178,20 @@ static const char *same_raw_path(request_rec *r)
     return relay_url_has_dot_segment(raw) ? NULL : raw;
 }
 
+/* The rule as it applies to r: under ProxyPassInterpolateEnv, a copy with
+ * this request's URL (it lives as long as the request, which keeps it). */
+static relay_pass_rule_t *rule_for(request_rec *r, relay_pass_rule_t *rule)
+{
+    relay_pass_rule_t *mine;
+
+    if (!rule->interpolate || !rule->url) {
+        return rule;
+    }
+    mine = apr_pmemdup(r->pool, rule, sizeof(*rule));
+    mine->url = relay_pass_rule_url(r, rule);
+    return mine;
+}
+
 /*
  * A prefix rule that matched the request's normalised path, the first
  * `covered` bytes of it: DONE for a "!" exclusion, else the rest of the
@@ -186,8 +200,12 @@ static const char *same_raw_path(request_rec *r)
  */
 static int map_prefix(request_rec *r, relay_pass_rule_t *rule, long covered)
 {
-    const char *raw = rule->nocanon ? same_raw_path(r) : NULL;
-    long raw_covered = raw ? relay_url_prefix_match(rule->path, raw) : -1;
+    const char *raw;
+    long raw_covered;
+
+    rule = rule_for(r, rule);
+    raw = rule->nocanon ? same_raw_path(r) : NULL;
+    raw_covered = raw ? relay_url_prefix_match(rule->path, raw) : -1;
 
     if (!rule->url) {
         return DONE;
@@ -250,6 +268,7 @@ static int try_rule(request_rec *r, relay_pass_rule_t *rule)
     if (!rule->url) {
         return DONE;
     }
+    rule = rule_for(r, rule);
     url = substitute(r, rule, r->uri, m, 0);
     if (!url) {
         return DECLINED;

@@ -29,6 +29,7 @@ typedef struct relay_pass_rule_t {
     const char *url;        /* origin URL, or NULL for "!" */
     relay_worker_t *worker; /* the worker that URL made, NULL for "!" */
     int nocanon;
+    int interpolate;        /* "${var}" in url replaced per request */
     const char *defined_in; /* "file:line" */
 } relay_pass_rule_t;
 
@@ -107,6 +108,7 @@ typedef struct relay_proxy_dir_conf_t {
     apr_array_header_t *error_override_codes; /* int */
     int proxy100;
     int proxy100_set;
+    int interpolate_env; /* ProxyPassInterpolateEnv: 1 On, 0 Off, -1 unset */
     const char *section_url; /* URL pattern of the <Proxy> section, if any */
     relay_status_header_conf_t status_header;
 } relay_proxy_dir_conf_t;
@@ -153,6 +155,17 @@ const relay_scheme_t *relay_scheme_find_n(apr_pool_t *p, const char *name,
 
 /* proxy_worker.c */
 void relay_worker_params_unset(relay_worker_params_t *params);
+/* proxy_interpolate.c: ProxyPassInterpolateEnv. relay_interpolate
+ * replaces "${var}" in s by r's environment; relay_pass_rule_url is the
+ * rule's URL for r; the two others give the rules for r (the array
+ * itself when nothing is interpolated). */
+const char *relay_interpolate(request_rec *r, const char *s);
+const char *relay_pass_rule_url(request_rec *r, const relay_pass_rule_t *rule);
+const apr_array_header_t *
+relay_interpolate_reverse(request_rec *r, const apr_array_header_t *rules);
+const apr_array_header_t *
+relay_interpolate_cookies(request_rec *r, const apr_array_header_t *rules);
+
 /* proxy_remote.c: ProxyRemote, ProxyRemoteMatch (cmd->info set) and
  * NoProxy. relay_remote_for returns OK with the upstream proxy's worker
  * and credentials (*auth, or NULL) for a request to `url`, DECLINED to go

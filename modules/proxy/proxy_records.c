@@ -102,6 +102,7 @@ void *relay_proxy_create_dir_conf(apr_pool_t *p, char *dir)
     c->error_override = 0;
     c->error_override_codes = apr_array_make(p, 1, sizeof(int));
     c->proxy100 = 1;
+    c->interpolate_env = -1;
     c->section_url = dir;
     return c;
 }
@@ -131,6 +132,8 @@ void *relay_proxy_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
     c->error_override_set = add->error_override_set || base->error_override_set;
     c->proxy100 = add->proxy100_set ? add->proxy100 : base->proxy100;
     c->proxy100_set = add->proxy100_set || base->proxy100_set;
+    c->interpolate_env = add->interpolate_env != -1 ? add->interpolate_env
+                                                    : base->interpolate_env;
     c->section_url = add->section_url ? add->section_url : base->section_url;
     c->status_header =
         add->status_header.mode ? add->status_header : base->status_header;
