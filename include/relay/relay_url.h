@@ -30,6 +30,15 @@ long relay_url_prefix_match(const char *prefix, const char *path);
 int relay_url_has_dot_segment(const char *path);
 
 /*
+ * The path a servlet container maps a raw (undecoded) path to, for
+ * ProxyPass mapping=servlet: each segment's ";parameters" removed, then
+ * %XX decoded, then "." and ".." segments resolved ("/x/..;/y" is "/y",
+ * "/a;jsessionid=1/b" is "/a/b"). NULL when it cannot be one: a bad or
+ * NUL %-escape, an encoded '/', or ".." above the root.
+ */
+const char *relay_url_servlet_path(apr_pool_t *pool, const char *raw);
+
+/*
  * Percent-encodes a decoded path for use in a request target: every byte
  * outside RFC 3986's pchar set and '/' is written as %XX (CTLs, space,
  * '%', '?', '#', non-ASCII ...). The result never contains CR, LF or NUL.

@@ -94,6 +94,93 @@ int relay_url_has_dot_segment(const char *path)
     return 0;
 }
 
+static int hex_value(char c)
+{
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+    if (c >= 'A' && c <= 'F') {
+        return c - 'A' + 10;
+    }
+    return -1;
+}
+
+/* Appends raw[0, len) decoded to out at *n; 0 on a bad, NUL or '/'
+ * escape. */
+static int decode_segment(const char *raw, apr_size_t len, char *out,
+                          apr_size_t *n)
+{
+    apr_size_t i;
+
+    for (i = 0; i < len; i++) {
+        int hi, lo;
+        if (raw[i] != '%') {
+            out[(*n)++] = raw[i];
+            continue;
+        }
+        if (i + 2 >= len) {
+            return 0;
+        }
+        hi = hex_value(raw[i + 1]);
+        lo = hex_value(raw[i + 2]);
+        if (hi < 0 || lo < 0 || (hi == 0 && lo == 0) || (hi == 2 && lo == 15)) {
+            return 0; /* bad, NUL or '/' */
+        }
+        out[(*n)++] = (char)(hi * 16 + lo);
+        i += 2;
+    }
+    return 1;
+}
+
+const char *relay_url_servlet_path(apr_pool_t *pool, const char *raw)
+{
+    apr_size_t len = strlen(raw), n = 0;
+    char *out = apr_palloc(pool, len + 2);
+    const char *p = raw;
+
+    if (*p != '/') {
+        return NULL;
+    }
+    while (*p == '/') {
+        const char *seg = p + 1, *end = seg + strcspn(seg, "/");
+        apr_size_t keep = strcspn(seg, ";/"), start = n;
+
+        out[n++] = '/';
+        if (!decode_segment(seg, keep, out, &n)) {
+            return NULL;
+        }
+        if (n - start == 2 && out[start + 1] == '.') {
+            n = start; /* "." */
+            if (!*end) {
+                out[n++] = '/';
+            }
+        }
+        else if (n - start == 3 && out[start + 1] == '.' &&
+                 out[start + 2] == '.') {
+            if (start == 0) {
+                return NULL; /* above the root */
+            }
+            n = start;
+            while (n > 0 && out[n - 1] != '/') {
+                n--;
+            }
+            n = n > 0 ? n - 1 : 0;
+            if (!*end) {
+                out[n++] = '/';
+            }
+        }
+        p = end;
+    }
+    if (n == 0) {
+        out[n++] = '/';
+    }
+    out[n] = '\0';
+    return out;
+}
+
 /* The bytes kept as they are, one table per escaping: RFC 3986 §3.3
  * pchar = unreserved / pct-encoded / sub-delims / ":" / "@", plus "/"
  * between segments (KEEP_PATH; '%' is not among them: the input is

@@ -76,6 +76,20 @@ static const char *parse_pass_options(cmd_parms *cmd, const char *args,
         else if (!strcasecmp(word, "interpolate")) {
             rule->interpolate = 1;
         }
+        else if (!strncasecmp(word, "mapping=", 8)) {
+            if (!strcasecmp(word + 8, "servlet")) {
+                rule->mapping = RELAY_MAPPING_SERVLET;
+            }
+            else if (!strcasecmp(word + 8, "encoded")) {
+                rule->mapping = RELAY_MAPPING_ENCODED;
+            }
+            else {
+                return apr_psprintf(cmd->pool,
+                                    "mapping must be servlet or encoded, "
+                                    "not '%s'",
+                                    word + 8);
+            }
+        }
         else if (!eq || eq == word) {
             return apr_psprintf(cmd->pool, "'%s' is not key=value", word);
         }

@@ -253,10 +253,54 @@ static const char *substitute(request_rec *r, relay_pass_rule_t *rule,
  * not match, DONE when it matches a "!" exclusion, OK when it mapped the
  * request.
  */
+/*
+ * A rule with mapping=servlet or encoded: matched on that form of the
+ * request's path, which on a match becomes r->uri, so that <Location>
+ * sections see the path the origin will act on. The URL gets the rest of
+ * that path (encoded again, or as sent). A raw path with an encoded dot
+ * segment matches no encoded rule: the origin would resolve it elsewhere.
+ */
+static int try_mapped(request_rec *r, relay_pass_rule_t *rule)
+{
+    ap_regmatch_t m[RELAY_MAX_REGMATCH];
+    const char *raw = raw_path(r), *path, *url;
+    int encoded = rule->mapping == RELAY_MAPPING_ENCODED;
+    long covered = 0;
+
+    path = encoded ? (relay_url_has_dot_segment(raw) ? NULL : raw)
+                   : relay_url_servlet_path(r->pool, raw);
+    if (!path) {
+        return DECLINED;
+    }
+    if (rule->regex
+            ? ap_regexec(rule->regex, path, RELAY_MAX_REGMATCH, m, 0)
+            : (covered = relay_url_prefix_match(rule->path, path)) < 0) {
+        return DECLINED;
+    }
+    r->uri = apr_pstrdup(r->pool, path);
+    if (!rule->url) {
+        return DONE;
+    }
+    rule = rule_for(r, rule);
+    if (rule->regex) {
+        url = substitute(r, rule, path, m, encoded);
+    }
+    else {
+        url = apr_pstrcat(
+            r->pool, rule->url,
+            encoded ? path + covered : encode_path(r, path + covered), NULL);
+    }
+    return url ? map_to(r, rule, url, NULL) : DECLINED;
+}
+
 static int try_rule(request_rec *r, relay_pass_rule_t *rule)
 {
     ap_regmatch_t m[RELAY_MAX_REGMATCH];
     const char *url, *raw, *sent = NULL;
+
+    if (rule->mapping) {
+        return try_mapped(r, rule);
+    }
 
     if (!rule->regex) {
         long covered = relay_url_prefix_match(rule->path, r->uri);
@@ -309,7 +353,9 @@ relay_route_t *relay_proxy_route_make(apr_pool_t *p,
     for (i = 0; i < rules->nelts; i++) {
         const relay_pass_rule_t *rule =
             &APR_ARRAY_IDX(rules, i, relay_pass_rule_t);
-        relay_route_add(rt, 0, rule->regex ? NULL : rule->path);
+        /* Rules matched on another form of the path are tried in turn. */
+        relay_route_add(rt, 0,
+                        rule->regex || rule->mapping ? NULL : rule->path);
     }
     return rt;
 }

@@ -22,6 +22,14 @@ APLOG_USE_MODULE(proxy);
 
 extern module AP_MODULE_DECLARE_DATA proxy_module;
 
+/* ProxyPass mapping=: which form of the request's path a rule matches,
+ * and becomes the path <Location> sections see when it does. */
+typedef enum {
+    RELAY_MAPPING_DEFAULT = 0, /* decoded and normalised, as httpd does */
+    RELAY_MAPPING_SERVLET,     /* path parameters removed first (Tomcat) */
+    RELAY_MAPPING_ENCODED      /* as sent, not %-decoded */
+} relay_mapping_t;
+
 /* One ProxyPass or ProxyPassMatch rule. */
 typedef struct relay_pass_rule_t {
     const char *path;       /* local path prefix, or the regex source */
@@ -29,6 +37,7 @@ typedef struct relay_pass_rule_t {
     const char *url;        /* origin URL, or NULL for "!" */
     relay_worker_t *worker; /* the worker that URL made, NULL for "!" */
     int nocanon;
+    int mapping;            /* relay_mapping_t: the path matched */
     int interpolate;        /* "${var}" in url replaced per request */
     const char *defined_in; /* "file:line" */
 } relay_pass_rule_t;

@@ -91,6 +91,35 @@ static const safe_case_t safe_cases[] = {
     {NULL, 0},
 };
 
+/* relay_url_servlet_path: a raw path and its servlet mapping (NULL: none). */
+typedef struct servlet_case_t {
+    const char *raw;
+    const char *expect;
+} servlet_case_t;
+
+static const servlet_case_t servlet_cases[] = {
+    {"/app/x", "/app/x"},
+    {"/app/x/..;/admin/y", "/app/admin/y"},
+    {"/a;jsessionid=1/b;x=2", "/a/b"},
+    {"/a/b/../c", "/a/c"},
+    {"/a/./b", "/a/b"},
+    {"/a/b/..", "/a/"},
+    {"/a/.", "/a/"},
+    {"/a/%2e%2e/b", "/b"},
+    {"/a/%41", "/a/A"},
+    {"/a%3Bb/c", "/a;b/c"},
+    {"//a", "//a"},
+    {"/", "/"},
+    {"/..", NULL},
+    {"/a/../..", NULL},
+    {"/a/%2Fb", NULL},
+    {"/a/%2fb", NULL},
+    {"/a/%00", NULL},
+    {"/a/%zz", NULL},
+    {"/a/%4", NULL},
+    {"relative", NULL},
+};
+
 /* relay_url_has_dot_segment: a raw path and whether it has one. */
 typedef struct dot_case_t {
     const char *path;
@@ -234,6 +263,15 @@ int main(void)
 
         relay_test_ok(relay_url_has_dot_segment(c->path) == c->expect,
                       "has_dot_segment: \"%s\" is %d", c->path, c->expect);
+    }
+    for (i = 0; i < RELAY_TEST_COUNT(servlet_cases); i++) {
+        const servlet_case_t *c = &servlet_cases[i];
+        const char *got = relay_url_servlet_path(pool, c->raw);
+        int ok = c->expect ? got && !strcmp(got, c->expect) : got == NULL;
+
+        if (!relay_test_ok(ok, "servlet_path: \"%s\"", c->raw)) {
+            relay_test_diag("got \"%s\"", got ? got : "(null)");
+        }
     }
     for (i = 0; i < RELAY_TEST_COUNT(escape_cases); i++) {
         const escape_case_t *c = &escape_cases[i];
