@@ -134,8 +134,10 @@ typedef struct relay_worker_params_t {
     int receivebuffersize; /* SO_RCVBUF of its sockets; 0: the system's */
     int responsefieldsize;
     int ping_ms;
-    int status; /* status= of a worker outside balancers: RELAY_LB_* flags
-                 * (relay/relay_lb.h), or RELAY_UNSET */
+    int addressttl; /* seconds a resolved origin address is kept; -1:
+                     * until the child ends */
+    int status;     /* status= of a worker outside balancers: RELAY_LB_* flags
+                     * (relay/relay_lb.h), or RELAY_UNSET */
     const char *upgrade; /* protocol name accepted for Upgrade, or "*" */
     const char *secret;  /* AJP's shared secret (secret=), or NULL */
 } relay_worker_params_t;
@@ -206,7 +208,9 @@ typedef struct relay_worker_t {
 
     /* Per child process, made in child_init. */
     relay_conn_pool_t *conns;
-    apr_sockaddr_t *addr; /* resolved origin address */
+    apr_sockaddr_t *addr;  /* resolved origin address */
+    apr_time_t addr_time;  /* when (addressttl=) */
+    apr_pool_t *addr_pool; /* holds `addr` when addressttl= renews it */
 } relay_worker_t;
 
 typedef struct relay_transport_t relay_transport_t;

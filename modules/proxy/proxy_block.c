@@ -67,8 +67,11 @@ const char *relay_domain_cmd(cmd_parms *cmd, void *dconf, const char *arg)
 static int address_blocked(request_rec *r, const apr_array_header_t *blocks,
                            const relay_worker_t *w, const char *host)
 {
+    /* The worker's addresses when they are resolved once for good. */
     apr_sockaddr_t *addrs =
-        w && !w->is_generic && !w->uds_path ? w->addr : NULL;
+        w && !w->is_generic && !w->uds_path && w->params.addressttl < 0
+            ? w->addr
+            : NULL;
     apr_sockaddr_t *a, *b;
     int i;
 

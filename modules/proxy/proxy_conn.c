@@ -285,8 +285,44 @@ static const relay_transport_t *transport_for(const relay_proxy_req_t *pr)
 /*
  * Resolves the origin address. A worker's address is looked up once per
  * child and kept in the child's pool (under the pool mutex, since that
- * pool is shared); the generic worker resolves per connection.
+ * pool is shared); the generic worker resolves per connection. With
+ * addressttl= the worker's address is looked up again once it is that
+ * old, in a pool of its own that replaces the last one; each connection
+ * then takes a copy, so a list being replaced is never in use.
  */
+static apr_status_t resolve_renewed(relay_worker_t *w, relay_conn_pool_t *cp,
+                                    relay_conn_t *conn, apr_sockaddr_t **addr)
+{
+    apr_time_t now = apr_time_now();
+    apr_status_t rv = APR_SUCCESS;
+
+    apr_thread_mutex_lock(cp->mutex);
+    if (!w->addr ||
+        now - w->addr_time >= apr_time_from_sec(w->params.addressttl)) {
+        apr_pool_t *fresh;
+        apr_sockaddr_t *found;
+        apr_pool_create(&fresh, cp->pchild);
+        rv = apr_sockaddr_info_get(&found, w->hostname, APR_UNSPEC, w->port, 0,
+                                   fresh);
+        if (rv == APR_SUCCESS) {
+            if (w->addr_pool) {
+                apr_pool_destroy(w->addr_pool);
+            }
+            w->addr = found;
+            w->addr_pool = fresh;
+            w->addr_time = now;
+        }
+        else {
+            apr_pool_destroy(fresh);
+        }
+    }
+    if (w->addr) {
+        rv = apr_sockaddr_info_copy(addr, w->addr, conn->pool);
+    }
+    apr_thread_mutex_unlock(cp->mutex);
+    return rv;
+}
+
 static apr_status_t resolve(relay_proxy_req_t *pr, relay_conn_t *conn,
                             apr_sockaddr_t **addr)
 {
@@ -301,6 +337,9 @@ static apr_status_t resolve(relay_proxy_req_t *pr, relay_conn_t *conn,
     if (w->is_generic || !cp) {
         return apr_sockaddr_info_get(addr, pr->hostname, APR_UNSPEC, pr->port,
                                      0, conn->pool);
+    }
+    if (w->params.addressttl >= 0) {
+        return resolve_renewed(w, cp, conn, addr);
     }
     apr_thread_mutex_lock(cp->mutex);
     if (!w->addr) {

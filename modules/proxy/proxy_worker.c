@@ -43,6 +43,7 @@ void relay_worker_params_unset(relay_worker_params_t *params)
     params->receivebuffersize = RELAY_UNSET;
     params->responsefieldsize = RELAY_UNSET;
     params->ping_ms = RELAY_UNSET;
+    params->addressttl = RELAY_UNSET;
     params->status = RELAY_UNSET;
     params->upgrade = NULL;
     params->secret = NULL;
@@ -71,6 +72,7 @@ void relay_worker_params_overlay(relay_worker_params_t *base,
     OVERLAY(receivebuffersize);
     OVERLAY(responsefieldsize);
     OVERLAY(ping_ms);
+    OVERLAY(addressttl);
     OVERLAY(status);
 #undef OVERLAY
     if (add->upgrade) {
@@ -188,6 +190,13 @@ const char *relay_worker_param_set(apr_pool_t *p, relay_worker_params_t *params,
     if (!strcasecmp(key, "receivebuffersize")) {
         return relay_parse_receive_buffer(p, key, value,
                                           &params->receivebuffersize);
+    }
+    if (!strcasecmp(key, "addressttl")) {
+        if (!strcmp(value, "-1")) {
+            params->addressttl = -1;
+            return NULL;
+        }
+        return parse_int(p, key, value, 0, 86400 * 365, &params->addressttl);
     }
     if (!strcasecmp(key, "flusher")) {
         /* The name of the provider that flushes a response; stock ships
@@ -477,6 +486,9 @@ void relay_worker_finish(relay_worker_t *w, server_rec *s,
     }
     if (pp->ping_ms == RELAY_UNSET) {
         pp->ping_ms = 0;
+    }
+    if (pp->addressttl == RELAY_UNSET) {
+        pp->addressttl = -1;
     }
 }
 
