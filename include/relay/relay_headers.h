@@ -22,6 +22,22 @@ static APR_INLINE int relay_header_is_tchar(unsigned char c)
     return relay_header_tchar[c];
 }
 
+/* The value of hexadecimal digit c (either case), or -1 (chunk sizes,
+ * %XX escapes). */
+static APR_INLINE int relay_hex_digit(char c)
+{
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+    if (c >= 'A' && c <= 'F') {
+        return c - 'A' + 10;
+    }
+    return -1;
+}
+
 /* True when field name `key` is `name`, in any case. Most names differ in
  * their first letter, which is compared here before the library call. */
 static APR_INLINE int relay_header_name_is(const char *key, const char *name)

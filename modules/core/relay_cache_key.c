@@ -18,20 +18,6 @@
 #include "relay/relay_cache_key.h"
 #include "relay/relay_headers.h"
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-
 /* unreserved of RFC 3986 §2.3. */
 static int is_unreserved(int c)
 {
@@ -51,8 +37,8 @@ static const char *normalise_escapes(apr_pool_t *pool, const char *s)
     while (*s != '\0') {
         int hi, lo;
 
-        if (s[0] == '%' && (hi = hexval(s[1])) >= 0 &&
-            (lo = hexval(s[2])) >= 0) {
+        if (s[0] == '%' && (hi = relay_hex_digit(s[1])) >= 0 &&
+            (lo = relay_hex_digit(s[2])) >= 0) {
             int c = hi * 16 + lo;
 
             if (is_unreserved(c)) {

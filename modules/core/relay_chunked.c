@@ -10,6 +10,7 @@
  * every later call returns the same error.
  */
 #include "relay/relay_chunked.h"
+#include "relay/relay_headers.h"
 
 #define DEFAULT_MAX_LINE 4096
 
@@ -34,20 +35,6 @@ enum {
     ST_END_LF,       /* CR seen on the final empty line */
     ST_DONE          /* the whole chunked body has been read */
 };
-
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
 
 /* A control character other than HTAB: not allowed in a chunk extension
  * (RFC 9112 §7.1.1) or a trailer field (RFC 9110 §5.5). */
@@ -118,7 +105,7 @@ relay_status_t relay_chunked_decode(relay_chunked_t *dec, const char *in,
         switch (dec->state) {
         case ST_SIZE:
             /* chunk-size = 1*HEXDIG; "0x10" and the like are malformed. */
-            h = hex_value(c);
+            h = relay_hex_digit(c);
             if (h >= 0) {
                 if (++dec->digits > MAX_SIZE_DIGITS ||
                     dec->remaining > (OFF_MAX - h) / 16) {

@@ -10,6 +10,7 @@
 
 #include <apr_strings.h>
 
+#include "relay/relay_headers.h"
 #include "relay/relay_url.h"
 
 long relay_url_prefix_match(const char *prefix, const char *path)
@@ -94,20 +95,6 @@ int relay_url_has_dot_segment(const char *path)
     return 0;
 }
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-
 /* Appends raw[0, len) decoded to out at *n; 0 on a bad, NUL or '/'
  * escape. */
 static int decode_segment(const char *raw, apr_size_t len, char *out,
@@ -124,8 +111,8 @@ static int decode_segment(const char *raw, apr_size_t len, char *out,
         if (i + 2 >= len) {
             return 0;
         }
-        hi = hex_value(raw[i + 1]);
-        lo = hex_value(raw[i + 2]);
+        hi = relay_hex_digit(raw[i + 1]);
+        lo = relay_hex_digit(raw[i + 2]);
         if (hi < 0 || lo < 0 || (hi == 0 && lo == 0) || (hi == 2 && lo == 15)) {
             return 0; /* bad, NUL or '/' */
         }
