@@ -66,18 +66,13 @@ static apr_status_t keep(relay_body_spool_t *s, const char *data,
     return rv;
 }
 
-apr_status_t relay_body_spool_read(request_rec *r, apr_bucket_brigade *bb,
-                                   apr_size_t read_size,
-                                   relay_body_spool_t **out, int *client_failed)
+apr_status_t relay_body_read(request_rec *r, apr_bucket_brigade *bb,
+                             apr_size_t read_size, relay_body_sink_t sink,
+                             void *baton, int *client_failed)
 {
-    relay_body_spool_t *s = apr_palloc(r->pool, sizeof(*s));
     apr_status_t rv = APR_SUCCESS;
     int seen_eos = !ap_request_has_body(r);
 
-    s->r = r;
-    s->in_memory = 0;
-    s->file = NULL;
-    s->length = 0;
     *client_failed = 0;
     while (!seen_eos && rv == APR_SUCCESS) {
         apr_bucket *b;
@@ -106,12 +101,33 @@ apr_status_t relay_body_spool_read(request_rec *r, apr_bucket_brigade *bb,
                 *client_failed = 1;
                 break;
             }
-            rv = keep(s, data, len);
+            if (len > 0) {
+                rv = sink(baton, data, len);
+            }
         }
         apr_brigade_cleanup(bb);
     }
-    *out = s;
+    apr_brigade_cleanup(bb);
     return rv;
+}
+
+static apr_status_t to_spool(void *baton, const char *data, apr_size_t len)
+{
+    return keep(baton, data, len);
+}
+
+apr_status_t relay_body_spool_read(request_rec *r, apr_bucket_brigade *bb,
+                                   apr_size_t read_size,
+                                   relay_body_spool_t **out, int *client_failed)
+{
+    relay_body_spool_t *s = apr_palloc(r->pool, sizeof(*s));
+
+    s->r = r;
+    s->in_memory = 0;
+    s->file = NULL;
+    s->length = 0;
+    *out = s;
+    return relay_body_read(r, bb, read_size, to_spool, s, client_failed);
 }
 
 apr_off_t relay_body_spool_length(const relay_body_spool_t *spool)

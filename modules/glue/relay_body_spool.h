@@ -1,7 +1,9 @@
 /* Licensed under the Apache License, Version 2.0 (see LICENSE). */
 
 /*
- * A request body read whole before it is sent, for the origins that must
+ * The client's request body, read through the request's input filters:
+ * streamed piece by piece to a sink (relay_body_read), or read whole
+ * before it is sent, for the origins that must
  * be told its length up front when the client did not (proxy-sendcl, an
  * HTTP/1.0 origin, a FastCGI application that wants CONTENT_LENGTH). The
  * first RELAY_BODY_SPOOL_MEMORY bytes stay in memory, the rest goes to a
@@ -15,6 +17,19 @@
 #include "apr_buckets.h"
 
 #define RELAY_BODY_SPOOL_MEMORY 16384
+
+typedef apr_status_t (*relay_body_sink_t)(void *baton, const char *data,
+                                          apr_size_t len);
+
+/*
+ * Reads r's body (pieces of up to `read_size` bytes, into `bb`, which is
+ * left empty) and hands each piece to `sink` in order. Returns
+ * APR_SUCCESS at its end, or the failure with *client_failed telling
+ * whether reading the client failed (else the sink did).
+ */
+apr_status_t relay_body_read(request_rec *r, apr_bucket_brigade *bb,
+                             apr_size_t read_size, relay_body_sink_t sink,
+                             void *baton, int *client_failed);
 
 typedef struct relay_body_spool_t relay_body_spool_t;
 
@@ -30,9 +45,6 @@ apr_status_t relay_body_spool_read(request_rec *r, apr_bucket_brigade *bb,
                                    int *client_failed);
 
 apr_off_t relay_body_spool_length(const relay_body_spool_t *spool);
-
-typedef apr_status_t (*relay_body_sink_t)(void *baton, const char *data,
-                                          apr_size_t len);
 
 /* Hands the kept body to `sink`, in order, from its first byte; may be
  * called again (a retried exchange). Stops at the first failure. */

@@ -117,58 +117,6 @@ static apr_status_t send_params(fcgi_exchange_t *ex, fcgi_stream_t *s)
     return rv == APR_SUCCESS ? stream_end(s) : rv;
 }
 
-/* Where a piece of the client's body goes. */
-typedef apr_status_t (*body_sink_fn)(void *baton, const char *data,
-                                     apr_size_t len);
-
-/*
- * Reads the client's body one brigade at a time and hands each piece to
- * `sink`. Returns APR_SUCCESS at its end; *client_failed tells that
- * reading from the client was what failed (else the sink did).
- */
-static apr_status_t read_body(fcgi_exchange_t *ex, body_sink_fn sink,
-                              void *baton, int *client_failed)
-{
-    request_rec *r = ex->r;
-    apr_bucket_brigade *bb = ex->bb;
-    apr_status_t rv = APR_SUCCESS;
-    int seen_eos = !ap_request_has_body(r);
-
-    *client_failed = 0;
-    while (!seen_eos) {
-        apr_bucket *b;
-
-        rv = ap_get_brigade(r->input_filters, bb, AP_MODE_READBYTES,
-                            APR_BLOCK_READ, ex->pr->io_buffer_size);
-        if (rv != APR_SUCCESS) {
-            *client_failed = 1;
-            return rv;
-        }
-        for (b = APR_BRIGADE_FIRST(bb);
-             b != APR_BRIGADE_SENTINEL(bb) && rv == APR_SUCCESS;
-             b = APR_BUCKET_NEXT(b)) {
-            const char *data;
-            apr_size_t len;
-
-            if (APR_BUCKET_IS_EOS(b)) {
-                seen_eos = 1;
-                break;
-            }
-            if (APR_BUCKET_IS_METADATA(b) ||
-                apr_bucket_read(b, &data, &len, APR_BLOCK_READ) !=
-                    APR_SUCCESS) {
-                continue;
-            }
-            rv = sink(baton, data, len);
-        }
-        apr_brigade_cleanup(bb);
-        if (rv != APR_SUCCESS) {
-            return rv;
-        }
-    }
-    return APR_SUCCESS;
-}
-
 static apr_status_t to_stream(void *baton, const char *data, apr_size_t len)
 {
     return stream_put(baton, data, len);
@@ -183,7 +131,8 @@ static apr_status_t send_stdin(fcgi_exchange_t *ex, fcgi_stream_t *s,
     stream_init(s, ex->conn, RELAY_FCGI_STDIN);
     *client_failed = 0;
     rv = ex->spool ? relay_body_spool_replay(ex->spool, to_stream, s)
-                   : read_body(ex, to_stream, s, client_failed);
+                   : relay_body_read(ex->r, ex->bb, ex->pr->io_buffer_size,
+                                     to_stream, s, client_failed);
     return rv == APR_SUCCESS ? stream_end(s) : rv;
 }
 

@@ -282,58 +282,11 @@ typedef struct body_writer_t {
     writer_t *w;
 } body_writer_t;
 
-static apr_status_t put_spooled(void *baton, const char *data, apr_size_t len)
+static apr_status_t put_body(void *baton, const char *data, apr_size_t len)
 {
     body_writer_t *bw = baton;
 
     return put_piece(bw->ex, bw->w, data, len);
-}
-
-/*
- * Streams the client's body to the writer, one brigade at a time. Returns
- * APR_SUCCESS at its end; *client_failed tells that reading from the
- * client was what failed (else writing to the origin did).
- */
-static apr_status_t stream_body(relay_http_exchange_t *ex, writer_t *w,
-                                int *client_failed)
-{
-    request_rec *r = ex->r;
-    apr_bucket_brigade *bb = ex->bb;
-    apr_status_t rv = APR_SUCCESS;
-    int seen_eos = 0;
-
-    *client_failed = 0;
-    while (!seen_eos && rv == APR_SUCCESS) {
-        apr_bucket *b;
-
-        rv = ap_get_brigade(r->input_filters, bb, AP_MODE_READBYTES,
-                            APR_BLOCK_READ, ex->pr->io_buffer_size);
-        if (rv != APR_SUCCESS) {
-            *client_failed = 1;
-            break;
-        }
-        for (b = APR_BRIGADE_FIRST(bb);
-             b != APR_BRIGADE_SENTINEL(bb) && rv == APR_SUCCESS;
-             b = APR_BUCKET_NEXT(b)) {
-            const char *data;
-            apr_size_t len;
-
-            if (APR_BUCKET_IS_EOS(b)) {
-                seen_eos = 1;
-                break;
-            }
-            if (APR_BUCKET_IS_METADATA(b) ||
-                apr_bucket_read(b, &data, &len, APR_BLOCK_READ) !=
-                    APR_SUCCESS ||
-                len == 0) {
-                continue;
-            }
-            rv = put_piece(ex, w, data, len);
-        }
-        apr_brigade_cleanup(bb);
-    }
-    apr_brigade_cleanup(bb);
-    return rv;
 }
 
 /*
@@ -346,19 +299,19 @@ int relay_http_send_body(relay_http_exchange_t *ex)
 {
     request_rec *r = ex->r;
     writer_t *w = apr_palloc(r->pool, sizeof(*w));
+    body_writer_t bw;
     apr_status_t rv;
     int client_failed = 0;
 
     w->conn = ex->conn;
     w->len = 0;
+    bw.ex = ex;
+    bw.w = w;
     ex->body_started = 1;
-    if (ex->body == RELAY_HTTP_BODY_SPOOLED) {
-        body_writer_t bw = {ex, w};
-        rv = relay_body_spool_replay(ex->spool, put_spooled, &bw);
-    }
-    else {
-        rv = stream_body(ex, w, &client_failed);
-    }
+    rv = ex->body == RELAY_HTTP_BODY_SPOOLED
+             ? relay_body_spool_replay(ex->spool, put_body, &bw)
+             : relay_body_read(r, ex->bb, ex->pr->io_buffer_size, put_body, &bw,
+                               &client_failed);
     if (client_failed) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, rv, r,
                       RELAY_LOGNO(02002) "reading the request body from "
