@@ -40,7 +40,18 @@ void *socache_create_server_config(apr_pool_t *p, server_rec *s)
     return c;
 }
 
-#define MERGE(f) (add->f != SOCACHE_UNSET ? add->f : base->f)
+/* The five numbers of `add` where set, else `base`'s, into c. */
+static void merge_numbers(socache_config_t *c, const socache_config_t *base,
+                          const socache_config_t *add)
+{
+#define MERGE(f) c->f = add->f != SOCACHE_UNSET ? add->f : base->f
+    MERGE(max_time);
+    MERGE(min_time);
+    MERGE(max_size);
+    MERGE(read_size);
+    MERGE(read_time);
+#undef MERGE
+}
 
 void *socache_create_dir_config(apr_pool_t *p, char *dir)
 {
@@ -50,14 +61,9 @@ void *socache_create_dir_config(apr_pool_t *p, char *dir)
 
 void *socache_merge_dir_config(apr_pool_t *p, void *basev, void *addv)
 {
-    const socache_config_t *base = basev, *add = addv;
     socache_config_t *c = apr_pcalloc(p, sizeof(*c));
 
-    c->max_time = MERGE(max_time);
-    c->min_time = MERGE(min_time);
-    c->max_size = MERGE(max_size);
-    c->read_size = MERGE(read_size);
-    c->read_time = MERGE(read_time);
+    merge_numbers(c, basev, addv);
     return c;
 }
 
@@ -65,17 +71,11 @@ void socache_config_of_request(request_rec *r, socache_config_t *out)
 {
     const socache_config_t *dir =
         ap_get_module_config(r->per_dir_config, &cache_socache_module);
-    const socache_config_t *base =
-        ap_get_module_config(r->server->module_config, &cache_socache_module);
 
-    *out = *base;
+    *out = *(const socache_config_t *)ap_get_module_config(
+        r->server->module_config, &cache_socache_module);
     if (dir) {
-        const socache_config_t *add = dir;
-        out->max_time = MERGE(max_time);
-        out->min_time = MERGE(min_time);
-        out->max_size = MERGE(max_size);
-        out->read_size = MERGE(read_size);
-        out->read_time = MERGE(read_time);
+        merge_numbers(out, out, dir);
     }
     socache_config_effective(out);
 }
@@ -86,11 +86,7 @@ void *socache_merge_server_config(apr_pool_t *p, void *basev, void *addv)
     socache_config_t *c = apr_pcalloc(p, sizeof(*c));
 
     c->store = add->store ? add->store : base->store;
-    c->max_time = MERGE(max_time);
-    c->min_time = MERGE(min_time);
-    c->max_size = MERGE(max_size);
-    c->read_size = MERGE(read_size);
-    c->read_time = MERGE(read_time);
+    merge_numbers(c, base, add);
     c->own = add->own;
     c->where = add->where ? add->where : base->where;
     return c;
