@@ -138,8 +138,10 @@ typedef struct relay_worker_params_t {
                      * until the child ends */
     int status;     /* status= of a worker outside balancers: RELAY_LB_* flags
                      * (relay/relay_lb.h), or RELAY_UNSET */
-    const char *upgrade; /* protocol name accepted for Upgrade, or "*" */
-    const char *secret;  /* AJP's shared secret (secret=), or NULL */
+    relay_hc_params_t hc; /* health checks of a worker outside balancers
+                           * (members have theirs in relay_member_t) */
+    const char *upgrade;  /* protocol name accepted for Upgrade, or "*" */
+    const char *secret;   /* AJP's shared secret (secret=), or NULL */
 } relay_worker_params_t;
 
 typedef struct relay_conn_pool_t relay_conn_pool_t;

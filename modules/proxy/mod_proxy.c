@@ -430,6 +430,30 @@ static int check_balancers(apr_pool_t *ptemp, server_rec *s,
         }
     }
 
+    for (i = 0; i < sc->workers->nelts; i++) {
+        relay_worker_t *w = APR_ARRAY_IDX(sc->workers, i, relay_worker_t *);
+        const char *why = NULL;
+        if (w->balancer || w->params.hc.method <= RELAY_HC_NONE) {
+            continue;
+        }
+        if (!ap_lookup_provider(RELAY_SCHEME_GROUP, "balancer",
+                                RELAY_SCHEME_VERSION)) {
+            why = "its health checks run in Relay's mod_proxy_balancer: "
+                  "load it";
+        }
+        else if (w->params.hc.method > RELAY_HC_TCP &&
+                 (!w->provider || !w->provider->http || w->provider->tls)) {
+            why = "an HTTP health check needs an http:// origin; use "
+                  "hcmethod=TCP";
+        }
+        if (why) {
+            ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s,
+                         RELAY_LOGNO(01037) "worker %s (defined at %s): %s",
+                         w->name, w->defined_in, why);
+            return !OK;
+        }
+    }
+
     for (i = 0; i < sc->rules->nelts; i++) {
         relay_pass_rule_t *rule =
             &APR_ARRAY_IDX(sc->rules, i, relay_pass_rule_t);

@@ -474,29 +474,21 @@ static const char *member_param(apr_pool_t *p, relay_member_t *m,
  * A key of a ProxyPass or ProxySet worker that is not in a balancer. The
  * member keys are accepted there as stock accepts them: status= takes
  * effect (+D and +S answer 503, +E starts in error state, +I never lets
- * the worker's errors stop requests, +C keeps it out), loadfactor, lbset,
- * route and redirect mean nothing outside a balancer. Health checks of
- * such a worker are not run by Relay: hc* keys are refused with the way
- * round, rather than accepted and silently not done.
+ * the worker's errors stop requests, +C keeps it out), hc* set up its
+ * health checks (run by mod_proxy_balancer, as a member's), loadfactor,
+ * lbset, route and redirect mean nothing outside a balancer.
  */
 const char *relay_worker_member_param(apr_pool_t *p,
                                       relay_worker_params_t *params,
                                       const char *key, const char *value)
 {
     relay_member_t m = {0};
-    relay_hc_params_t hc;
+    const char *err = hc_param(p, &params->hc, key, value);
 
-    relay_hc_params_unset(&hc);
-    if (hc_param(p, &hc, key, value) != unknown_hc) {
-        return apr_psprintf(p,
-                            "%s: Relay runs health checks for balancer "
-                            "members only; put this origin in a "
-                            "balancer:// of one member to have it checked",
-                            key);
+    if (err != unknown_hc) {
+        return err;
     }
     if (!strcasecmp(key, "status")) {
-        const char *err;
-
         m.lb.flags =
             params->status == RELAY_UNSET ? 0 : (unsigned int)params->status;
         err = parse_status(p, value, &m.lb.flags);

@@ -45,6 +45,7 @@ void relay_worker_params_unset(relay_worker_params_t *params)
     params->ping_ms = RELAY_UNSET;
     params->addressttl = RELAY_UNSET;
     params->status = RELAY_UNSET;
+    relay_hc_params_unset(&params->hc);
     params->upgrade = NULL;
     params->secret = NULL;
 }
@@ -75,6 +76,7 @@ void relay_worker_params_overlay(relay_worker_params_t *base,
     OVERLAY(addressttl);
     OVERLAY(status);
 #undef OVERLAY
+    relay_hc_params_overlay(&base->hc, &add->hc);
     if (add->upgrade) {
         base->upgrade = add->upgrade;
     }
@@ -490,6 +492,7 @@ void relay_worker_finish(relay_worker_t *w, server_rec *s,
     if (pp->addressttl == RELAY_UNSET) {
         pp->addressttl = -1;
     }
+    relay_hc_params_finish(&pp->hc);
 }
 
 /* The worker's error state and health are in its shared slot, so every

@@ -1,7 +1,8 @@
 /* Licensed under the Apache License, Version 2.0 (see LICENSE). */
 
 /*
- * Active health checks of balancer members, run in the background by
+ * Active health checks of balancer members (and of workers outside
+ * balancers whose ProxyPass has hc* keys), run in the background by
  * mod_watchdog threads, never on a request's path. Every child process
  * has such a thread; each check is claimed through the member's shared
  * slot (its time of last check, set by compare-and-swap), so one child
@@ -36,6 +37,14 @@
 /* The most of an answer an hcexpr judges (head and body). */
 #define HC_ANSWER_MAX 65536
 
+/* What one check is about: a balancer member, or a worker outside
+ * balancers with hc* on its ProxyPass. */
+typedef struct checked_t {
+    relay_worker_t *worker;
+    const relay_hc_params_t *hc;
+    const char *who; /* "balancer NAME: member URL" or "worker URL" */
+} checked_t;
+
 static APR_OPTIONAL_FN_TYPE(ap_watchdog_get_instance) * wd_get_instance;
 static APR_OPTIONAL_FN_TYPE(ap_watchdog_register_callback) * wd_register;
 
@@ -50,21 +59,21 @@ static void state_change(relay_worker_shared_t *slot, apr_uint32_t set,
 }
 
 /* The path probed: the member URL's path followed by hcuri. */
-static const char *probe_path(apr_pool_t *p, const relay_member_t *m)
+static const char *probe_path(apr_pool_t *p, const checked_t *m)
 {
     const char *path = ap_strstr_c(m->worker->name, "://");
     apr_size_t len;
 
     path = path ? ap_strchr_c(path + 3, '/') : NULL;
     path = path ? path : "/";
-    if (!m->hc.uri) {
+    if (!m->hc->uri) {
         return path;
     }
     len = strlen(path);
     if (len && path[len - 1] == '/') {
         len--;
     }
-    return apr_pstrcat(p, apr_pstrmemdup(p, path, len), m->hc.uri, NULL);
+    return apr_pstrcat(p, apr_pstrmemdup(p, path, len), m->hc->uri, NULL);
 }
 
 /* The status of an "HTTP/1.x NNN ..." line at the start of `buf`, or 0. */
@@ -116,7 +125,7 @@ static const char *answer_body(apr_pool_t *p, const relay_response_head_t *h,
 
 /* Judges a whole answer (read to its end, up to HC_ANSWER_MAX) by the
  * member's hcexpr. */
-static int judge_answer(server_rec *s, relay_member_t *m, apr_pool_t *p,
+static int judge_answer(server_rec *s, const checked_t *m, apr_pool_t *p,
                         const char *buf, apr_size_t len, const char **why)
 {
     const relay_hcheck_api_t *api =
@@ -134,12 +143,12 @@ static int judge_answer(server_rec *s, relay_member_t *m, apr_pool_t *p,
         return 0;
     }
     body = answer_body(p, &head, buf, len, head_len, &body_len);
-    return api->expr_passes(s, p, m->hc.expr, head.status, head.headers, body,
+    return api->expr_passes(s, p, m->hc->expr, head.status, head.headers, body,
                             body_len, why);
 }
 
 /* One probe of `m`; *why says what failed. */
-static int probe(server_rec *s, relay_member_t *m, apr_pool_t *p,
+static int probe(server_rec *s, const checked_t *m, apr_pool_t *p,
                  const char **why)
 {
     relay_worker_t *w = m->worker;
@@ -157,14 +166,14 @@ static int probe(server_rec *s, relay_member_t *m, apr_pool_t *p,
                                p);
     }
     if (rv == APR_SUCCESS) {
-        apr_socket_timeout_set(sock, m->hc.timeout);
+        apr_socket_timeout_set(sock, m->hc->timeout);
         rv = apr_socket_connect(sock, addr);
     }
     if (rv != APR_SUCCESS) {
         *why = apr_psprintf(p, "connect: %pm", &rv);
         return 0;
     }
-    if (m->hc.method == RELAY_HC_TCP) {
+    if (m->hc->method == RELAY_HC_TCP) {
         return 1;
     }
     req = apr_psprintf(
@@ -172,12 +181,13 @@ static int probe(server_rec *s, relay_member_t *m, apr_pool_t *p,
         "%s %s HTTP/1.%d\r\nHost: %s:%u\r\n"
         "User-Agent: Relay-HealthCheck\r\n"
         "Connection: close\r\n\r\n",
-        relay_hc_method_verb((relay_hc_method_t)m->hc.method), probe_path(p, m),
-        relay_hc_method_is_http11((relay_hc_method_t)m->hc.method), w->hostname,
-        w->port);
+        relay_hc_method_verb((relay_hc_method_t)m->hc->method),
+        probe_path(p, m),
+        relay_hc_method_is_http11((relay_hc_method_t)m->hc->method),
+        w->hostname, w->port);
     n = strlen(req);
     rv = apr_socket_send(sock, req, &n);
-    if (m->hc.expr) {
+    if (m->hc->expr) {
         /* The whole answer (the probe asked to close after it). */
         char *answer = apr_palloc(p, HC_ANSWER_MAX);
         while (rv == APR_SUCCESS && len < HC_ANSWER_MAX) {
@@ -210,9 +220,8 @@ static int probe(server_rec *s, relay_member_t *m, apr_pool_t *p,
 }
 
 /* Probes `m` when its interval has passed and applies the result. */
-static void check_member(server_rec *s, const relay_proxy_api_t *api,
-                         relay_balancer_t *b, relay_member_t *m, apr_pool_t *p,
-                         apr_time_t now)
+static void check_one(server_rec *s, const relay_proxy_api_t *api,
+                      const checked_t *m, apr_pool_t *p, apr_time_t now)
 {
     relay_worker_shared_t *slot = m->worker->shared;
     apr_uint64_t last = apr_atomic_read64(&slot->hc_last);
@@ -220,7 +229,7 @@ static void check_member(server_rec *s, const relay_proxy_api_t *api,
     const char *why = NULL;
     int ok, failed;
 
-    if (last && (apr_uint64_t)now < last + (apr_uint64_t)m->hc.interval) {
+    if (last && (apr_uint64_t)now < last + (apr_uint64_t)m->hc->interval) {
         return;
     }
     /* This child runs the check unless another claimed it first. */
@@ -232,34 +241,32 @@ static void check_member(server_rec *s, const relay_proxy_api_t *api,
     failed = (apr_atomic_read32(&slot->state) & RELAY_LB_HCFAIL) != 0;
     ok = probe(s, m, p, &why);
     apr_atomic_inc64(&slot->hc_checks);
-    switch (relay_hc_record(&m->hc, failed, ok, &passes, &fails)) {
+    switch (relay_hc_record(m->hc, failed, ok, &passes, &fails)) {
     case RELAY_HC_DOWN:
         state_change(slot, RELAY_LB_HCFAIL, 0);
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
-                     RELAY_LOGNO(05020) "balancer %s: member %s failed its "
-                                        "health check (%s %s): out of "
-                                        "rotation",
-                     b->name, m->worker->name,
-                     relay_hc_method_name((relay_hc_method_t)m->hc.method),
+                     RELAY_LOGNO(05020) "%s failed its health check (%s "
+                                        "%s): out of rotation",
+                     m->who,
+                     relay_hc_method_name((relay_hc_method_t)m->hc->method),
                      why);
         break;
     case RELAY_HC_UP:
         state_change(slot, 0, RELAY_LB_HCFAIL);
         api->worker_recover(m->worker, s);
         ap_log_error(APLOG_MARK, APLOG_INFO, 0, s,
-                     RELAY_LOGNO(05021) "balancer %s: member %s passed its "
-                                        "health checks: back in rotation",
-                     b->name, m->worker->name);
+                     RELAY_LOGNO(05021) "%s passed its health checks: "
+                                        "back in rotation",
+                     m->who);
         break;
     default:
         if (ok && !failed &&
             (apr_atomic_read32(&slot->state) & RELAY_LB_ERROR)) {
             api->worker_recover(m->worker, s);
             ap_log_error(APLOG_MARK, APLOG_INFO, 0, s,
-                         RELAY_LOGNO(05024) "balancer %s: member %s passed "
-                                            "its health check: out of error "
-                                            "state",
-                         b->name, m->worker->name);
+                         RELAY_LOGNO(05024) "%s passed its health check: "
+                                            "out of error state",
+                         m->who);
         }
         break;
     }
@@ -268,7 +275,8 @@ static void check_member(server_rec *s, const relay_proxy_api_t *api,
 }
 
 /* The watchdog's tick (every 100 ms): each due member of each balancer,
- * once however many servers share it. */
+ * and each worker outside balancers with checks, once however many
+ * servers share it. */
 static apr_status_t hc_tick(int state, void *data, apr_pool_t *pool)
 {
     server_rec *main_s = data, *s;
@@ -285,6 +293,7 @@ static apr_status_t hc_tick(int state, void *data, apr_pool_t *pool)
     seen = apr_hash_make(p);
     for (s = main_s; s; s = s->next) {
         const apr_array_header_t *bs = api->server_balancers(s);
+        const apr_array_header_t *ws = api->server_workers(s);
         for (i = 0; i < bs->nelts; i++) {
             relay_balancer_t *b = APR_ARRAY_IDX(bs, i, relay_balancer_t *);
             if (apr_hash_get(seen, &b, sizeof(b))) {
@@ -295,9 +304,26 @@ static apr_status_t hc_tick(int state, void *data, apr_pool_t *pool)
                 relay_member_t *m =
                     &APR_ARRAY_IDX(b->members, j, relay_member_t);
                 if (m->hc.method > RELAY_HC_NONE && m->worker->shared) {
-                    check_member(s, api, b, m, scratch, apr_time_now());
+                    checked_t c = {m->worker, &m->hc, NULL};
+                    c.who = apr_psprintf(scratch, "balancer %s: member %s",
+                                         b->name, m->worker->name);
+                    check_one(s, api, &c, scratch, apr_time_now());
                     apr_pool_clear(scratch);
                 }
+            }
+        }
+        for (i = 0; i < ws->nelts; i++) {
+            relay_worker_t *w = APR_ARRAY_IDX(ws, i, relay_worker_t *);
+            if (w->balancer || w->params.hc.method <= RELAY_HC_NONE ||
+                !w->shared || apr_hash_get(seen, &w, sizeof(w))) {
+                continue;
+            }
+            apr_hash_set(seen, apr_pmemdup(p, &w, sizeof(w)), sizeof(w), w);
+            {
+                checked_t c = {w, &w->params.hc, NULL};
+                c.who = apr_psprintf(scratch, "worker %s", w->name);
+                check_one(s, api, &c, scratch, apr_time_now());
+                apr_pool_clear(scratch);
             }
         }
     }

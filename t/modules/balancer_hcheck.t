@@ -15,6 +15,9 @@
 #  - a check answered 500 (HEAD), or slower than hctimeout, takes its
 #    member out; OPTIONS answered 200 keeps its member in (these members
 #    are on RELAY_FLAKY_PORT too, checked while the origin is back);
+#  - a worker outside balancers with hcmethod=GET (retry=60) is checked
+#    too: out while the origin is down (RL05020 "worker ..."), serving
+#    again within an interval of its return;
 #  - GET11, HEAD11 and OPTIONS11 check over HTTP/1.1 (a page answering
 #    505 to HTTP/1.0 keeps them in, and takes the GET member out);
 #  - mod_proxy_hcheck's ProxyHCExpr (inside <IfModule mod_proxy_hcheck.c>)
@@ -33,7 +36,7 @@ use Relay::Test;
 use Relay::Proc qw(start_origin stop_origin);
 use Relay::Balancer;
 
-plan tests => 27;
+plan tests => 30;
 
 my $port = vhost_port('balancer_hcheck');
 my $flaky = Relay::Test::env_port('RELAY_FLAKY_PORT');
@@ -106,6 +109,10 @@ sub within {
     });
     ok(defined $gone, 'origin down: both members leave rotation'
         . (defined $gone ? sprintf(' (%.2f s)', $gone) : ''));
+    my ($solo) = burst($port, '/solo/x', '');
+    is($solo->{status}, 503, 'origin down: the checked worker outside balancers: 503');
+    ok(error_log_wait($mark, qr/RL05020: worker http:\/\/127\.0\.0\.1:\d+\/echo\/solo\/ failed its health check \(GET/, 5),
+        'origin down: the worker outside balancers failed its checks (RL05020)');
     ok(error_log_wait($mark, qr/RL05020: balancer balancer:\/\/hc: member .*\/echo\/hg failed its health check \(GET/)
         && error_log_wait($mark, qr/RL05020: .*\/echo\/ht failed its health check \(TCP/),
         'origin down: logged (RL05020)');
@@ -125,6 +132,9 @@ sub within {
         status_of(qr{/echo/hg$}) eq 'Ok' && status_of(qr{/echo/ht$}) eq 'Ok';
     });
     ok(defined $back, 'origin back: both members return to rotation');
+    ok(defined within(3, sub {
+        (burst($port, '/solo/x', ''))[0]->{status} == 200 }),
+        'origin back: the worker outside balancers serves again (retry=60 not waited)');
     cmp_ok($back // 99, '<', 1.5,
         'origin back: within an interval and a bit (retry=60 not waited)');
     ok(error_log_wait($mark, qr/RL05021: balancer balancer:\/\/hc: member .*\/echo\/hg passed/),

@@ -87,9 +87,14 @@ refused('ProxyReceiveBufferSize not a number', 'ProxyReceiveBufferSize big',
 refused('flusher other than flush',
     'ProxyPass /x/ http://127.0.0.1:8080/ flusher=myflusher',
     qr/flusher must be flush .*not 'myflusher'/);
-refused('hcmethod outside a balancer',
-    'ProxyPass /x/ http://127.0.0.1:8080/ hcmethod=GET',
-    qr/hcmethod: Relay runs health checks for balancer members only; put this origin in a balancer/);
+# Health checks of a worker outside balancers run in mod_proxy_balancer.
+{
+    my ($rc, $out) = configtest(undef, [$relay_proxy, $relay_http],
+        'ProxyPass /x/ http://127.0.0.1:8080/ hcmethod=GET');
+    isnt($rc, 0, 'hcmethod outside a balancer without mod_proxy_balancer: refused');
+    like($out, qr/RL01037: worker http:\/\/127\.0\.0\.1:8080\/ .*health checks run in Relay's mod_proxy_balancer: load it/,
+        '... naming the module to load') or diag($out);
+}
 refused('bad status outside a balancer',
     'ProxyPass /x/ http://127.0.0.1:8080/ status=+Q',
     qr/status must be made of .*not '\+Q'/);

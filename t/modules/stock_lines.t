@@ -55,6 +55,7 @@ my @lines = (
     'ProxyPass "/x" "http://backend.example.com" smax=5 min=2 acquire=300 responsefieldsize=16384',
     'ProxyPass "/x" "http://backend.example.com" ping=1 secret=s flusher=flush upgrade=websocket',
     'ProxyPass "/x" "http://backend.example.com" addressttl=60',
+    'ProxyPass "/x" "http://backend.example.com" hcmethod=GET hcuri=/health hcinterval=10',
     'ProxyPass "/x" "http://backend.example.com" lbset=1 route=a redirect=b loadfactor=2.5 status=+H',
     'ProxyPass "/x" "http://backend.example.com" nocanon',
     'ProxyPass "/x" "http://backend.example.com" noquery',
@@ -149,8 +150,6 @@ my @refused = (
 my @todo = (
     ['AllowCONNECT 443 563', 'mod_proxy_connect is not built yet'],
     ['BalancerPersist On', 'comes with the balancer-manager writes'],
-    ['ProxyPass "/x" "http://backend.example.com" hcmethod=GET',
-     'health checks of workers outside balancers'],
 );
 
 plan tests => @lines + 2 * @refused + @todo + 1;
