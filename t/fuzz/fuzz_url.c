@@ -10,7 +10,9 @@
  * every escaped form is safe on a request line; escaping a decoded path
  * and decoding it again gives the path back; the %2F-keeping form differs
  * only where the path held an encoded slash; the target form changes
- * nothing visible; a prefix match never runs past the path.
+ * nothing visible; a prefix match never runs past the path; a servlet
+ * path (mapping=servlet) starts with '/', holds no "." or ".." segment and
+ * is its own servlet path.
  */
 #include <string.h>
 
@@ -145,6 +147,31 @@ static void check_prefix(const char *prefix, const char *path)
     }
 }
 
+static void check_servlet(apr_pool_t *pool, const char *raw)
+{
+    const char *path = relay_url_servlet_path(pool, raw);
+    const char *p;
+
+    if (path == NULL) {
+        return;
+    }
+    relay_fuzz_check(path[0] == '/', "servlet path from the root");
+    for (p = path; *p != '\0'; p++) {
+        if (*p == '/') {
+            size_t n = strcspn(p + 1, "/");
+            relay_fuzz_check(!((n == 1 && p[1] == '.') ||
+                               (n == 2 && p[1] == '.' && p[2] == '.')),
+                             "no dot segment in a servlet path");
+        }
+    }
+    /* Decoded bytes may spell ';' or '%' anew: stable only without them. */
+    if (!strpbrk(path, ";%")) {
+        const char *again = relay_url_servlet_path(pool, path);
+        relay_fuzz_check(again != NULL && strcmp(again, path) == 0,
+                         "a servlet path is its own servlet path");
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     apr_pool_t *pool = relay_fuzz_pool();
@@ -155,5 +182,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     check_path(pool, path);
     check_target(pool, path);
     check_prefix(prefix, path);
+    check_servlet(pool, path);
     return relay_fuzz_done();
 }
