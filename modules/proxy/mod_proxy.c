@@ -124,9 +124,16 @@ static relay_proxy_req_t *make_request(request_rec *r, const origin_t *o,
     pr->bad_header = sc->bad_header;
     pr->max_forwards = sc->max_forwards;
     pr->io_buffer_size = (apr_size_t)worker->params.iobuffersize;
-    pr->reverse = relay_interpolate_reverse(r, dc->reverse);
-    pr->cookie_paths = relay_interpolate_cookies(r, dc->cookie_paths);
-    pr->cookie_domains = relay_interpolate_cookies(r, dc->cookie_domains);
+    pr->reverse = dc->reverse;
+    pr->cookie_paths = dc->cookie_paths;
+    pr->cookie_domains = dc->cookie_domains;
+    if (dc->interpolated && dc->interpolate_env == 1) {
+        /* ProxyPassInterpolateEnv: this request's copies; nothing is
+         * looked at otherwise. */
+        pr->reverse = relay_interpolate_reverse(r, dc->reverse);
+        pr->cookie_paths = relay_interpolate_cookies(r, dc->cookie_paths);
+        pr->cookie_domains = relay_interpolate_cookies(r, dc->cookie_domains);
+    }
     return pr;
 }
 

@@ -224,6 +224,7 @@ static const char *cmd_pass_reverse(cmd_parms *cmd, void *dconf,
     if (!*rule.origin_url) {
         return "ProxyPassReverse needs a URL";
     }
+    dc->interpolated |= rule.interpolate;
     APR_ARRAY_PUSH(dc->reverse, relay_reverse_rule_t) = rule;
     return NULL;
 }
@@ -244,6 +245,7 @@ static const char *cmd_cookie_rule(cmd_parms *cmd, void *dconf,
     rule.origin = origin;
     rule.public = public;
     rule.interpolate = flag != NULL;
+    dc->interpolated |= rule.interpolate;
     APR_ARRAY_PUSH(cmd->info ? dc->cookie_domains : dc->cookie_paths,
                    relay_cookie_rule_t) = rule;
     return NULL;

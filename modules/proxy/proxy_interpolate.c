@@ -52,16 +52,9 @@ const char *relay_pass_rule_url(request_rec *r, const relay_pass_rule_t *rule)
 const apr_array_header_t *
 relay_interpolate_reverse(request_rec *r, const apr_array_header_t *rules)
 {
-    apr_array_header_t *out;
-    int i, any = 0;
+    apr_array_header_t *out = apr_array_copy(r->pool, rules);
+    int i;
 
-    for (i = 0; i < rules->nelts && !any; i++) {
-        any = APR_ARRAY_IDX(rules, i, relay_reverse_rule_t).interpolate;
-    }
-    if (!any || !interpolating(r)) {
-        return rules;
-    }
-    out = apr_array_copy(r->pool, rules);
     for (i = 0; i < out->nelts; i++) {
         relay_reverse_rule_t *rule =
             &APR_ARRAY_IDX(out, i, relay_reverse_rule_t);
@@ -76,16 +69,9 @@ relay_interpolate_reverse(request_rec *r, const apr_array_header_t *rules)
 const apr_array_header_t *
 relay_interpolate_cookies(request_rec *r, const apr_array_header_t *rules)
 {
-    apr_array_header_t *out;
-    int i, any = 0;
+    apr_array_header_t *out = apr_array_copy(r->pool, rules);
+    int i;
 
-    for (i = 0; i < rules->nelts && !any; i++) {
-        any = APR_ARRAY_IDX(rules, i, relay_cookie_rule_t).interpolate;
-    }
-    if (!any || !interpolating(r)) {
-        return rules;
-    }
-    out = apr_array_copy(r->pool, rules);
     for (i = 0; i < out->nelts; i++) {
         relay_cookie_rule_t *rule = &APR_ARRAY_IDX(out, i, relay_cookie_rule_t);
         if (rule->interpolate) {

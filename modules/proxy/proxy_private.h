@@ -118,6 +118,7 @@ typedef struct relay_proxy_dir_conf_t {
     int proxy100;
     int proxy100_set;
     int interpolate_env; /* ProxyPassInterpolateEnv: 1 On, 0 Off, -1 unset */
+    int interpolated;    /* some reverse or cookie rule says interpolate */
     const char *section_url; /* URL pattern of the <Proxy> section, if any */
     relay_status_header_conf_t status_header;
 } relay_proxy_dir_conf_t;
@@ -166,8 +167,9 @@ const relay_scheme_t *relay_scheme_find_n(apr_pool_t *p, const char *name,
 void relay_worker_params_unset(relay_worker_params_t *params);
 /* proxy_interpolate.c: ProxyPassInterpolateEnv. relay_interpolate
  * replaces "${var}" in s by r's environment; relay_pass_rule_url is the
- * rule's URL for r; the two others give the rules for r (the array
- * itself when nothing is interpolated). */
+ * rule's URL for r; the two others give copies of the rules for r, with
+ * the interpolate ones replaced (call them only when dc->interpolated
+ * and ProxyPassInterpolateEnv is on). */
 const char *relay_interpolate(request_rec *r, const char *s);
 const char *relay_pass_rule_url(request_rec *r, const relay_pass_rule_t *rule);
 const apr_array_header_t *

@@ -134,6 +134,7 @@ void *relay_proxy_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
     c->proxy100_set = add->proxy100_set || base->proxy100_set;
     c->interpolate_env = add->interpolate_env != -1 ? add->interpolate_env
                                                     : base->interpolate_env;
+    c->interpolated = add->interpolated || base->interpolated;
     c->section_url = add->section_url ? add->section_url : base->section_url;
     c->status_header =
         add->status_header.mode ? add->status_header : base->status_header;
